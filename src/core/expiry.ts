@@ -1,0 +1,83 @@
+import { PresignError, invalidField } from "./presign-error.js";
+
+/** SigV4 presigned requests live at most 7 days. */
+export const MAX_SIGV4_TTL_SECONDS = 7 * 24 * 3600;
+
+export interface TtlPolicy {
+  /** TTL used when the caller asks for none, in seconds. */
+  readonly defaultSeconds: number;
+  /** Largest TTL the server hands out, in seconds (≤ 7 days). */
+  readonly maxSeconds: number;
+  /** A URL must expire this long before the credentials that signed it. */
+  readonly credentialSkewSeconds: number;
+}
+
+export const DEFAULT_TTL_POLICY: TtlPolicy = {
+  defaultSeconds: 15 * 60,
+  maxSeconds: MAX_SIGV4_TTL_SECONDS,
+  credentialSkewSeconds: 5 * 60,
+};
+
+export interface Expiry {
+  /** Whole seconds, as signed into X-Amz-Expires. */
+  readonly expiresInSeconds: number;
+  readonly expiresAt: Date;
+}
+
+/** A requested lifetime, as a protobuf Duration carries it. */
+export interface RequestedTtl {
+  readonly seconds: bigint;
+  readonly nanos: number;
+}
+
+// google.protobuf.Duration's documented range.
+const MAX_DURATION_SECONDS = 315_576_000_000n;
+
+/**
+ * The lifetime of one presigned request:
+ * min(requested or default, max TTL, 7 days, credential expiry − skew).
+ * A caller asking for more than the cap gets the cap (expires_at says so);
+ * a malformed or sub-second request is refused.
+ */
+export function resolveExpiry(
+  requested: RequestedTtl | undefined,
+  policy: TtlPolicy,
+  now: Date,
+  credentialExpiration?: Date,
+  field = "expires_in",
+): Expiry {
+  let seconds = policy.defaultSeconds;
+  if (requested !== undefined && (requested.seconds !== 0n || requested.nanos !== 0)) {
+    const { seconds: s, nanos } = requested;
+    if (s > MAX_DURATION_SECONDS || s < -MAX_DURATION_SECONDS || nanos > 999_999_999 || nanos < -999_999_999) {
+      throw invalidField(field, "is not a valid google.protobuf.Duration");
+    }
+    if ((s > 0n && nanos < 0) || (s < 0n && nanos > 0)) {
+      throw invalidField(field, "is not a valid google.protobuf.Duration (seconds and nanos differ in sign)");
+    }
+    if (s < 0n || nanos < 0) {
+      throw invalidField(field, "must not be negative");
+    }
+    if (s < 1n) {
+      throw invalidField(field, "must be at least 1s (or unset for the server default)");
+    }
+    // Sub-second parts are dropped: X-Amz-Expires counts whole seconds.
+    seconds = s > BigInt(MAX_SIGV4_TTL_SECONDS) ? MAX_SIGV4_TTL_SECONDS : Number(s);
+  }
+  seconds = Math.min(seconds, policy.maxSeconds, MAX_SIGV4_TTL_SECONDS);
+  if (credentialExpiration !== undefined) {
+    const usable = Math.floor(
+      (credentialExpiration.getTime() - now.getTime()) / 1000 - policy.credentialSkewSeconds,
+    );
+    if (usable < 1) {
+      throw new PresignError(
+        "unavailable",
+        "the server's S3 credentials expire too soon to sign anything; retry once they are refreshed",
+      );
+    }
+    seconds = Math.min(seconds, usable);
+  }
+  // Signed dates have whole-second precision; expires_at must match the URL.
+  const signedAt = Math.floor(now.getTime() / 1000) * 1000;
+  return { expiresInSeconds: seconds, expiresAt: new Date(signedAt + seconds * 1000) };
+}

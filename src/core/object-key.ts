@@ -1,0 +1,37 @@
+import { invalidField } from "./presign-error.js";
+
+/** S3's limit on the length of a key, in bytes of UTF-8. */
+export const MAX_KEY_BYTES = 1024;
+
+// C0 controls and DEL: invisible in logs, rejected or mangled by S3's XML listings.
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/**
+ * Checks an object key (or key prefix) from a caller and returns it unchanged.
+ * Keys are signed byte-for-byte as given: no normalisation happens here, so
+ * NFC and NFD spellings stay distinct objects, exactly as in S3.
+ */
+export function checkObjectKey(key: string, field = "key", { allowEmpty = false } = {}): string {
+  if (key.length === 0) {
+    if (allowEmpty) return key;
+    throw invalidField(field, "must not be empty");
+  }
+  if (!key.isWellFormed()) {
+    throw invalidField(field, "is not valid UTF-8 (contains a lone surrogate)");
+  }
+  const bytes = Buffer.byteLength(key, "utf8");
+  if (bytes > MAX_KEY_BYTES) {
+    throw invalidField(field, `is ${bytes} bytes of UTF-8; the limit is ${MAX_KEY_BYTES}`);
+  }
+  if (CONTROL.test(key)) {
+    throw invalidField(field, "must not contain control characters (U+0000–U+001F, U+007F)");
+  }
+  for (const segment of key.split("/")) {
+    // HTTP clients and proxies remove dot segments from URLs (RFC 3986 §5.2.4,
+    // also for %2E), so such a key could never be reached at the signed path.
+    if (segment === "." || segment === "..") {
+      throw invalidField(field, `must not contain a "${segment}" path segment`);
+    }
+  }
+  return key;
+}
