@@ -77,7 +77,7 @@ export async function signRequest(
     unhoistableHeaders: new Set(headerNames.filter((name) => name.startsWith("x-amz-"))),
   });
   return {
-    url: formatUrl(endpoint, signed.path, definedOnly(signed.query)),
+    url: formatUrl(endpoint, signed.path, definedOnly(signed.query ?? {})),
     method: options.method,
     headers: { ...options.headers },
     expiresAt: expiry.expiresAt,

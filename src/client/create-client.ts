@@ -1,0 +1,121 @@
+import type { Transport } from "@connectrpc/connect";
+import { type Client, type Interceptor, createClient } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import {
+  type PostPolicyRequestSchema,
+  PresignService,
+  type PutObjectRequestSchema,
+  type GetObjectRequestSchema,
+} from "../gen/presign/v1/presign_pb.js";
+import { multipartForm } from "./multipart-form.js";
+import { type DownloadDestination, type UploadSource, openSource, withKnownSize } from "./sources.js";
+import { type TransferOptions, type TransferResult, downloadPresigned, uploadPresigned } from "./transfer.js";
+
+const FILENAME = "${filename}";
+
+export type TransportName = "connect" | "grpc" | "grpc-web";
+
+export interface PresignClientOptions {
+  /** presignd's base URL, e.g. http://127.0.0.1:8080 */
+  readonly baseUrl: string;
+  /** Protocol to speak (default "connect"). gRPC always uses HTTP/2. */
+  readonly transport?: TransportName;
+  /** HTTP version for Connect and gRPC-Web (default "1.1"; gRPC is always "2"). */
+  readonly httpVersion?: "1.1" | "2";
+  /** Headers sent with every RPC, e.g. { authorization: "Bearer …" }. */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+type GetOptions = Omit<MessageInitShape<typeof GetObjectRequestSchema>, "key" | "$typeName">;
+type PutOptions = Omit<MessageInitShape<typeof PutObjectRequestSchema>, "key" | "contentLength" | "$typeName">;
+type PostOptions = Omit<MessageInitShape<typeof PostPolicyRequestSchema>, "key" | "$typeName">;
+
+export interface PresignClient {
+  /** The generated, typed PresignService client. */
+  readonly service: Client<typeof PresignService>;
+  /** Presigns a GET and streams the object into a file or stream. */
+  download(key: string, destination: DownloadDestination, options?: GetOptions & TransferOptions): Promise<TransferResult>;
+  /** Presigns a PUT of the source's exact size and streams it to S3. */
+  upload(key: string, source: UploadSource, options?: PutOptions & TransferOptions): Promise<TransferResult>;
+  /** Gets a POST policy for the key and uploads the source as a form. */
+  uploadForm(key: string, source: UploadSource, options?: Partial<PostOptions> & TransferOptions): Promise<TransferResult>;
+}
+
+/** A PresignService client that also moves the bytes. */
+export function createPresignClient(options: PresignClientOptions): PresignClient {
+  const service = createClient(PresignService, createTransport(options));
+  return {
+    service,
+    async download(key, destination, opts = {}) {
+      const { onProgress, signal, retries, ...request } = opts;
+      const presigned = await service.getObject({ ...request, key }, signal ? { signal } : {});
+      return downloadPresigned(presigned, destination, transferOptions(opts));
+    },
+    async upload(key, source, opts = {}) {
+      const { onProgress, signal, retries, ...request } = opts;
+      const sized = await withKnownSize(await openSource(source));
+      try {
+        const presigned = await service.putObject(
+          { ...request, key, contentLength: BigInt(sized.size) },
+          signal ? { signal } : {},
+        );
+        return await uploadPresigned(presigned, sized, transferOptions(opts));
+      } finally {
+        await sized.cleanup();
+      }
+    },
+    async uploadForm(key, source, opts = {}) {
+      const { onProgress, signal, retries, ...request } = opts;
+      const sized = await withKnownSize(await openSource(source));
+      try {
+        const policy = await service.postPolicy(
+          { maxContentLength: BigInt(Math.max(sized.size, 1)), ...request, key },
+          signal ? { signal } : {},
+        );
+        // S3 and RGW replace "${filename}" in the key themselves; some
+        // S3-compatible servers (s3rver) do not, so fill it in here. The
+        // policy's starts-with condition holds either way.
+        const fields = { ...policy.fields };
+        if (fields.key?.endsWith(FILENAME)) fields.key = fields.key.slice(0, -FILENAME.length) + sized.filename;
+        const form = multipartForm(fields, sized);
+        return await uploadPresigned(
+          { url: policy.url, method: "POST", headers: { "content-type": form.contentType, "content-length": String(form.contentLength) } },
+          { ...sized, size: form.contentLength, open: form.open },
+          transferOptions(opts),
+        );
+      } finally {
+        await sized.cleanup();
+      }
+    },
+  };
+}
+
+function transferOptions(opts: TransferOptions): TransferOptions {
+  return {
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.retries !== undefined ? { retries: opts.retries } : {}),
+  };
+}
+
+/** The transport for a protocol name, with the configured headers. */
+export function createTransport(options: PresignClientOptions): Transport {
+  const headers = options.headers ?? {};
+  const addHeaders: Interceptor = (next) => (req) => {
+    for (const [name, value] of Object.entries(headers)) req.header.set(name, value);
+    return next(req);
+  };
+  const interceptors = Object.keys(headers).length > 0 ? [addHeaders] : [];
+  const baseUrl = options.baseUrl.replace(/\/+$/, "");
+  switch (options.transport ?? "connect") {
+    case "grpc":
+      return createGrpcTransport({ baseUrl, interceptors });
+    case "grpc-web":
+      return createGrpcWebTransport({ baseUrl, httpVersion: options.httpVersion ?? "1.1", interceptors });
+    case "connect":
+      return createConnectTransport({ baseUrl, httpVersion: options.httpVersion ?? "1.1", interceptors, useHttpGet: true });
+    default:
+      throw new Error(`unknown transport "${String(options.transport)}": use connect, grpc or grpc-web`);
+  }
+}

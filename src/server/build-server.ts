@@ -1,0 +1,47 @@
+import type http from "node:http";
+import type http2 from "node:http2";
+import type { ConnectRouter } from "@connectrpc/connect";
+import { type ConnectNodeAdapterOptions, connectNodeAdapter } from "@connectrpc/connect-node";
+import type { Logger } from "pino";
+import { PresignService } from "../gen/presign/v1/presign_pb.js";
+import type { KeyLogging } from "./config.js";
+import { errorMapping } from "./error-map.js";
+import { rpcLogging } from "./interceptors/logging.js";
+import { getObject, putObject } from "./routes/object-routes.js";
+import { postPolicy } from "./routes/post-policy-route.js";
+import type { Signing } from "./signing.js";
+
+/** Requests are small; anything larger is refused with resource_exhausted. */
+export const MAX_REQUEST_BYTES = 256 * 1024;
+
+export interface HandlerOptions {
+  readonly signing: Signing;
+  readonly logger: Logger;
+  readonly logKeys: KeyLogging;
+}
+
+/** The RPC routes, shared by every protocol. */
+export function presignRoutes(signing: Signing) {
+  return (router: ConnectRouter) =>
+    router.service(PresignService, {
+      getObject: getObject(signing),
+      putObject: putObject(signing),
+      postPolicy: postPolicy(signing),
+    });
+}
+
+/** One Node request handler serving Connect, gRPC and gRPC-Web. */
+export function buildHandler(options: HandlerOptions) {
+  return connectNodeAdapter({
+    routes: presignRoutes(options.signing),
+    interceptors: [rpcLogging(options.logger, options.logKeys), errorMapping(options.logger)],
+    readMaxBytes: MAX_REQUEST_BYTES,
+    fallback: notFound,
+  }) as (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => void;
+}
+
+const notFound: NonNullable<ConnectNodeAdapterOptions["fallback"]> = (req, res) => {
+  const body = JSON.stringify({ code: "not_found", message: `no route for ${req.method} ${req.url?.slice(0, 200)}` });
+  res.writeHead(404, { "content-type": "application/json" });
+  res.end(body);
+};

@@ -1,0 +1,157 @@
+import { MAX_SIGV4_TTL_SECONDS } from "../core/expiry.js";
+
+/** How object keys appear in logs: keys can carry personal data. */
+export type KeyLogging = "full" | "hash" | "none";
+
+/** The validated configuration of `presignd serve`. */
+export interface ServerConfig {
+  /** Buckets the server signs for; the first is the default. */
+  readonly buckets: readonly string[];
+  /** Signing region; undefined = discover each bucket's region at start. */
+  readonly region?: string;
+  readonly host: string;
+  readonly port: number;
+  /** S3 endpoint the server itself talks to (region discovery). */
+  readonly endpoint?: string;
+  /** Endpoint written into presigned URLs, when clients reach S3 by another name. */
+  readonly publicEndpoint?: string;
+  readonly pathStyle: boolean;
+  readonly defaultTtlSeconds: number;
+  readonly maxTtlSeconds: number;
+  readonly logLevel: string;
+  readonly logKeys: KeyLogging;
+  /** Development mode: an embedded S3 server with fixed credentials. */
+  readonly dev?: DevConfig;
+}
+
+export interface DevConfig {
+  readonly dataDir: string;
+  readonly s3Host: string;
+  readonly s3Port: number;
+}
+
+/** Options as the CLI parser hands them over (flags already merged with env). */
+export interface RawServeOptions {
+  bucket?: string[];
+  region?: string;
+  addr: string;
+  endpoint?: string;
+  publicEndpoint?: string;
+  pathStyle?: boolean;
+  defaultTtl: string;
+  maxTtl: string;
+  logLevel: string;
+  logKeys: string;
+  dev?: boolean;
+  devDataDir: string;
+  devS3Addr: string;
+}
+
+/** A setting with a bad value; the message names the flag and its env var. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+export const DEV_BUCKET = "dev";
+
+export function parseServeOptions(raw: RawServeOptions): ServerConfig {
+  const { host, port } = parseAddr(raw.addr, "--addr (PRESIGND_ADDR)");
+  const defaultTtlSeconds = parseDuration(raw.defaultTtl, "--default-ttl (PRESIGND_DEFAULT_TTL)");
+  const maxTtlSeconds = parseDuration(raw.maxTtl, "--max-ttl (PRESIGND_MAX_TTL)");
+  if (maxTtlSeconds > MAX_SIGV4_TTL_SECONDS) {
+    throw new ConfigError("--max-ttl (PRESIGND_MAX_TTL): SigV4 presigned requests live at most 7d");
+  }
+  if (defaultTtlSeconds > maxTtlSeconds) {
+    throw new ConfigError("--default-ttl (PRESIGND_DEFAULT_TTL) is longer than --max-ttl (PRESIGND_MAX_TTL)");
+  }
+  if (!["full", "hash", "none"].includes(raw.logKeys)) {
+    throw new ConfigError(`--log-keys (PRESIGND_LOG_KEYS): expected full, hash or none, got "${raw.logKeys}"`);
+  }
+  const buckets = [...new Set(raw.bucket ?? [])];
+  for (const bucket of buckets) checkBucketName(bucket);
+  const endpoint = raw.endpoint && checkUrl(raw.endpoint, "--endpoint (PRESIGND_ENDPOINT)");
+  const publicEndpoint = raw.publicEndpoint && checkUrl(raw.publicEndpoint, "--public-endpoint (PRESIGND_PUBLIC_ENDPOINT)");
+
+  const common = {
+    host,
+    port,
+    defaultTtlSeconds,
+    maxTtlSeconds,
+    logLevel: raw.logLevel,
+    logKeys: raw.logKeys as KeyLogging,
+    ...(publicEndpoint ? { publicEndpoint } : {}),
+  };
+  if (raw.dev) {
+    if (endpoint) throw new ConfigError("--dev runs its own S3 server; do not combine it with --endpoint");
+    const s3 = parseAddr(raw.devS3Addr, "--dev-s3-addr (PRESIGND_DEV_S3_ADDR)");
+    return {
+      ...common,
+      buckets: buckets.length > 0 ? buckets : [DEV_BUCKET],
+      region: raw.region ?? "us-east-1",
+      pathStyle: true,
+      dev: { dataDir: raw.devDataDir, s3Host: s3.host, s3Port: s3.port },
+    };
+  }
+  if (buckets.length === 0) {
+    throw new ConfigError(
+      "no bucket: pass -b/--bucket NAME (or PRESIGND_BUCKET), or --dev for the embedded development S3",
+    );
+  }
+  return {
+    ...common,
+    buckets,
+    pathStyle: raw.pathStyle ?? false,
+    ...(raw.region ? { region: raw.region } : {}),
+    ...(endpoint ? { endpoint } : {}),
+  };
+}
+
+/** "15m", "1h30m", "900s", "7d" or a number of seconds → seconds. */
+export function parseDuration(value: string, setting: string): number {
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return positive(Number(text), setting, value);
+  const parts = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text);
+  if (!parts || text === "") {
+    throw new ConfigError(`${setting}: "${value}" is not a duration like 15m, 1h, 90s or 7d`);
+  }
+  const [, d = "0", h = "0", m = "0", s = "0"] = parts;
+  return positive(Number(d) * 86400 + Number(h) * 3600 + Number(m) * 60 + Number(s), setting, value);
+}
+
+function positive(seconds: number, setting: string, value: string): number {
+  if (!(seconds >= 1)) throw new ConfigError(`${setting}: "${value}" must be at least 1s`);
+  return seconds;
+}
+
+/** "host:port", ":port" or "[v6]:port". */
+export function parseAddr(value: string, setting: string): { host: string; port: number } {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(value.trim());
+  const port = match ? Number(match[3]) : Number.NaN;
+  if (!match || port > 65535) {
+    throw new ConfigError(`${setting}: "${value}" is not an address like 127.0.0.1:8080`);
+  }
+  return { host: match[1] ?? (match[2] || "0.0.0.0"), port };
+}
+
+function checkUrl(value: string, setting: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`${setting}: "${value}" is not a URL like https://nyc3.digitaloceanspaces.com`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new ConfigError(`${setting}: "${value}" must be an http or https URL`);
+  }
+  if (url.search || url.hash || url.username || url.password) {
+    throw new ConfigError(`${setting}: "${value}" must not carry a query, fragment or user info`);
+  }
+  return value.replace(/\/+$/, "");
+}
+
+// S3's bucket naming rules (general purpose buckets, with dots for legacy names).
+function checkBucketName(bucket: string): void {
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) || bucket.includes("..")) {
+    throw new ConfigError(`--bucket (PRESIGND_BUCKET): "${bucket}" is not a valid S3 bucket name`);
+  }
+}

@@ -1,0 +1,57 @@
+import { createHash } from "node:crypto";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import type { Logger } from "pino";
+import type { KeyLogging } from "../config.js";
+
+/**
+ * One log line per RPC: method, protocol, code, duration, bucket and the key
+ * as --log-keys allows. Never the request or response message as a whole:
+ * responses hold signatures and session tokens.
+ */
+export function rpcLogging(logger: Logger, logKeys: KeyLogging): Interceptor {
+  return (next) => async (req) => {
+    const start = performance.now();
+    const line: Record<string, unknown> = {
+      rpc: req.method.name,
+      protocol: protocolOf(req.requestMethod, req.header.get("content-type")),
+    };
+    if (!req.stream) Object.assign(line, objectFields(req.message as { bucket?: unknown; key?: unknown }, logKeys));
+    try {
+      const res = await next(req);
+      logger.info({ ...line, code: "ok", ms: elapsed(start) }, "rpc");
+      return res;
+    } catch (error) {
+      const e = ConnectError.from(error);
+      const level = e.code === Code.Internal || e.code === Code.Unknown ? "error" : "info";
+      logger[level]({ ...line, code: codeName(e.code), ms: elapsed(start), error: e.rawMessage }, "rpc");
+      throw e;
+    }
+  };
+}
+
+function objectFields(message: { bucket?: unknown; key?: unknown }, logKeys: KeyLogging): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  if (typeof message.bucket === "string") fields.bucket = message.bucket;
+  if (typeof message.key === "string" && message.key !== "") {
+    if (logKeys === "full") fields.key = message.key;
+    else if (logKeys === "hash") fields.key_sha256 = createHash("sha256").update(message.key).digest("hex").slice(0, 16);
+  }
+  return fields;
+}
+
+function protocolOf(method: string, contentType: string | null): string {
+  if (method === "GET") return "connect-get";
+  const type = contentType ?? "";
+  if (type.startsWith("application/grpc-web")) return "grpc-web";
+  if (type.startsWith("application/grpc")) return "grpc";
+  return type.includes("json") ? "connect-json" : "connect-proto";
+}
+
+/** Code.InvalidArgument → "invalid_argument", as the Connect protocol spells codes. */
+export function codeName(code: Code): string {
+  return (Code[code] ?? "unknown").replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
+}
+
+function elapsed(start: number): number {
+  return Math.round((performance.now() - start) * 1000) / 1000;
+}

@@ -1,0 +1,66 @@
+import http from "node:http";
+import http2 from "node:http2";
+import net from "node:net";
+
+type NodeHandler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => void;
+
+// The client connection preface of HTTP/2 with prior knowledge (RFC 9113 §3.4).
+const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+
+export interface DualServer {
+  readonly server: net.Server;
+  /** Stops accepting, lets in-flight requests finish, then closes idle connections. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/**
+ * One TCP port for HTTP/1.1 and cleartext HTTP/2 (h2c with prior knowledge):
+ * each connection is handed to the right Node server by its first bytes.
+ * Node's http2 server only negotiates HTTP/1.1 fallback over TLS (ALPN).
+ */
+export function createDualServer(handler: NodeHandler): DualServer {
+  const h1 = http.createServer(handler as http.RequestListener);
+  const h2 = http2.createServer({}, handler as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void);
+  const sockets = new Set<net.Socket>();
+  const sessions = new Set<http2.Http2Session>();
+  h2.on("session", (session) => {
+    sessions.add(session);
+    session.on("close", () => sessions.delete(session));
+  });
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => socket.destroy());
+    let head = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      head = Buffer.concat([head, chunk]);
+      const n = Math.min(head.length, PREFACE.length);
+      const isH2 = head.subarray(0, n).equals(PREFACE.subarray(0, n));
+      if (isH2 && head.length < PREFACE.length) return; // need more bytes to decide
+      socket.off("data", onData);
+      socket.pause();
+      socket.unshift(head);
+      (isH2 ? h2 : h1).emit("connection", socket);
+      socket.resume();
+    };
+    socket.on("data", onData);
+  });
+  return {
+    server,
+    close: (graceMs = 5000) =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const session of sessions) session.close();
+        // HTTP/1.1 keep-alive connections close as soon as they turn idle.
+        const sweep = setInterval(() => h1.closeIdleConnections(), 50);
+        h1.closeIdleConnections();
+        const timer = setTimeout(() => {
+          for (const socket of sockets) socket.destroy();
+        }, graceMs);
+        server.once("close", () => {
+          clearInterval(sweep);
+          clearTimeout(timer);
+        });
+      }),
+  };
+}

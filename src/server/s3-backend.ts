@@ -1,0 +1,113 @@
+import { GetObjectCommand, HeadBucketCommand, S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
+import { getEndpointFromInstructions } from "@smithy/core/endpoints";
+import type { Logger } from "pino";
+import type { BucketEndpoint } from "../core/bucket-endpoint.js";
+import type { SigningCredentials } from "../core/signer.js";
+import type { ServerConfig } from "./config.js";
+
+/** The S3 side of the server: bucket endpoints and a credential provider. */
+export interface S3Backend {
+  /** Buckets by name, in configuration order (the first is the default). */
+  readonly buckets: ReadonlyMap<string, BucketEndpoint>;
+  readonly defaultBucket: string;
+  /** The SDK's memoized, self-refreshing credential provider. */
+  readonly credentials: () => Promise<SigningCredentials>;
+  close(): void;
+}
+
+export interface S3BackendOptions {
+  /** Explicit credentials (development mode); otherwise the SDK's default chain. */
+  readonly credentials?: SigningCredentials;
+}
+
+// Presigned URLs must carry no flexible-checksum parameters the caller cannot
+// satisfy (CRC32 by default in recent SDKs) and GETs no x-amz-checksum-mode.
+const CHECKSUMS = { requestChecksumCalculation: "WHEN_REQUIRED", responseChecksumValidation: "WHEN_REQUIRED" } as const;
+
+/**
+ * Resolves every configured bucket once: its region (given, or discovered
+ * with HeadBucket as GetBucketRegion does) and the endpoint clients reach it
+ * at (the SDK's own endpoint rules, applied to --public-endpoint when set).
+ */
+export async function createS3Backend(
+  config: ServerConfig,
+  logger: Logger,
+  options: S3BackendOptions = {},
+): Promise<S3Backend> {
+  const base: S3ClientConfig = {
+    ...CHECKSUMS,
+    forcePathStyle: config.pathStyle,
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+  };
+  const internal = new S3Client({
+    ...base,
+    region: config.region ?? "us-east-1",
+    ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+  });
+  const credentials = internal.config.credentials as () => Promise<SigningCredentials>;
+  const buckets = new Map<string, BucketEndpoint>();
+  try {
+    for (const bucket of config.buckets) {
+      const region = config.region ?? (await discoverRegion(internal, bucket, config, logger));
+      const signing = new S3Client({
+        ...base,
+        region,
+        ...(config.publicEndpoint || config.endpoint ? { endpoint: config.publicEndpoint ?? config.endpoint } : {}),
+      });
+      buckets.set(bucket, await resolveEndpoint(signing, bucket, region));
+      signing.destroy();
+    }
+  } catch (error) {
+    internal.destroy();
+    throw error;
+  }
+  return {
+    buckets,
+    defaultBucket: config.buckets[0] as string,
+    credentials,
+    close: () => internal.destroy(),
+  };
+}
+
+async function resolveEndpoint(client: S3Client, bucket: string, region: string): Promise<BucketEndpoint> {
+  const endpoint = await getEndpointFromInstructions({ Bucket: bucket, Key: "k" }, GetObjectCommand, client.config);
+  const url = endpoint.url;
+  const scheme = (endpoint.properties?.authSchemes as { name?: string; signingRegion?: string }[] | undefined)?.[0];
+  return {
+    bucket,
+    region: scheme?.signingRegion ?? region,
+    protocol: url.protocol === "http:" ? "http:" : "https:",
+    hostname: url.hostname,
+    ...(url.port ? { port: Number(url.port) } : {}),
+    pathPrefix: url.pathname.replace(/\/+$/, ""),
+  };
+}
+
+/** Reads x-amz-bucket-region, which S3 returns even with a 301 or 403. */
+async function discoverRegion(client: S3Client, bucket: string, config: ServerConfig, logger: Logger): Promise<string> {
+  let region: string | undefined;
+  let failure: unknown;
+  try {
+    region = (await client.send(new HeadBucketCommand({ Bucket: bucket }))).BucketRegion;
+  } catch (error) {
+    failure = error;
+    const headers = (error as { $response?: { headers?: Record<string, string> } }).$response?.headers;
+    region = headers?.["x-amz-bucket-region"];
+  }
+  if (region) {
+    logger.info({ bucket, region }, "discovered bucket region");
+    return region;
+  }
+  if (config.endpoint) {
+    // S3-compatible servers (RGW, MinIO, s3rver) often do not report a region.
+    logger.warn({ bucket, err: describe(failure) }, "bucket region not reported by the endpoint; signing for us-east-1 (set --region to choose)");
+    return "us-east-1";
+  }
+  throw new Error(`could not discover the region of bucket "${bucket}" (${describe(failure)}); pass --region`);
+}
+
+function describe(error: unknown): string {
+  if (error === undefined) return "no x-amz-bucket-region header";
+  const e = error as { name?: string; message?: string };
+  return `${e.name ?? "Error"}: ${e.message ?? String(error)}`;
+}

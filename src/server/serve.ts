@@ -1,0 +1,77 @@
+import type { AddressInfo } from "node:net";
+import type { Logger } from "pino";
+import type { ServerConfig } from "./config.js";
+import { buildHandler } from "./build-server.js";
+import { DEV_CREDENTIALS, type DevS3, startDevS3 } from "./dev-s3.js";
+import { createDualServer } from "./listen.js";
+import { createS3Backend } from "./s3-backend.js";
+import { Signing } from "./signing.js";
+
+export interface RunningServer {
+  /** Base URL of the RPC server, e.g. http://127.0.0.1:8080 */
+  readonly url: string;
+  readonly port: number;
+  /** The embedded S3 endpoint in development mode. */
+  readonly devS3Endpoint?: string;
+  /** Graceful stop: finish in-flight requests, then release everything. */
+  close(): Promise<void>;
+}
+
+/** Starts presignd: S3 backend first (fail fast on bad config), then the port. */
+export async function startServer(config: ServerConfig, logger: Logger): Promise<RunningServer> {
+  let devS3: DevS3 | undefined;
+  let effective = config;
+  if (config.dev) {
+    devS3 = await startDevS3({
+      dataDir: config.dev.dataDir,
+      host: config.dev.s3Host,
+      port: config.dev.s3Port,
+      buckets: config.buckets,
+    });
+    effective = { ...config, endpoint: devS3.endpoint };
+    logger.warn(
+      { s3: devS3.endpoint, data: config.dev.dataDir, buckets: config.buckets },
+      "DEVELOPMENT MODE: embedded local S3 with fixed dev credentials and no caller authentication; not for production",
+    );
+  }
+  try {
+    const backend = await createS3Backend(effective, logger, config.dev ? { credentials: DEV_CREDENTIALS } : {});
+    const signing = new Signing(
+      backend,
+      { defaultSeconds: config.defaultTtlSeconds, maxSeconds: config.maxTtlSeconds, credentialSkewSeconds: 300 },
+      logger,
+    );
+    const dual = createDualServer(buildHandler({ signing, logger, logKeys: config.logKeys }));
+    await new Promise<void>((resolve, reject) => {
+      dual.server.once("error", reject);
+      dual.server.listen(config.port, config.host, () => {
+        dual.server.off("error", reject);
+        resolve();
+      });
+    });
+    const address = dual.server.address() as AddressInfo;
+    const host = address.address.includes(":") ? `[${address.address}]` : address.address;
+    const url = `http://${host}:${address.port}`;
+    logger.info(
+      {
+        url,
+        buckets: [...backend.buckets.values()].map((b) => ({ bucket: b.bucket, region: b.region, host: b.hostname, port: b.port })),
+        protocols: ["connect", "grpc", "grpc-web"],
+      },
+      "presignd listening (HTTP/1.1 and h2c)",
+    );
+    return {
+      url,
+      port: address.port,
+      ...(devS3 ? { devS3Endpoint: devS3.endpoint } : {}),
+      close: async () => {
+        await dual.close();
+        backend.close();
+        await devS3?.close();
+      },
+    };
+  } catch (error) {
+    await devS3?.close();
+    throw error;
+  }
+}

@@ -1,0 +1,39 @@
+import type { Logger } from "pino";
+import type { BucketEndpoint } from "../core/bucket-endpoint.js";
+import type { TtlPolicy } from "../core/expiry.js";
+import { PresignError } from "../core/presign-error.js";
+import { type SigningContext, createPresigner } from "../core/signer.js";
+import type { S3Backend } from "./s3-backend.js";
+
+/** What the handlers need to sign: buckets, credentials, clock and TTL policy. */
+export class Signing {
+  private readonly presigner = createPresigner();
+
+  constructor(
+    private readonly backend: S3Backend,
+    private readonly ttl: TtlPolicy,
+    private readonly logger: Logger,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  /** The endpoint of a configured bucket; "" means the default bucket. */
+  bucket(name: string): BucketEndpoint {
+    const endpoint = this.backend.buckets.get(name || this.backend.defaultBucket);
+    if (!endpoint) {
+      throw new PresignError("not_found", `bucket: "${name.slice(0, 64)}" is not served by this presignd`, "bucket");
+    }
+    return endpoint;
+  }
+
+  /** Current credentials (refreshed by the SDK as they rotate) and time. */
+  async context(): Promise<SigningContext> {
+    let credentials: SigningContext["credentials"];
+    try {
+      credentials = await this.backend.credentials();
+    } catch (error) {
+      this.logger.error({ err: { name: (error as Error).name, message: (error as Error).message } }, "S3 credentials unavailable");
+      throw new PresignError("unavailable", "the server cannot load its S3 credentials right now; retry later");
+    }
+    return { presigner: this.presigner, credentials, now: this.clock(), ttl: this.ttl };
+  }
+}
