@@ -31,19 +31,20 @@ export function createDualServer(handler: NodeHandler): DualServer {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
     socket.on("error", () => socket.destroy());
+    // Decide on the first bytes, then put them back for the chosen server.
+    // (No resume(): the HTTP/2 session reads the socket handle itself.)
     let head = Buffer.alloc(0);
-    const onData = (chunk: Buffer) => {
-      head = Buffer.concat([head, chunk]);
+    const onReadable = () => {
+      let chunk: Buffer | null;
+      while ((chunk = socket.read() as Buffer | null) !== null) head = Buffer.concat([head, chunk]);
       const n = Math.min(head.length, PREFACE.length);
       const isH2 = head.subarray(0, n).equals(PREFACE.subarray(0, n));
-      if (isH2 && head.length < PREFACE.length) return; // need more bytes to decide
-      socket.off("data", onData);
-      socket.pause();
+      if (head.length === 0 || (isH2 && head.length < PREFACE.length)) return; // need more bytes
+      socket.off("readable", onReadable);
       socket.unshift(head);
       (isH2 ? h2 : h1).emit("connection", socket);
-      socket.resume();
     };
-    socket.on("data", onData);
+    socket.on("readable", onReadable);
   });
   return {
     server,

@@ -1,0 +1,52 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { parseServeOptions, type RawServeOptions } from "../../src/server/config.js";
+import { createLogger } from "../../src/server/logger.js";
+import { type RunningServer, startServer } from "../../src/server/serve.js";
+
+export interface TestServer extends RunningServer {
+  /** Every log line the server wrote, parsed. */
+  readonly logs: Record<string, unknown>[];
+  /** Raw log text, for secret scans. */
+  logText(): string;
+}
+
+/**
+ * A real presignd in development mode: embedded S3 (s3rver) on a free port
+ * with its data in a fresh temporary directory, RPC server on a free port.
+ */
+export async function startTestServer(overrides: Partial<RawServeOptions> = {}): Promise<TestServer> {
+  const dataDir = await mkdtemp(join(tmpdir(), "presignd-test-"));
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, callback) {
+      lines.push(...String(chunk).split("\n").filter(Boolean));
+      callback();
+    },
+  });
+  const config = parseServeOptions({
+    addr: "127.0.0.1:0",
+    defaultTtl: "15m",
+    maxTtl: "7d",
+    logLevel: "debug",
+    logKeys: "full",
+    dev: true,
+    devDataDir: dataDir,
+    devS3Addr: "127.0.0.1:0",
+    ...overrides,
+  });
+  const server = await startServer(config, createLogger(config.logLevel, sink));
+  return {
+    ...server,
+    get logs() {
+      return lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    },
+    logText: () => lines.join("\n"),
+    close: async () => {
+      await server.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
