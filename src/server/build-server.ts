@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import { PresignService } from "../gen/presign/v1/presign_pb.js";
 import type { KeyLogging } from "./config.js";
 import { errorMapping } from "./error-map.js";
+import { withSpecGrpcMessage } from "./grpc-message.js";
 import { rpcLogging } from "./interceptors/logging.js";
 import { getObject, putObject } from "./routes/object-routes.js";
 import { postPolicy } from "./routes/post-policy-route.js";
@@ -32,12 +33,13 @@ export function presignRoutes(signing: Signing) {
 
 /** One Node request handler serving Connect, gRPC and gRPC-Web. */
 export function buildHandler(options: HandlerOptions) {
-  return connectNodeAdapter({
+  const adapter = connectNodeAdapter({
     routes: presignRoutes(options.signing),
     interceptors: [rpcLogging(options.logger, options.logKeys), errorMapping(options.logger)],
     readMaxBytes: MAX_REQUEST_BYTES,
     fallback: notFound,
   }) as (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => void;
+  return withSpecGrpcMessage(adapter);
 }
 
 const notFound: NonNullable<ConnectNodeAdapterOptions["fallback"]> = (req, res) => {

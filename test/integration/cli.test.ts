@@ -1,0 +1,97 @@
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { PRESIGND, run } from "../support/run.js";
+import { type TestServer, startTestServer } from "../support/test-server.js";
+
+// Runs the built CLI (bin/presignd → dist/), as a user would.
+describe("presignd CLI against a running server", () => {
+  let server: TestServer;
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  before(async () => {
+    server = await startTestServer();
+    dir = await mkdtemp(join(tmpdir(), "presignd-cli-"));
+    env = { PRESIGND_SERVER: server.url };
+  });
+  after(async () => {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("put -f FILE, then get -f FILE", async () => {
+    const data = randomBytes(200_000);
+    const src = join(dir, "in.bin");
+    const dst = join(dir, "out.bin");
+    await writeFile(src, data);
+    const put = await run(PRESIGND, ["put", "cli/file.bin", "-f", src, "-t", "application/octet-stream"], { env });
+    assert.equal(put.code, 0, put.stderr);
+    assert.match(put.stderr, /uploaded cli\/file\.bin: 200000 bytes/);
+    const get = await run(PRESIGND, ["get", "cli/file.bin", "-f", dst, "-s", server.url]);
+    assert.equal(get.code, 0, get.stderr);
+    assert.ok((await readFile(dst)).equals(data));
+  });
+
+  it("put from stdin, get to stdout", async () => {
+    const put = await run(PRESIGND, ["put", "cli/stdin.txt", "-q"], { env, input: "piped in\n" });
+    assert.equal(put.code, 0, put.stderr);
+    const get = await run(PRESIGND, ["get", "cli/stdin.txt"], { env });
+    assert.equal(get.code, 0, get.stderr);
+    assert.equal(get.stdout.toString(), "piped in\n");
+  });
+
+  it("post KEY -f FILE with ${filename}", async () => {
+    const src = join(dir, "report.csv");
+    await writeFile(src, "a,b\n1,2\n");
+    const post = await run(PRESIGND, ["post", "cli/uploads/${filename}", "-f", src, "-t", "text/csv"], { env });
+    assert.equal(post.code, 0, post.stderr);
+    const get = await run(PRESIGND, ["get", "cli/uploads/report.csv"], { env });
+    assert.equal(get.stdout.toString(), "a,b\n1,2\n");
+  });
+
+  it("presign get|put prints the JSON", async () => {
+    const get = await run(PRESIGND, ["presign", "get", "cli/x", "--ttl", "120"], { env });
+    assert.equal(get.code, 0, get.stderr);
+    const g = JSON.parse(get.stdout.toString()) as { url: string; method: string; expiresAt: string };
+    assert.equal(g.method, "GET");
+    assert.equal(new URL(g.url).searchParams.get("X-Amz-Expires"), "120");
+    const put = await run(PRESIGND, ["presign", "put", "cli/x", "-l", "10", "-t", "text/plain", "-m", "owner=bob"], { env });
+    const p = JSON.parse(put.stdout.toString()) as { headers: Record<string, string> };
+    assert.deepEqual(p.headers, { "content-length": "10", "content-type": "text/plain", "x-amz-meta-owner": "bob" });
+  });
+
+  it("fails with one line and a non-zero exit", async () => {
+    const cases: [string[], RegExp][] = [
+      [["get", "cli/missing"], /^presignd: S3 404 NoSuchKey: .+\n$/],
+      [["presign", "put", "cli/x"], /^presignd: presign put needs -l\/--content-length <bytes>\n$/],
+      [["presign", "delete", "cli/x"], /^presignd: method must be get or put, got "delete"\n$/],
+      [["presign", "get", ""], /^presignd: presignd refused: \[invalid_argument\] key: must not be empty\n$/],
+      [["put", "cli/x", "-f", join(dir, "nope")], /^presignd: no such file: .*nope\n$/],
+      [["get", "x", "-s", "http://127.0.0.1:1"], /^presignd: cannot reach presignd: .*ECONNREFUSED.*\n$/],
+    ];
+    for (const [args, message] of cases) {
+      const res = await run(PRESIGND, args, { env });
+      assert.equal(res.code, 1, `${args.join(" ")}: ${res.stderr}`);
+      assert.match(res.stderr, message, args.join(" "));
+    }
+  });
+
+  it("--help everywhere", async () => {
+    for (const args of [["--help"], ["serve", "--help"], ["get", "--help"], ["put", "--help"], ["post", "--help"], ["presign", "--help"]]) {
+      const res = await run(PRESIGND, args);
+      assert.equal(res.code, 0, args.join(" "));
+      assert.match(res.stdout.toString(), /^Usage: presignd/);
+    }
+  });
+
+  it("serve refuses bad settings with a message naming the setting", async () => {
+    const res = await run(PRESIGND, ["serve", "-b", "some-bucket", "--default-ttl", "soon"]);
+    assert.equal(res.code, 1);
+    assert.equal(res.stderr, 'presignd: --default-ttl (PRESIGND_DEFAULT_TTL): "soon" is not a duration like 15m, 1h, 90s or 7d\n');
+    const none = await run(PRESIGND, ["serve"], { env: { PRESIGND_BUCKET: "" } });
+    assert.match(none.stderr, /no bucket: pass -b\/--bucket NAME/);
+  });
+});

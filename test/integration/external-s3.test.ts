@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { createPresignClient } from "../../src/client/create-client.js";
+import { parseServeOptions } from "../../src/server/config.js";
+import { type DevS3, startDevS3 } from "../../src/server/dev-s3.js";
+import { createLogger } from "../../src/server/logger.js";
+import { type RunningServer, startServer } from "../../src/server/serve.js";
+
+// Not development mode: an S3 endpoint given by --endpoint, credentials from
+// the AWS SDK's default provider chain (here: the environment).
+describe("serving a configured S3 endpoint with the SDK credential chain", () => {
+  let s3: DevS3;
+  let dataDir: string;
+  const servers: RunningServer[] = [];
+  const saved = { ...process.env };
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), "presignd-ext-"));
+    s3 = await startDevS3({ dataDir, host: "127.0.0.1", port: 0, buckets: ["ext-bucket", "second"] });
+    // Keep the chain local: no instance metadata, no profile files.
+    process.env.AWS_EC2_METADATA_DISABLED = "true";
+    process.env.AWS_CONFIG_FILE = join(dataDir, "no-config");
+    process.env.AWS_SHARED_CREDENTIALS_FILE = join(dataDir, "no-credentials");
+  });
+  after(async () => {
+    for (const server of servers) await server.close();
+    await s3.close();
+    await rm(dataDir, { recursive: true, force: true });
+    process.env = saved;
+  });
+
+  async function serve(extra: Record<string, unknown> = {}): Promise<RunningServer> {
+    const config = parseServeOptions({
+      addr: "127.0.0.1:0",
+      defaultTtl: "15m",
+      maxTtl: "1h",
+      logLevel: "silent",
+      logKeys: "none",
+      devDataDir: "",
+      devS3Addr: "",
+      bucket: ["ext-bucket", "second"],
+      endpoint: s3.endpoint,
+      pathStyle: true,
+      ...extra,
+    });
+    const server = await startServer(config, createLogger("silent"));
+    servers.push(server);
+    return server;
+  }
+
+  it("moves bytes with env credentials and a discovered (defaulted) region", async () => {
+    process.env.AWS_ACCESS_KEY_ID = "S3RVER";
+    process.env.AWS_SECRET_ACCESS_KEY = "S3RVER";
+    const server = await serve();
+    const client = createPresignClient({ baseUrl: server.url });
+    await client.upload("ext.txt", Buffer.from("external"));
+    const chunks: Buffer[] = [];
+    await client.download("ext.txt", new WritableStream({ write: (c) => void chunks.push(Buffer.from(c)) }));
+    assert.equal(Buffer.concat(chunks).toString(), "external");
+    await client.upload("two.txt", Buffer.from("2"), { bucket: "second" });
+    const second = await client.service.getObject({ bucket: "second", key: "two.txt" });
+    assert.match(second.url, /\/second\/two\.txt\?/);
+  });
+
+  it("caps TTLs at --max-ttl and says so in expires_at", async () => {
+    const server = await serve();
+    const client = createPresignClient({ baseUrl: server.url });
+    const res = await client.service.getObject({ key: "k", expiresIn: { seconds: 86400n } });
+    assert.equal(new URL(res.url).searchParams.get("X-Amz-Expires"), "3600");
+    const expiresAt = Number(res.expiresAt?.seconds) * 1000;
+    assert.ok(Math.abs(expiresAt - Date.now() - 3_600_000) < 2_000);
+  });
+
+  it("writes --public-endpoint into URLs, and they work through that name", async () => {
+    const port = new URL(s3.endpoint).port;
+    const server = await serve({ publicEndpoint: `http://localhost:${port}` });
+    const client = createPresignClient({ baseUrl: server.url });
+    const res = await client.service.putObject({ key: "public.txt", contentLength: 6n });
+    assert.equal(new URL(res.url).host, `localhost:${port}`);
+    await client.upload("public.txt", Buffer.from("public"));
+    const chunks: Buffer[] = [];
+    await client.download("public.txt", new WritableStream({ write: (c) => void chunks.push(Buffer.from(c)) }));
+    assert.equal(Buffer.concat(chunks).toString(), "public");
+  });
+
+  it("answers unavailable when the credential chain has nothing", async () => {
+    delete process.env.AWS_ACCESS_KEY_ID;
+    delete process.env.AWS_SECRET_ACCESS_KEY;
+    const server = await serve({ region: "us-east-1" });
+    const client = createPresignClient({ baseUrl: server.url });
+    const error = await client.service.getObject({ key: "k" }).catch((e: unknown) => e);
+    assert.ok(error instanceof ConnectError);
+    assert.equal(error.code, Code.Unavailable);
+    assert.match(error.rawMessage, /cannot load its S3 credentials/);
+  });
+});
