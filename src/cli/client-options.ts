@@ -1,5 +1,5 @@
 import { Option } from "commander";
-import { type PresignClient, type TransportName, createPresignClient } from "../client/create-client.js";
+import { createPresignClient, type PresignClient, type TransportName } from "../client/create-client.js";
 
 /** Options every client command shares. */
 export interface ClientFlags {

@@ -11,7 +11,8 @@ export function describeError(error: unknown): string {
   }
   if (error instanceof S3Error) return error.message;
   const e = error as NodeJS.ErrnoException;
-  if (e?.code === "ECONNREFUSED") return `cannot connect to ${(e as { address?: string }).address ?? "the server"}:${(e as { port?: number }).port ?? ""} (is presignd running? see -s/--server)`;
+  if (e?.code === "ECONNREFUSED")
+    return `cannot connect to ${(e as { address?: string }).address ?? "the server"}:${(e as { port?: number }).port ?? ""} (is presignd running? see -s/--server)`;
   if (e?.code === "ENOENT" && e.path) return `no such file: ${e.path}`;
   return e?.message ?? String(error);
 }

@@ -9,10 +9,15 @@ export function postCommand(): Command {
     .argument("<key>", "object key")
     .requiredOption("-f, --file <path>", "the file to upload")
     .option("-t, --content-type <type>", "Content-Type to store")
-    .addOption(new Option("-m, --metadata <name=value>", "user metadata (repeatable)").argParser(parseMetadata).default({}));
+    .addOption(
+      new Option("-m, --metadata <name=value>", "user metadata (repeatable)").argParser(parseMetadata).default({}),
+    );
   for (const option of clientOptions()) cmd.addOption(option);
   return cmd.action(
-    async (key: string, flags: ClientFlags & { file: string; contentType?: string; metadata: Record<string, string> }) => {
+    async (
+      key: string,
+      flags: ClientFlags & { file: string; contentType?: string; metadata: Record<string, string> },
+    ) => {
       const client = clientFor(flags);
       const progress = progressBar(`post ${key}`, flags.quiet === true);
       try {

@@ -1,5 +1,5 @@
 import { Command, Option } from "commander";
-import { type RawServeOptions, parseServeOptions } from "../server/config.js";
+import { parseServeOptions, type RawServeOptions } from "../server/config.js";
 import { createLogger } from "../server/logger.js";
 import { startServer } from "../server/serve.js";
 
@@ -7,19 +7,54 @@ export function serveCommand(): Command {
   const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(",").filter(Boolean)];
   return new Command("serve")
     .description("serve PresignService (Connect, gRPC and gRPC-Web on one port). Flags override PRESIGND_* env vars.")
-    .addOption(new Option("-b, --bucket <name>", "bucket to sign for (repeatable or comma-separated; first is the default)").env("PRESIGND_BUCKET").argParser(collect))
-    .addOption(new Option("-r, --region <region>", "signing region (default: discovered per bucket with HeadBucket)").env("PRESIGND_REGION"))
+    .addOption(
+      new Option("-b, --bucket <name>", "bucket to sign for (repeatable or comma-separated; first is the default)")
+        .env("PRESIGND_BUCKET")
+        .argParser(collect),
+    )
+    .addOption(
+      new Option("-r, --region <region>", "signing region (default: discovered per bucket with HeadBucket)").env(
+        "PRESIGND_REGION",
+      ),
+    )
     .addOption(new Option("-a, --addr <host:port>", "listen address").env("PRESIGND_ADDR").default("127.0.0.1:8080"))
     .addOption(new Option("--endpoint <url>", "S3 endpoint (Spaces, RGW, R2, MinIO …)").env("PRESIGND_ENDPOINT"))
-    .addOption(new Option("--public-endpoint <url>", "endpoint written into presigned URLs, when clients reach S3 by another name").env("PRESIGND_PUBLIC_ENDPOINT"))
+    .addOption(
+      new Option(
+        "--public-endpoint <url>",
+        "endpoint written into presigned URLs, when clients reach S3 by another name",
+      ).env("PRESIGND_PUBLIC_ENDPOINT"),
+    )
     .addOption(new Option("--path-style", "path-style URLs (http://host/bucket/key)").env("PRESIGND_PATH_STYLE"))
-    .addOption(new Option("--default-ttl <duration>", "URL lifetime when the caller asks for none").env("PRESIGND_DEFAULT_TTL").default("15m"))
-    .addOption(new Option("--max-ttl <duration>", "longest URL lifetime handed out (≤ 7d)").env("PRESIGND_MAX_TTL").default("7d"))
+    .addOption(
+      new Option("--default-ttl <duration>", "URL lifetime when the caller asks for none")
+        .env("PRESIGND_DEFAULT_TTL")
+        .default("15m"),
+    )
+    .addOption(
+      new Option("--max-ttl <duration>", "longest URL lifetime handed out (≤ 7d)")
+        .env("PRESIGND_MAX_TTL")
+        .default("7d"),
+    )
     .addOption(new Option("--log-level <level>", "pino log level").env("PRESIGND_LOG_LEVEL").default("info"))
-    .addOption(new Option("--log-keys <mode>", "object keys in logs: full, hash or none").env("PRESIGND_LOG_KEYS").default("hash"))
-    .addOption(new Option("--dev", "development mode: embedded local S3 (bucket dev, fixed credentials)").env("PRESIGND_DEV"))
-    .addOption(new Option("--dev-data-dir <dir>", "embedded S3 data directory").env("PRESIGND_DEV_DATA_DIR").default(".presignd/data"))
-    .addOption(new Option("--dev-s3-addr <host:port>", "embedded S3 listen address").env("PRESIGND_DEV_S3_ADDR").default("127.0.0.1:4568"))
+    .addOption(
+      new Option("--log-keys <mode>", "object keys in logs: full, hash or none")
+        .env("PRESIGND_LOG_KEYS")
+        .default("hash"),
+    )
+    .addOption(
+      new Option("--dev", "development mode: embedded local S3 (bucket dev, fixed credentials)").env("PRESIGND_DEV"),
+    )
+    .addOption(
+      new Option("--dev-data-dir <dir>", "embedded S3 data directory")
+        .env("PRESIGND_DEV_DATA_DIR")
+        .default(".presignd/data"),
+    )
+    .addOption(
+      new Option("--dev-s3-addr <host:port>", "embedded S3 listen address")
+        .env("PRESIGND_DEV_S3_ADDR")
+        .default("127.0.0.1:4568"),
+    )
     .action(async (raw: RawServeOptions) => {
       const config = parseServeOptions(raw);
       const logger = createLogger(config.logLevel);
@@ -41,4 +76,3 @@ export function serveCommand(): Command {
       process.once("SIGTERM", () => stop("SIGTERM"));
     });
 }
-

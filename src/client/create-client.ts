@@ -1,16 +1,16 @@
-import type { Transport } from "@connectrpc/connect";
-import { type Client, type Interceptor, createClient } from "@connectrpc/connect";
-import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { Transport } from "@connectrpc/connect";
+import { type Client, createClient, type Interceptor } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import {
+  type GetObjectRequestSchema,
   type PostPolicyRequestSchema,
   PresignService,
   type PutObjectRequestSchema,
-  type GetObjectRequestSchema,
 } from "../gen/presign/v1/presign_pb.js";
 import { multipartForm } from "./multipart-form.js";
-import { type DownloadDestination, type UploadSource, openSource, withKnownSize } from "./sources.js";
-import { type TransferOptions, type TransferResult, downloadPresigned, uploadPresigned } from "./transfer.js";
+import { type DownloadDestination, openSource, type UploadSource, withKnownSize } from "./sources.js";
+import { downloadPresigned, type TransferOptions, type TransferResult, uploadPresigned } from "./transfer.js";
 
 const FILENAME = "${filename}";
 
@@ -35,11 +35,19 @@ export interface PresignClient {
   /** The generated, typed PresignService client. */
   readonly service: Client<typeof PresignService>;
   /** Presigns a GET and streams the object into a file or stream. */
-  download(key: string, destination: DownloadDestination, options?: GetOptions & TransferOptions): Promise<TransferResult>;
+  download(
+    key: string,
+    destination: DownloadDestination,
+    options?: GetOptions & TransferOptions,
+  ): Promise<TransferResult>;
   /** Presigns a PUT of the source's exact size and streams it to S3. */
   upload(key: string, source: UploadSource, options?: PutOptions & TransferOptions): Promise<TransferResult>;
   /** Gets a POST policy for the key and uploads the source as a form. */
-  uploadForm(key: string, source: UploadSource, options?: Partial<PostOptions> & TransferOptions): Promise<TransferResult>;
+  uploadForm(
+    key: string,
+    source: UploadSource,
+    options?: Partial<PostOptions> & TransferOptions,
+  ): Promise<TransferResult>;
 }
 
 /** A PresignService client that also moves the bytes. */
@@ -80,7 +88,11 @@ export function createPresignClient(options: PresignClientOptions): PresignClien
         if (fields.key?.endsWith(FILENAME)) fields.key = fields.key.slice(0, -FILENAME.length) + sized.filename;
         const form = multipartForm(fields, sized);
         return await uploadPresigned(
-          { url: policy.url, method: "POST", headers: { "content-type": form.contentType, "content-length": String(form.contentLength) } },
+          {
+            url: policy.url,
+            method: "POST",
+            headers: { "content-type": form.contentType, "content-length": String(form.contentLength) },
+          },
           { ...sized, size: form.contentLength, open: form.open },
           transferOptions(opts),
         );
@@ -114,7 +126,12 @@ export function createTransport(options: PresignClientOptions): Transport {
     case "grpc-web":
       return createGrpcWebTransport({ baseUrl, httpVersion: options.httpVersion ?? "1.1", interceptors });
     case "connect":
-      return createConnectTransport({ baseUrl, httpVersion: options.httpVersion ?? "1.1", interceptors, useHttpGet: true });
+      return createConnectTransport({
+        baseUrl,
+        httpVersion: options.httpVersion ?? "1.1",
+        interceptors,
+        useHttpGet: true,
+      });
     default:
       throw new Error(`unknown transport "${String(options.transport)}": use connect, grpc or grpc-web`);
   }

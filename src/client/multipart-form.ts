@@ -14,7 +14,10 @@ export interface FormBody {
  * fields, then the file as the last part (S3 ignores fields after it). Built
  * as a stream with an exact length, since S3 rejects chunked POST bodies.
  */
-export function multipartForm(fields: Readonly<Record<string, string>>, file: OpenedSource & { size: number }): FormBody {
+export function multipartForm(
+  fields: Readonly<Record<string, string>>,
+  file: OpenedSource & { size: number },
+): FormBody {
   const boundary = `presignd-${randomBytes(16).toString("hex")}`;
   let head = "";
   for (const [name, value] of Object.entries(fields)) {

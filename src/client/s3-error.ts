@@ -19,7 +19,11 @@ export class S3Error extends Error {
 const parser = new XMLParser({ ignoreAttributes: true, parseTagValue: false, processEntities: true });
 
 /** Builds an S3Error from a response status and (possibly empty) body. */
-export function parseS3Error(status: number, body: string, headers: Record<string, string | string[] | undefined>): S3Error {
+export function parseS3Error(
+  status: number,
+  body: string,
+  headers: Record<string, string | string[] | undefined>,
+): S3Error {
   let doc: { Error?: { Code?: unknown; Message?: unknown; RequestId?: unknown } } = {};
   try {
     if (body.trim().startsWith("<")) doc = parser.parse(body) as typeof doc;
@@ -29,8 +33,11 @@ export function parseS3Error(status: number, body: string, headers: Record<strin
   const error = doc.Error ?? {};
   const code = typeof error.Code === "string" ? error.Code : `HTTP${status}`;
   const message =
-    typeof error.Message === "string" ? error.Message : body.trim().slice(0, 200) || "no error document in the response";
+    typeof error.Message === "string"
+      ? error.Message
+      : body.trim().slice(0, 200) || "no error document in the response";
   const headerId = headers["x-amz-request-id"];
-  const requestId = typeof error.RequestId === "string" ? error.RequestId : typeof headerId === "string" ? headerId : undefined;
+  const requestId =
+    typeof error.RequestId === "string" ? error.RequestId : typeof headerId === "string" ? headerId : undefined;
   return new S3Error(status, code, message, requestId);
 }

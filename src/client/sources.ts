@@ -66,7 +66,9 @@ function once<T>(make: () => T): () => T {
  * private temporary file (S3 needs Content-Length for PUT and POST). Call
  * cleanup() when done.
  */
-export async function withKnownSize(source: OpenedSource): Promise<OpenedSource & { size: number; cleanup(): Promise<void> }> {
+export async function withKnownSize(
+  source: OpenedSource,
+): Promise<OpenedSource & { size: number; cleanup(): Promise<void> }> {
   if (source.size !== undefined) {
     return { ...source, size: source.size, cleanup: async () => {} };
   }

@@ -5,7 +5,7 @@ import https from "node:https";
 import { type Readable, Transform, type Writable } from "node:stream";
 import { finished, pipeline } from "node:stream/promises";
 import { setTimeout as sleep } from "node:timers/promises";
-import { S3Error, parseS3Error } from "./s3-error.js";
+import { parseS3Error, S3Error } from "./s3-error.js";
 import { type DownloadDestination, type OpenedSource, openDestination } from "./sources.js";
 
 /** An HTTP request as PresignService hands it out. */
@@ -100,10 +100,12 @@ export async function uploadPresigned(
   const total = Number.isFinite(declared) ? declared : source.size;
   return withRetries(source.replayable ? (options.retries ?? 3) : 0, options.signal, async () => {
     let sent = 0;
-    const body = source.open().pipe(meter((n) => {
-      sent += n;
-      options.onProgress?.({ transferred: sent, ...(total === undefined ? {} : { total }) });
-    }));
+    const body = source.open().pipe(
+      meter((n) => {
+        sent += n;
+        options.onProgress?.({ transferred: sent, ...(total === undefined ? {} : { total }) });
+      }),
+    );
     const res = await send(presigned, body, options.signal ? { signal: options.signal } : {});
     if ((res.statusCode ?? 0) >= 300) throw await readS3Error(res);
     res.resume();

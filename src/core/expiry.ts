@@ -1,4 +1,4 @@
-import { PresignError, invalidField } from "./presign-error.js";
+import { invalidField, PresignError } from "./presign-error.js";
 
 /** SigV4 presigned requests live at most 7 days. */
 export const MAX_SIGV4_TTL_SECONDS = 7 * 24 * 3600;
@@ -66,9 +66,7 @@ export function resolveExpiry(
   }
   seconds = Math.min(seconds, policy.maxSeconds, MAX_SIGV4_TTL_SECONDS);
   if (credentialExpiration !== undefined) {
-    const usable = Math.floor(
-      (credentialExpiration.getTime() - now.getTime()) / 1000 - policy.credentialSkewSeconds,
-    );
+    const usable = Math.floor((credentialExpiration.getTime() - now.getTime()) / 1000 - policy.credentialSkewSeconds);
     if (usable < 1) {
       throw new PresignError(
         "unavailable",

@@ -32,10 +32,7 @@ export function checkBase64Digest(value: string, bytes: number, field: string): 
 /** A header value S3 stores verbatim: printable ASCII, no surrounding blanks. */
 export function checkHeaderValue(value: string, field: string, maxBytes = 1024): string {
   if (!PRINTABLE_ASCII.test(value)) {
-    throw invalidField(
-      field,
-      "must be printable ASCII (encode other text per RFC 2047, as S3 requires for headers)",
-    );
+    throw invalidField(field, "must be printable ASCII (encode other text per RFC 2047, as S3 requires for headers)");
   }
   if (value.length > maxBytes) throw invalidField(field, `is longer than ${maxBytes} bytes`);
   if (value !== value.trim()) {

@@ -32,7 +32,10 @@ export interface SignedPostPolicy {
   readonly expiresAt: Date;
 }
 
-export type PolicyCondition = Record<string, string> | [string, string, string] | ["content-length-range", number, number];
+export type PolicyCondition =
+  | Record<string, string>
+  | [string, string, string]
+  | ["content-length-range", number, number];
 
 export interface PostPolicyDocument {
   readonly expiration: string;
@@ -77,7 +80,8 @@ export async function presignPost(
   if (min < 0n) throw invalidField("min_content_length", `must not be negative, got ${min}`);
   if (max === 0n) throw invalidField("max_content_length", "is required (the largest file size allowed, in bytes)");
   if (max < 0n) throw invalidField("max_content_length", `must be positive, got ${max}`);
-  if (max > MAX_SINGLE_PUT_BYTES) throw invalidField("max_content_length", "exceeds 5 GiB, S3's limit for a POST upload");
+  if (max > MAX_SINGLE_PUT_BYTES)
+    throw invalidField("max_content_length", "exceeds 5 GiB, S3's limit for a POST upload");
   if (min > max) throw invalidField("min_content_length", `${min} is larger than max_content_length ${max}`);
   conditions.push(["content-length-range", Number(min), Number(max)]);
 
@@ -109,7 +113,10 @@ export async function presignPost(
 
   const { credentials, now } = ctx;
   const expiry = resolveExpiry(input.expiresIn, ctx.ttl, now, credentials.expiration);
-  const longDate = now.toISOString().replace(/\.\d{3}Z$/, "Z").replace(/[-:]/g, "");
+  const longDate = now
+    .toISOString()
+    .replace(/\.\d{3}Z$/, "Z")
+    .replace(/[-:]/g, "");
   const shortDate = longDate.slice(0, 8);
   const auth: Record<string, string> = {
     "X-Amz-Algorithm": "AWS4-HMAC-SHA256",

@@ -43,7 +43,13 @@ export async function presignPut(
   for (const [name, value] of metadataHeaders(input.metadata ?? {})) headers[name] = value;
   return signRequest(
     endpoint,
-    { method: "PUT", path: objectPath(endpoint, key), query: { "x-id": "PutObject" }, headers, expiresIn: input.expiresIn },
+    {
+      method: "PUT",
+      path: objectPath(endpoint, key),
+      query: { "x-id": "PutObject" },
+      headers,
+      expiresIn: input.expiresIn,
+    },
     ctx,
   );
 }

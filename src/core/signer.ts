@@ -1,8 +1,8 @@
-import { Sha256 } from "@smithy/core/checksum";
-import { HttpRequest, buildQueryString } from "@smithy/core/protocols";
 import { S3RequestPresigner } from "@aws-sdk/s3-request-presigner";
+import { Sha256 } from "@smithy/core/checksum";
+import { buildQueryString, HttpRequest } from "@smithy/core/protocols";
 import type { BucketEndpoint } from "./bucket-endpoint.js";
-import { type Expiry, type RequestedTtl, type TtlPolicy, resolveExpiry } from "./expiry.js";
+import { type Expiry, type RequestedTtl, resolveExpiry, type TtlPolicy } from "./expiry.js";
 
 /** Credentials as the AWS SDK's providers resolve them. */
 export interface SigningCredentials {
@@ -14,6 +14,7 @@ export interface SigningCredentials {
 
 /** Everything a presign needs besides the request: injected, never looked up. */
 export interface SigningContext {
+  /** Built by createPresigner(credentials) for these very credentials. */
   readonly presigner: S3RequestPresigner;
   readonly credentials: SigningCredentials;
   readonly now: Date;
@@ -30,13 +31,14 @@ export interface PresignedHttpRequest {
 }
 
 /**
- * The SDK's own S3 presigner, built once. Credentials and region come with
- * every call (presignWithCredentials, signingRegion), so the instance holds
- * no secrets and is never asked for them.
+ * The SDK's own S3 presigner for one set of credentials: build it once per
+ * credential rotation, not per request. The region comes with every call.
+ * (Not presignWithCredentials: that one is for S3 Express session
+ * credentials and moves the session token into X-Amz-S3session-Token.)
  */
-export function createPresigner(): S3RequestPresigner {
-  const injected = () => Promise.reject(new Error("presignd injects credentials and region per call"));
-  return new S3RequestPresigner({ credentials: injected, region: injected, sha256: Sha256 });
+export function createPresigner(credentials: SigningCredentials): S3RequestPresigner {
+  const region = () => Promise.reject(new Error("presignd passes signingRegion with every call"));
+  return new S3RequestPresigner({ credentials, region, sha256: Sha256 });
 }
 
 export interface SignOptions {
@@ -66,7 +68,7 @@ export async function signRequest(
     query: { ...options.query },
     headers: { ...options.headers, host },
   });
-  const signed = await ctx.presigner.presignWithCredentials(request, ctx.credentials, {
+  const signed = await ctx.presigner.presign(request, {
     signingDate: ctx.now,
     signingRegion: endpoint.region,
     expiresIn: expiry.expiresInSeconds,
@@ -90,8 +92,7 @@ function formatUrl(endpoint: BucketEndpoint, path: string, query: Record<string,
   return `${endpoint.protocol}//${endpoint.hostname}${port}${path}?${buildQueryString(query)}`;
 }
 
-// The SDK's S3 Express wrapper leaves an undefined session-token slot in the
-// query; it is not signed, so it must not appear in the URL either.
+// Drop query slots the SDK may leave undefined: they are not signed.
 function definedOnly(query: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(query)) if (typeof value === "string") out[name] = value;

@@ -38,7 +38,10 @@ export function buildHandler(options: HandlerOptions) {
     interceptors: [rpcLogging(options.logger, options.logKeys), errorMapping(options.logger)],
     readMaxBytes: MAX_REQUEST_BYTES,
     fallback: notFound,
-  }) as (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => void;
+  }) as (
+    req: http.IncomingMessage | http2.Http2ServerRequest,
+    res: http.ServerResponse | http2.Http2ServerResponse,
+  ) => void;
   return withSpecGrpcMessage(adapter);
 }
 

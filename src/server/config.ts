@@ -70,7 +70,8 @@ export function parseServeOptions(raw: RawServeOptions): ServerConfig {
   const buckets = [...new Set(raw.bucket ?? [])];
   for (const bucket of buckets) checkBucketName(bucket);
   const endpoint = raw.endpoint && checkUrl(raw.endpoint, "--endpoint (PRESIGND_ENDPOINT)");
-  const publicEndpoint = raw.publicEndpoint && checkUrl(raw.publicEndpoint, "--public-endpoint (PRESIGND_PUBLIC_ENDPOINT)");
+  const publicEndpoint =
+    raw.publicEndpoint && checkUrl(raw.publicEndpoint, "--public-endpoint (PRESIGND_PUBLIC_ENDPOINT)");
 
   const common = {
     host,

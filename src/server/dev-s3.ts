@@ -18,7 +18,12 @@ export interface DevS3 {
  * A real local S3 server (s3rver) in this process, verifying SigV4 presigned
  * signatures, expiry and signed headers; objects are files under dataDir.
  */
-export async function startDevS3(options: { dataDir: string; host: string; port: number; buckets: readonly string[] }): Promise<DevS3> {
+export async function startDevS3(options: {
+  dataDir: string;
+  host: string;
+  port: number;
+  buckets: readonly string[];
+}): Promise<DevS3> {
   await mkdir(options.dataDir, { recursive: true });
   const server = new S3rver({
     address: options.host,

@@ -2,7 +2,10 @@ import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
 
-type NodeHandler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => void;
+type NodeHandler = (
+  req: http.IncomingMessage | http2.Http2ServerRequest,
+  res: http.ServerResponse | http2.Http2ServerResponse,
+) => void;
 
 // The client connection preface of HTTP/2 with prior knowledge (RFC 9113 §3.4).
 const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
@@ -35,8 +38,9 @@ export function createDualServer(handler: NodeHandler): DualServer {
     // (No resume(): the HTTP/2 session reads the socket handle itself.)
     let head = Buffer.alloc(0);
     const onReadable = () => {
-      let chunk: Buffer | null;
-      while ((chunk = socket.read() as Buffer | null) !== null) head = Buffer.concat([head, chunk]);
+      for (let chunk = socket.read() as Buffer | null; chunk !== null; chunk = socket.read() as Buffer | null) {
+        head = Buffer.concat([head, chunk]);
+      }
       const n = Math.min(head.length, PREFACE.length);
       const isH2 = head.subarray(0, n).equals(PREFACE.subarray(0, n));
       if (head.length === 0 || (isH2 && head.length < PREFACE.length)) return; // need more bytes

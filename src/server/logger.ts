@@ -1,4 +1,4 @@
-import { pino, type Logger } from "pino";
+import { type Logger, pino } from "pino";
 
 /**
  * The server's JSON logger. Secret-bearing fields are censored wherever they

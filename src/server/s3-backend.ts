@@ -100,7 +100,10 @@ async function discoverRegion(client: S3Client, bucket: string, config: ServerCo
   }
   if (config.endpoint) {
     // S3-compatible servers (RGW, MinIO, s3rver) often do not report a region.
-    logger.warn({ bucket, err: describe(failure) }, "bucket region not reported by the endpoint; signing for us-east-1 (set --region to choose)");
+    logger.warn(
+      { bucket, err: describe(failure) },
+      "bucket region not reported by the endpoint; signing for us-east-1 (set --region to choose)",
+    );
     return "us-east-1";
   }
   throw new Error(`could not discover the region of bucket "${bucket}" (${describe(failure)}); pass --region`);

@@ -1,7 +1,7 @@
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
-import type { ServerConfig } from "./config.js";
 import { buildHandler } from "./build-server.js";
+import type { ServerConfig } from "./config.js";
 import { DEV_CREDENTIALS, type DevS3, startDevS3 } from "./dev-s3.js";
 import { createDualServer } from "./listen.js";
 import { createS3Backend } from "./s3-backend.js";
@@ -55,7 +55,12 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     logger.info(
       {
         url,
-        buckets: [...backend.buckets.values()].map((b) => ({ bucket: b.bucket, region: b.region, host: b.hostname, port: b.port })),
+        buckets: [...backend.buckets.values()].map((b) => ({
+          bucket: b.bucket,
+          region: b.region,
+          host: b.hostname,
+          port: b.port,
+        })),
         protocols: ["connect", "grpc", "grpc-web"],
       },
       "presignd listening (HTTP/1.1 and h2c)",

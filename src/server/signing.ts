@@ -1,13 +1,14 @@
+import type { S3RequestPresigner } from "@aws-sdk/s3-request-presigner";
 import type { Logger } from "pino";
 import type { BucketEndpoint } from "../core/bucket-endpoint.js";
 import type { TtlPolicy } from "../core/expiry.js";
 import { PresignError } from "../core/presign-error.js";
-import { type SigningContext, createPresigner } from "../core/signer.js";
+import { createPresigner, type SigningContext, type SigningCredentials } from "../core/signer.js";
 import type { S3Backend } from "./s3-backend.js";
 
 /** What the handlers need to sign: buckets, credentials, clock and TTL policy. */
 export class Signing {
-  private readonly presigner = createPresigner();
+  private presigner?: { credentials: SigningCredentials; presigner: S3RequestPresigner };
 
   constructor(
     private readonly backend: S3Backend,
@@ -27,13 +28,20 @@ export class Signing {
 
   /** Current credentials (refreshed by the SDK as they rotate) and time. */
   async context(): Promise<SigningContext> {
-    let credentials: SigningContext["credentials"];
+    let credentials: SigningCredentials;
     try {
       credentials = await this.backend.credentials();
     } catch (error) {
-      this.logger.error({ err: { name: (error as Error).name, message: (error as Error).message } }, "S3 credentials unavailable");
+      this.logger.error(
+        { err: { name: (error as Error).name, message: (error as Error).message } },
+        "S3 credentials unavailable",
+      );
       throw new PresignError("unavailable", "the server cannot load its S3 credentials right now; retry later");
     }
-    return { presigner: this.presigner, credentials, now: this.clock(), ttl: this.ttl };
+    // The SDK's provider hands out the same object until it rotates.
+    if (this.presigner?.credentials !== credentials) {
+      this.presigner = { credentials, presigner: createPresigner(credentials) };
+    }
+    return { presigner: this.presigner.presigner, credentials, now: this.clock(), ttl: this.ttl };
   }
 }

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { PRESIGND, run } from "../support/run.js";
-import { type TestServer, startTestServer } from "../support/test-server.js";
+import { startTestServer, type TestServer } from "../support/test-server.js";
 
 // Runs the built CLI (bin/presignd → dist/), as a user would.
 describe("presignd CLI against a running server", () => {
@@ -58,7 +58,9 @@ describe("presignd CLI against a running server", () => {
     const g = JSON.parse(get.stdout.toString()) as { url: string; method: string; expiresAt: string };
     assert.equal(g.method, "GET");
     assert.equal(new URL(g.url).searchParams.get("X-Amz-Expires"), "120");
-    const put = await run(PRESIGND, ["presign", "put", "cli/x", "-l", "10", "-t", "text/plain", "-m", "owner=bob"], { env });
+    const put = await run(PRESIGND, ["presign", "put", "cli/x", "-l", "10", "-t", "text/plain", "-m", "owner=bob"], {
+      env,
+    });
     const p = JSON.parse(put.stdout.toString()) as { headers: Record<string, string> };
     assert.deepEqual(p.headers, { "content-length": "10", "content-type": "text/plain", "x-amz-meta-owner": "bob" });
   });
@@ -80,7 +82,14 @@ describe("presignd CLI against a running server", () => {
   });
 
   it("--help everywhere", async () => {
-    for (const args of [["--help"], ["serve", "--help"], ["get", "--help"], ["put", "--help"], ["post", "--help"], ["presign", "--help"]]) {
+    for (const args of [
+      ["--help"],
+      ["serve", "--help"],
+      ["get", "--help"],
+      ["put", "--help"],
+      ["post", "--help"],
+      ["presign", "--help"],
+    ]) {
       const res = await run(PRESIGND, args);
       assert.equal(res.code, 0, args.join(" "));
       assert.match(res.stdout.toString(), /^Usage: presignd/);
@@ -90,7 +99,10 @@ describe("presignd CLI against a running server", () => {
   it("serve refuses bad settings with a message naming the setting", async () => {
     const res = await run(PRESIGND, ["serve", "-b", "some-bucket", "--default-ttl", "soon"]);
     assert.equal(res.code, 1);
-    assert.equal(res.stderr, 'presignd: --default-ttl (PRESIGND_DEFAULT_TTL): "soon" is not a duration like 15m, 1h, 90s or 7d\n');
+    assert.equal(
+      res.stderr,
+      'presignd: --default-ttl (PRESIGND_DEFAULT_TTL): "soon" is not a duration like 15m, 1h, 90s or 7d\n',
+    );
     const none = await run(PRESIGND, ["serve"], { env: { PRESIGND_BUCKET: "" } });
     assert.match(none.stderr, /no bucket: pass -b\/--bucket NAME/);
   });

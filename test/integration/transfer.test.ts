@@ -3,11 +3,12 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough, Readable, Writable } from "node:stream";
+import { PassThrough, Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
-import { type PresignClient, createPresignClient } from "../../src/client/create-client.js";
+import { createPresignClient, type PresignClient } from "../../src/client/create-client.js";
 import { S3Error } from "../../src/client/s3-error.js";
-import { type TestServer, startTestServer } from "../support/test-server.js";
+import { collector } from "../support/collect.js";
+import { startTestServer, type TestServer } from "../support/test-server.js";
 
 // Keys that tend to break signing or URL handling. The embedded S3 stores
 // objects as files, so each "/"-separated segment must stay under 255 bytes.
@@ -19,7 +20,9 @@ const TRICKY_KEYS = [
   "unicode/Zoë-日本語-😀.txt",
   "nfd/Zoe\u0308.txt",
   "trailing-slash/",
-  Array.from({ length: 8 }, (_, i) => `${String(i)}${"k".repeat(126)}`).join("/").padEnd(1024, "z"),
+  Array.from({ length: 8 }, (_, i) => `${String(i)}${"k".repeat(126)}`)
+    .join("/")
+    .padEnd(1024, "z"),
 ];
 
 describe("bytes move through the embedded S3 with presigned requests", () => {
@@ -45,9 +48,9 @@ describe("bytes move through the embedded S3 with presigned requests", () => {
       const body = Buffer.from(`body of ${key}`);
       const up = await client.upload(key, body, { contentType: "text/plain" });
       assert.equal(up.status, 200);
-      const chunks: Buffer[] = [];
-      await client.download(key, new Writable({ write: (c, _e, cb) => (chunks.push(c), cb()) }));
-      assert.deepEqual(Buffer.concat(chunks), body);
+      const sink = collector();
+      await client.download(key, sink.writable);
+      assert.deepEqual(sink.bytes(), body);
     });
   }
 
@@ -72,7 +75,10 @@ describe("bytes move through the embedded S3 with presigned requests", () => {
     const node = new PassThrough();
     node.end(data);
     await client.upload("streams/node.bin", node);
-    await client.upload("streams/web.bin", Readable.toWeb(Readable.from([data.subarray(0, 1000), data.subarray(1000)])));
+    await client.upload(
+      "streams/web.bin",
+      Readable.toWeb(Readable.from([data.subarray(0, 1000), data.subarray(1000)])),
+    );
     for (const key of ["streams/node.bin", "streams/web.bin"]) {
       const out = join(dir, "stream-out.bin");
       await client.download(key, out);
@@ -150,9 +156,12 @@ describe("bytes move through the embedded S3 with presigned requests", () => {
       { "x-amz-meta-owner": "alice" },
     ]);
     for (const name of ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date"]) {
-      assert.deepEqual(policy.conditions.find((c) => typeof c === "object" && c !== null && name in c), {
-        [name]: res.fields[name],
-      });
+      assert.deepEqual(
+        policy.conditions.find((c) => typeof c === "object" && c !== null && name in c),
+        {
+          [name]: res.fields[name],
+        },
+      );
     }
     const expiresAt = res.expiresAt ? Number(res.expiresAt.seconds) * 1000 : 0;
     assert.equal(new Date(policy.expiration).getTime(), expiresAt);
@@ -191,7 +200,10 @@ describe("the S3 server rejects what was not signed", () => {
 
   it("a longer expiry than signed", async () => {
     const { url } = await client.service.getObject({ key: "victim.txt", expiresIn: { seconds: 60n } });
-    assert.deepEqual(await status(url.replace("X-Amz-Expires=60", "X-Amz-Expires=600")), [403, "SignatureDoesNotMatch"]);
+    assert.deepEqual(await status(url.replace("X-Amz-Expires=60", "X-Amz-Expires=600")), [
+      403,
+      "SignatureDoesNotMatch",
+    ]);
   });
 
   it("an expired URL", async () => {
@@ -202,7 +214,11 @@ describe("the S3 server rejects what was not signed", () => {
 
   it("a body longer than the signed Content-Length", async () => {
     const p = await client.service.putObject({ key: "victim.txt", contentLength: 4n });
-    const [code] = await status(p.url, { method: "PUT", body: "overwrite!", headers: { ...p.headers, "content-length": "10" } });
+    const [code] = await status(p.url, {
+      method: "PUT",
+      body: "overwrite!",
+      headers: { ...p.headers, "content-length": "10" },
+    });
     assert.equal(code, 403);
     const [, again] = await status((await client.service.getObject({ key: "victim.txt" })).url);
     assert.equal(again, "");
@@ -210,13 +226,17 @@ describe("the S3 server rejects what was not signed", () => {
 
   it("a different Content-Type than signed", async () => {
     const p = await client.service.putObject({ key: "victim.txt", contentLength: 4n, contentType: "text/plain" });
-    const [code, s3code] = await status(p.url, { method: "PUT", body: "evil", headers: { ...p.headers, "content-type": "text/html" } });
+    const [code, s3code] = await status(p.url, {
+      method: "PUT",
+      body: "evil",
+      headers: { ...p.headers, "content-type": "text/html" },
+    });
     assert.deepEqual([code, s3code], [403, "SignatureDoesNotMatch"]);
   });
 
   it("the object is untouched by every rejected request", async () => {
-    const chunks: Buffer[] = [];
-    await client.download("victim.txt", new Writable({ write: (c, _e, cb) => (chunks.push(c), cb()) }));
-    assert.equal(Buffer.concat(chunks).toString(), "original");
+    const sink = collector();
+    await client.download("victim.txt", sink.writable);
+    assert.equal(sink.bytes().toString(), "original");
   });
 });

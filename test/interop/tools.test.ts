@@ -11,7 +11,7 @@ import {
   PresignedRequestSchema,
 } from "../../src/gen/presign/v1/presign_pb.js";
 import { BUF, run } from "../support/run.js";
-import { type TestServer, startTestServer } from "../support/test-server.js";
+import { startTestServer, type TestServer } from "../support/test-server.js";
 
 const RPC = "presign.v1.PresignService";
 
@@ -37,8 +37,15 @@ describe("real tools talk to presignd without our client library", () => {
     for (const [method, body] of calls) {
       it(`buf curl --protocol ${protocol} ${method}`, async () => {
         const res = await run(BUF, [
-          "curl", "--schema", "proto", "--protocol", protocol, "--http2-prior-knowledge",
-          "-d", JSON.stringify(body), `${server.url}/${RPC}/${method}`,
+          "curl",
+          "--schema",
+          "proto",
+          "--protocol",
+          protocol,
+          "--http2-prior-knowledge",
+          "-d",
+          JSON.stringify(body),
+          `${server.url}/${RPC}/${method}`,
         ]);
         assert.equal(res.code, 0, res.stderr);
         const out = JSON.parse(res.stdout.toString()) as { url: string; expiresAt: string };
@@ -50,8 +57,15 @@ describe("real tools talk to presignd without our client library", () => {
 
   it("buf curl shows a precise error and exits non-zero", async () => {
     const res = await run(BUF, [
-      "curl", "--schema", "proto", "--protocol", "grpc", "--http2-prior-knowledge",
-      "-d", '{"key":"k","contentLength":"-3"}', `${server.url}/${RPC}/PutObject`,
+      "curl",
+      "--schema",
+      "proto",
+      "--protocol",
+      "grpc",
+      "--http2-prior-knowledge",
+      "-d",
+      '{"key":"k","contentLength":"-3"}',
+      `${server.url}/${RPC}/PutObject`,
     ]);
     assert.notEqual(res.code, 0);
     const out = JSON.parse(res.stdout.toString() || res.stderr) as { code: string; message: string };
@@ -59,22 +73,41 @@ describe("real tools talk to presignd without our client library", () => {
   });
 
   it("curl: JSON POST, then the presigned PUT and GET", async () => {
-    const put = await run("curl", ["-sS", "-X", "POST", "-H", "content-type: application/json",
-      "-d", '{"key":"curl/x.txt","contentLength":"5"}', `${server.url}/${RPC}/PutObject`]);
+    const put = await run("curl", [
+      "-sS",
+      "-X",
+      "POST",
+      "-H",
+      "content-type: application/json",
+      "-d",
+      '{"key":"curl/x.txt","contentLength":"5"}',
+      `${server.url}/${RPC}/PutObject`,
+    ]);
     const p = JSON.parse(put.stdout.toString()) as { url: string; headers: Record<string, string> };
     const file = join(dir, "x.txt");
     await writeFile(file, "hello");
     const up = await run("curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-T", file, p.url]);
     assert.equal(up.stdout.toString(), "200");
-    const get = await run("curl", ["-sS", `${server.url}/${RPC}/GetObject?connect=v1&encoding=json&message=${encodeURIComponent('{"key":"curl/x.txt"}')}`]);
+    const get = await run("curl", [
+      "-sS",
+      `${server.url}/${RPC}/GetObject?connect=v1&encoding=json&message=${encodeURIComponent('{"key":"curl/x.txt"}')}`,
+    ]);
     const g = JSON.parse(get.stdout.toString()) as { url: string };
     const down = await run("curl", ["-sS", "--fail", g.url]);
     assert.equal(down.stdout.toString(), "hello");
   });
 
   it("curl -F with the PostPolicy fields, file last", async () => {
-    const res = await run("curl", ["-sS", "-X", "POST", "-H", "content-type: application/json",
-      "-d", '{"key":"curl/form/${filename}","maxContentLength":"1000","successActionStatus":201}', `${server.url}/${RPC}/PostPolicy`]);
+    const res = await run("curl", [
+      "-sS",
+      "-X",
+      "POST",
+      "-H",
+      "content-type: application/json",
+      "-d",
+      '{"key":"curl/form/${filename}","maxContentLength":"1000","successActionStatus":201}',
+      `${server.url}/${RPC}/PostPolicy`,
+    ]);
     const policy = JSON.parse(res.stdout.toString()) as { url: string; fields: Record<string, string> };
     const file = join(dir, "form.txt");
     await writeFile(file, "form bytes");
@@ -85,8 +118,16 @@ describe("real tools talk to presignd without our client library", () => {
     args.push("-F", `file=@${file}`, policy.url);
     const up = await run("curl", args);
     assert.match(up.stdout.toString(), /\n201$/);
-    const get = await run("curl", ["-sS", "-X", "POST", "-H", "content-type: application/json",
-      "-d", '{"key":"curl/form/form.txt"}', `${server.url}/${RPC}/GetObject`]);
+    const get = await run("curl", [
+      "-sS",
+      "-X",
+      "POST",
+      "-H",
+      "content-type: application/json",
+      "-d",
+      '{"key":"curl/form/form.txt"}',
+      `${server.url}/${RPC}/GetObject`,
+    ]);
     const down = await run("curl", ["-sS", "--fail", (JSON.parse(get.stdout.toString()) as { url: string }).url]);
     assert.equal(down.stdout.toString(), "form bytes");
   });

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { type PresignClient, createPresignClient } from "../../src/client/create-client.js";
-import { type TestServer, startTestServer } from "../support/test-server.js";
+import { createPresignClient, type PresignClient } from "../../src/client/create-client.js";
+import { startTestServer, type TestServer } from "../support/test-server.js";
 
 describe("bad input gets a precise code and a message naming the field", () => {
   let server: TestServer;
@@ -32,8 +32,10 @@ describe("bad input gets a precise code and a message naming the field", () => {
   it("empty key", () => refused(get({ key: "" }), Code.InvalidArgument, /^key: must not be empty/));
   it("key over 1024 bytes", () =>
     refused(get({ key: "é".repeat(513) }), Code.InvalidArgument, /^key: is 1026 bytes of UTF-8; the limit is 1024/));
-  it("control character in key", () => refused(get({ key: "a\nb" }), Code.InvalidArgument, /^key: must not contain control/));
-  it("dot-dot segment in key", () => refused(get({ key: "a/../b" }), Code.InvalidArgument, /^key: must not contain a "\.\." path segment/));
+  it("control character in key", () =>
+    refused(get({ key: "a\nb" }), Code.InvalidArgument, /^key: must not contain control/));
+  it("dot-dot segment in key", () =>
+    refused(get({ key: "a/../b" }), Code.InvalidArgument, /^key: must not contain a "\.\." path segment/));
   it("lone surrogate in a JSON key", async () => {
     const res = await fetch(`${server.url}/presign.v1.PresignService/GetObject`, {
       method: "POST",
@@ -44,38 +46,82 @@ describe("bad input gets a precise code and a message naming the field", () => {
     assert.equal(body.code, "invalid_argument");
     assert.match(body.message, /GetObjectRequest\.key from JSON.*invalid UTF8/);
   });
-  it("unknown bucket", () => refused(get({ bucket: "other", key: "k" }), Code.NotFound, /^bucket: "other" is not served/));
+  it("unknown bucket", () =>
+    refused(get({ bucket: "other", key: "k" }), Code.NotFound, /^bucket: "other" is not served/));
   it("negative TTL", () =>
     refused(get({ key: "k", expiresIn: { seconds: -5n } }), Code.InvalidArgument, /^expires_in: must not be negative/));
   it("sub-second TTL", () =>
     refused(get({ key: "k", expiresIn: { nanos: 5000 } }), Code.InvalidArgument, /^expires_in: must be at least 1s/));
   it("malformed duration", () =>
-    refused(get({ key: "k", expiresIn: { seconds: 5n, nanos: -1 } }), Code.InvalidArgument, /^expires_in: is not a valid/));
+    refused(
+      get({ key: "k", expiresIn: { seconds: 5n, nanos: -1 } }),
+      Code.InvalidArgument,
+      /^expires_in: is not a valid/,
+    ));
   it("bad range", () => refused(get({ key: "k", range: "bytes=5-1" }), Code.InvalidArgument, /^range: last byte/));
-  it("multi range", () => refused(get({ key: "k", range: "bytes=0-1,5-6" }), Code.InvalidArgument, /^range: must be one byte range/));
+  it("multi range", () =>
+    refused(get({ key: "k", range: "bytes=0-1,5-6" }), Code.InvalidArgument, /^range: must be one byte range/));
   it("override with newline", () =>
-    refused(get({ key: "k", overrides: { contentDisposition: "a\r\nb" } }), Code.InvalidArgument, /^overrides\.content_disposition: must be printable ASCII/));
-  it("missing content_length", () => refused(put({ contentLength: 0n }), Code.InvalidArgument, /^content_length: is required/));
-  it("negative content_length", () => refused(put({ contentLength: -1n }), Code.InvalidArgument, /^content_length: must be positive/));
+    refused(
+      get({ key: "k", overrides: { contentDisposition: "a\r\nb" } }),
+      Code.InvalidArgument,
+      /^overrides\.content_disposition: must be printable ASCII/,
+    ));
+  it("missing content_length", () =>
+    refused(put({ contentLength: 0n }), Code.InvalidArgument, /^content_length: is required/));
+  it("negative content_length", () =>
+    refused(put({ contentLength: -1n }), Code.InvalidArgument, /^content_length: must be positive/));
   it("content_length over 5 GiB", () =>
-    refused(put({ contentLength: 5n * 1024n ** 3n + 1n }), Code.InvalidArgument, /^content_length: 5368709121 exceeds 5 GiB/));
-  it("bad content type", () => refused(put({ contentType: "not a type" }), Code.InvalidArgument, /^content_type: "not a type" is not a media type/));
-  it("bad content md5", () => refused(put({ contentMd5: "abc" }), Code.InvalidArgument, /^content_md5: must be the base64 of a 16-byte digest/));
+    refused(
+      put({ contentLength: 5n * 1024n ** 3n + 1n }),
+      Code.InvalidArgument,
+      /^content_length: 5368709121 exceeds 5 GiB/,
+    ));
+  it("bad content type", () =>
+    refused(
+      put({ contentType: "not a type" }),
+      Code.InvalidArgument,
+      /^content_type: "not a type" is not a media type/,
+    ));
+  it("bad content md5", () =>
+    refused(put({ contentMd5: "abc" }), Code.InvalidArgument, /^content_md5: must be the base64 of a 16-byte digest/));
   it("bad checksum", () =>
-    refused(put({ checksumSha256: Buffer.alloc(16).toString("base64") }), Code.InvalidArgument, /^checksum_sha256: must be the base64 of a 32-byte/));
+    refused(
+      put({ checksumSha256: Buffer.alloc(16).toString("base64") }),
+      Code.InvalidArgument,
+      /^checksum_sha256: must be the base64 of a 32-byte/,
+    ));
   it("upper-case metadata name", () =>
     refused(put({ metadata: { Owner: "x" } }), Code.InvalidArgument, /^metadata\["Owner"\]: names are lower-case/));
   it("non-ASCII metadata value", () =>
-    refused(put({ metadata: { owner: "Zoë" } }), Code.InvalidArgument, /^metadata\["owner"\]: must be printable ASCII/));
+    refused(
+      put({ metadata: { owner: "Zoë" } }),
+      Code.InvalidArgument,
+      /^metadata\["owner"\]: must be printable ASCII/,
+    ));
   it("metadata over 2 KB", () =>
-    refused(put({ metadata: { a: "x".repeat(1500), b: "y".repeat(1000) } }), Code.InvalidArgument, /^metadata: is 2502 bytes/));
+    refused(
+      put({ metadata: { a: "x".repeat(1500), b: "y".repeat(1000) } }),
+      Code.InvalidArgument,
+      /^metadata: is 2502 bytes/,
+    ));
   it("post without key", () => refused(post({ key: "" }), Code.InvalidArgument, /^key: is required/));
-  it("post with key and key_prefix", () => refused(post({ keyPrefix: "p/" }), Code.InvalidArgument, /^key: set either key or key_prefix/));
-  it("post without max length", () => refused(post({ maxContentLength: 0n }), Code.InvalidArgument, /^max_content_length: is required/));
+  it("post with key and key_prefix", () =>
+    refused(post({ keyPrefix: "p/" }), Code.InvalidArgument, /^key: set either key or key_prefix/));
+  it("post without max length", () =>
+    refused(post({ maxContentLength: 0n }), Code.InvalidArgument, /^max_content_length: is required/));
   it("post with min > max", () =>
-    refused(post({ minContentLength: 11n }), Code.InvalidArgument, /^min_content_length: 11 is larger than max_content_length 10/));
+    refused(
+      post({ minContentLength: 11n }),
+      Code.InvalidArgument,
+      /^min_content_length: 11 is larger than max_content_length 10/,
+    ));
   it("post with bad status", () =>
-    refused(post({ successActionStatus: 302 }), Code.InvalidArgument, /^success_action_status: must be 200, 201 or 204/));
+    refused(
+      post({ successActionStatus: 302 }),
+      Code.InvalidArgument,
+      /^success_action_status: must be 200, 201 or 204/,
+    ));
 
   it("malformed JSON body gets invalid_argument, not internal", async () => {
     const res = await fetch(`${server.url}/presign.v1.PresignService/GetObject`, {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { type PresignClient, createPresignClient } from "../../src/client/create-client.js";
-import { type TestServer, startTestServer } from "../support/test-server.js";
+import { createPresignClient, type PresignClient } from "../../src/client/create-client.js";
+import { startTestServer, type TestServer } from "../support/test-server.js";
 
 const transports = [
   { name: "connect over HTTP/1.1", transport: "connect", httpVersion: "1.1" },

@@ -12,7 +12,11 @@ export interface RunResult {
 }
 
 /** Runs a real command (no shell), feeding `input` on stdin. */
-export function run(command: string, args: readonly string[], options: { input?: Buffer | string; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+export function run(
+  command: string,
+  args: readonly string[],
+  options: { input?: Buffer | string; env?: NodeJS.ProcessEnv } = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: "pipe" });
     const out: Buffer[] = [];

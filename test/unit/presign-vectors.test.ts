@@ -5,7 +5,7 @@ import type { BucketEndpoint } from "../../src/core/bucket-endpoint.js";
 import { DEFAULT_TTL_POLICY } from "../../src/core/expiry.js";
 import { presignGet } from "../../src/core/presign-get.js";
 import { presignPut } from "../../src/core/presign-put.js";
-import { type SigningContext, createPresigner } from "../../src/core/signer.js";
+import { createPresigner, type SigningContext } from "../../src/core/signer.js";
 
 interface Vector {
   name: string;
@@ -26,8 +26,15 @@ const fixture = JSON.parse(
 
 function contextFor(v: Vector): SigningContext {
   const d = v.amzDate;
-  const now = new Date(`${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}T${d.slice(9, 11)}:${d.slice(11, 13)}:${d.slice(13, 15)}Z`);
-  return { presigner: createPresigner(), credentials: fixture.credentials, now, ttl: DEFAULT_TTL_POLICY };
+  const now = new Date(
+    `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}T${d.slice(9, 11)}:${d.slice(11, 13)}:${d.slice(13, 15)}Z`,
+  );
+  return {
+    presigner: createPresigner(fixture.credentials),
+    credentials: fixture.credentials,
+    now,
+    ttl: DEFAULT_TTL_POLICY,
+  };
 }
 
 function endpointFor(v: Vector): BucketEndpoint {

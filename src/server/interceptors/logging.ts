@@ -34,7 +34,8 @@ function objectFields(message: { bucket?: unknown; key?: unknown }, logKeys: Key
   if (typeof message.bucket === "string") fields.bucket = message.bucket;
   if (typeof message.key === "string" && message.key !== "") {
     if (logKeys === "full") fields.key = message.key;
-    else if (logKeys === "hash") fields.key_sha256 = createHash("sha256").update(message.key).digest("hex").slice(0, 16);
+    else if (logKeys === "hash")
+      fields.key_sha256 = createHash("sha256").update(message.key).digest("hex").slice(0, 16);
   }
   return fields;
 }
