@@ -5,17 +5,20 @@
 import { createHash, createHmac } from "node:crypto";
 import os from "node:os";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { S3RequestPresigner, getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import { getSignedUrl, S3RequestPresigner } from "@aws-sdk/s3-request-presigner";
 import { Sha256 } from "@smithy/core/checksum";
 import { HttpRequest } from "@smithy/core/protocols";
 import type { BucketEndpoint } from "../src/core/bucket-endpoint.js";
 import { DEFAULT_TTL_POLICY } from "../src/core/expiry.js";
 import { presignGet } from "../src/core/presign-get.js";
-import { type SigningContext, createPresigner } from "../src/core/signer.js";
+import { createPresigner, type SigningContext } from "../src/core/signer.js";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 const SECONDS = Number(process.argv[2] ?? 2);
-const credentials = { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" };
+const credentials = {
+  accessKeyId: "AKIAIOSFODNN7EXAMPLE",
+  secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+};
 const region = "us-east-1";
 const key = "photos/2026/11/holiday picture.jpg";
 
@@ -26,7 +29,12 @@ const endpoint: BucketEndpoint = {
   hostname: "examplebucket.s3.us-east-1.amazonaws.com",
   pathPrefix: "",
 };
-const ctx: SigningContext = { presigner: createPresigner(credentials), credentials, now: new Date(), ttl: DEFAULT_TTL_POLICY };
+const ctx: SigningContext = {
+  presigner: createPresigner(credentials),
+  credentials,
+  now: new Date(),
+  ttl: DEFAULT_TTL_POLICY,
+};
 const client = new S3Client({
   region,
   credentials,
@@ -56,9 +64,15 @@ function floor(): string {
 }
 
 const cases: [string, () => Promise<unknown> | unknown][] = [
-  ["SDK getSignedUrl (per call: middleware stack, endpoint rules)", () => getSignedUrl(client, new GetObjectCommand({ Bucket: "examplebucket", Key: key }), { expiresIn: 900 })],
+  [
+    "SDK getSignedUrl (per call: middleware stack, endpoint rules)",
+    () => getSignedUrl(client, new GetObjectCommand({ Bucket: "examplebucket", Key: key }), { expiresIn: 900 }),
+  ],
   ["SDK S3RequestPresigner.presign, prebuilt request", () => sdkPresigner.presign(prebuilt, { expiresIn: 900 })],
-  ["presignd core presignGet (validate + build + SDK presigner)", () => presignGet(endpoint, { key }, { ...ctx, now: new Date() })],
+  [
+    "presignd core presignGet (validate + build + SDK presigner)",
+    () => presignGet(endpoint, { key }, { ...ctx, now: new Date() }),
+  ],
   ["floor: SHA-256 + HMAC only (node:crypto)", floor],
 ];
 
@@ -78,9 +92,13 @@ async function measure(fn: () => Promise<unknown> | unknown): Promise<number> {
 const results: [string, number][] = [];
 for (const [name, fn] of cases) results.push([name, await measure(fn)]);
 const sdk = results[0]?.[1] ?? 1;
-console.log(`presign throughput — ${os.cpus()[0]?.model ?? "cpu"} ×${os.cpus().length}, Node ${process.version}, ${SECONDS}s per case`);
+console.log(
+  `presign throughput — ${os.cpus()[0]?.model ?? "cpu"} ×${os.cpus().length}, Node ${process.version}, ${SECONDS}s per case`,
+);
 console.log("| case | µs/op | ops/s | speed-up vs getSignedUrl |");
 console.log("|---|---:|---:|---:|");
 for (const [name, ms] of results) {
-  console.log(`| ${name} | ${(ms * 1000).toFixed(1)} | ${Math.round(1000 / ms).toLocaleString("en-US")} | ${(sdk / ms).toFixed(1)}× |`);
+  console.log(
+    `| ${name} | ${(ms * 1000).toFixed(1)} | ${Math.round(1000 / ms).toLocaleString("en-US")} | ${(sdk / ms).toFixed(1)}× |`,
+  );
 }
