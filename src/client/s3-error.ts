@@ -1,4 +1,5 @@
 import { XMLParser } from "fast-xml-parser";
+import { redactUrl } from "../core/redact-url.js";
 
 /** S3 refused a presigned request; fields from its XML error document. */
 export class S3Error extends Error {
@@ -11,6 +12,8 @@ export class S3Error extends Error {
     readonly code: string,
     message: string,
     readonly requestId?: string,
+    /** The request's URL with signature, credential and token redacted. */
+    readonly url?: string,
   ) {
     super(`S3 ${status} ${code}: ${message}${requestId ? ` (request id ${requestId})` : ""}`);
   }
@@ -23,6 +26,7 @@ export function parseS3Error(
   status: number,
   body: string,
   headers: Record<string, string | string[] | undefined>,
+  url?: string,
 ): S3Error {
   let doc: { Error?: { Code?: unknown; Message?: unknown; RequestId?: unknown } } = {};
   try {
@@ -39,5 +43,5 @@ export function parseS3Error(
   const headerId = headers["x-amz-request-id"];
   const requestId =
     typeof error.RequestId === "string" ? error.RequestId : typeof headerId === "string" ? headerId : undefined;
-  return new S3Error(status, code, message, requestId);
+  return new S3Error(status, code, message, requestId, url === undefined ? undefined : redactUrl(url));
 }

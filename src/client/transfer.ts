@@ -80,14 +80,14 @@ export function send(
 }
 
 /** Reads an error answer (bounded) and turns it into an S3Error. */
-export async function readS3Error(res: http.IncomingMessage): Promise<S3Error> {
+export async function readS3Error(res: http.IncomingMessage, url?: string): Promise<S3Error> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of res as AsyncIterable<Buffer>) {
     if (size < 64 * 1024) chunks.push(chunk);
     size += chunk.length;
   }
-  return parseS3Error(res.statusCode ?? 0, Buffer.concat(chunks).toString("utf8"), res.headers);
+  return parseS3Error(res.statusCode ?? 0, Buffer.concat(chunks).toString("utf8"), res.headers, url);
 }
 
 /** Uploads a body with a presigned PUT (or any body-carrying request). */
@@ -107,7 +107,7 @@ export async function uploadPresigned(
       }),
     );
     const res = await send(presigned, body, options.signal ? { signal: options.signal } : {});
-    if ((res.statusCode ?? 0) >= 300) throw await readS3Error(res);
+    if ((res.statusCode ?? 0) >= 300) throw await readS3Error(res, presigned.url);
     res.resume();
     await finished(res);
     return {
@@ -143,7 +143,7 @@ export async function downloadPresigned(
       const extra = resume ? { range: `bytes=${written}-` } : {};
       const res = await send(presigned, undefined, { ...(options.signal ? { signal: options.signal } : {}), extra });
       const status = res.statusCode ?? 0;
-      if (status >= 300) throw await readS3Error(res);
+      if (status >= 300) throw await readS3Error(res, presigned.url);
       if (resume && status !== 206) throw new Error("S3 ignored the resume range; download again");
       const length = Number(res.headers["content-length"]);
       if (!resume && Number.isFinite(length)) total = length;

@@ -81,6 +81,15 @@ describe("presignd CLI against a running server", () => {
     }
   });
 
+  it("draws a progress bar on a terminal", async () => {
+    const src = join(dir, "tty.bin");
+    await writeFile(src, randomBytes(100_000));
+    // script(1) gives the CLI a pseudo-terminal, as an interactive shell would.
+    const res = await run("script", ["-qfec", `${PRESIGND} put cli/tty.bin -f ${src}`, "/dev/null"], { env });
+    assert.equal(res.code, 0, res.stdout.toString());
+    assert.match(res.stdout.toString(), /put cli\/tty\.bin \[[^\]]+\] 100% \| 97\.7 KiB\/97\.7 KiB/);
+  });
+
   it("--help everywhere", async () => {
     for (const args of [
       ["--help"],

@@ -47,7 +47,7 @@ describe("transfer retries, resumes and aborts", () => {
         req.on("end", () => res.writeHead(200, { etag: `"${n}"` }).end());
         return;
       }
-      if (req.url === "/denied") {
+      if (req.url?.startsWith("/denied")) {
         req.resume();
         res.writeHead(403, { "content-type": "application/xml" });
         res.end(
