@@ -1,5 +1,5 @@
 import { Command, Option } from "commander";
-import { parseServeOptions, type RawServeOptions } from "../server/config.js";
+import { parseEnvBoolean, parseServeOptions, type RawServeOptions } from "../server/config.js";
 import { createLogger } from "../server/logger.js";
 import { startServer } from "../server/serve.js";
 
@@ -25,7 +25,7 @@ export function serveCommand(): Command {
         "endpoint written into presigned URLs, when clients reach S3 by another name",
       ).env("PRESIGND_PUBLIC_ENDPOINT"),
     )
-    .addOption(new Option("--path-style", "path-style URLs (http://host/bucket/key)").env("PRESIGND_PATH_STYLE"))
+    .addOption(new Option("--path-style", "path-style URLs (http://host/bucket/key) [env: PRESIGND_PATH_STYLE]"))
     .addOption(
       new Option("--default-ttl <duration>", "URL lifetime when the caller asks for none")
         .env("PRESIGND_DEFAULT_TTL")
@@ -55,7 +55,17 @@ export function serveCommand(): Command {
         .env("PRESIGND_DEV_S3_ADDR")
         .default("127.0.0.1:4568"),
     )
-    .action(async (raw: RawServeOptions) => {
+    .action(async (raw: RawServeOptions, command: Command) => {
+      // Commander turns any set variable on for a boolean, even "false".
+      for (const [key, env] of [
+        ["pathStyle", "PRESIGND_PATH_STYLE"],
+        ["dev", "PRESIGND_DEV"],
+      ] as const) {
+        if (command.getOptionValueSource(key) !== "cli") {
+          const value = parseEnvBoolean(process.env[env], env);
+          if (value !== undefined) raw[key] = value;
+        }
+      }
       const config = parseServeOptions(raw);
       const logger = createLogger(config.logLevel);
       const server = await startServer(config, logger);

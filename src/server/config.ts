@@ -107,6 +107,15 @@ export function parseServeOptions(raw: RawServeOptions): ServerConfig {
   };
 }
 
+/** A boolean environment variable: 1/true/yes/on or 0/false/no/off; unset or empty is undefined. */
+export function parseEnvBoolean(value: string | undefined, name: string): boolean | undefined {
+  const text = (value ?? "").trim().toLowerCase();
+  if (text === "") return undefined;
+  if (["1", "true", "yes", "on"].includes(text)) return true;
+  if (["0", "false", "no", "off"].includes(text)) return false;
+  throw new ConfigError(`${name}: "${value}" is not a boolean (use true or false)`);
+}
+
 /** "15m", "1h30m", "900s", "7d" or a number of seconds → seconds. */
 export function parseDuration(value: string, setting: string): number {
   const text = value.trim();

@@ -115,4 +115,15 @@ describe("presignd CLI against a running server", () => {
     const none = await run(PRESIGND, ["serve"], { env: { PRESIGND_BUCKET: "" } });
     assert.match(none.stderr, /no bucket: pass -b\/--bucket NAME/);
   });
+
+  it("flags win over PRESIGND_* variables, which win over defaults", async () => {
+    const flag = await run(PRESIGND, ["serve", "-b", "b12", "--max-ttl", "nope"], {
+      env: { PRESIGND_MAX_TTL: "never" },
+    });
+    assert.match(flag.stderr, /--max-ttl \(PRESIGND_MAX_TTL\): "nope"/);
+    const env = await run(PRESIGND, ["serve", "-b", "b12"], { env: { PRESIGND_MAX_TTL: "never" } });
+    assert.match(env.stderr, /--max-ttl \(PRESIGND_MAX_TTL\): "never"/);
+    const bool = await run(PRESIGND, ["serve", "-b", "b12"], { env: { PRESIGND_PATH_STYLE: "maybe" } });
+    assert.equal(bool.stderr, 'presignd: PRESIGND_PATH_STYLE: "maybe" is not a boolean (use true or false)\n');
+  });
 });

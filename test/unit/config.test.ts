@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseAddr, parseDuration, parseServeOptions, type RawServeOptions } from "../../src/server/config.js";
+import {
+  parseAddr,
+  parseDuration,
+  parseEnvBoolean,
+  parseServeOptions,
+  type RawServeOptions,
+} from "../../src/server/config.js";
 
 const base: RawServeOptions = {
   addr: "127.0.0.1:8080",
@@ -20,6 +26,18 @@ describe("serve configuration", () => {
     assert.equal(parseDuration("90", "x"), 90);
     for (const bad of ["", "0", "0s", "1x", "m", "-5m"])
       assert.throws(() => parseDuration(bad, "--ttl"), /^ConfigError: --ttl: /);
+  });
+
+  it("parses boolean variables strictly", () => {
+    assert.equal(parseEnvBoolean(undefined, "X"), undefined);
+    assert.equal(parseEnvBoolean("", "X"), undefined);
+    assert.equal(parseEnvBoolean("false", "X"), false);
+    assert.equal(parseEnvBoolean("0", "X"), false);
+    assert.equal(parseEnvBoolean("TRUE", "X"), true);
+    assert.throws(
+      () => parseEnvBoolean("maybe", "PRESIGND_DEV"),
+      /^ConfigError: PRESIGND_DEV: "maybe" is not a boolean/,
+    );
   });
 
   it("parses addresses", () => {
