@@ -2,7 +2,7 @@ import { toJson } from "@bufbuild/protobuf";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { type PresignedRequest, PresignedRequestSchema } from "../gen/presign/v1/presign_pb.js";
 import { type ClientFlags, clientFor, clientOptions } from "./client-options.js";
-import { parseMetadata } from "./metadata-option.js";
+import { metadataOption } from "./upload-options.js";
 
 interface PresignFlags extends ClientFlags {
   contentLength?: bigint;
@@ -18,9 +18,7 @@ export function presignCommand(): Command {
     .argument("<key>", "object key")
     .addOption(new Option("-l, --content-length <bytes>", "exact body size (put)").argParser(parseLength))
     .option("-t, --content-type <type>", "Content-Type to sign (put)")
-    .addOption(
-      new Option("-m, --metadata <name=value>", "user metadata (put, repeatable)").argParser(parseMetadata).default({}),
-    )
+    .addOption(metadataOption())
     .addOption(new Option("--ttl <seconds>", "lifetime in seconds (default: the server's)").argParser(parseSeconds));
   for (const option of clientOptions()) cmd.addOption(option);
   return cmd.action(async (method: string, key: string, flags: PresignFlags) => {

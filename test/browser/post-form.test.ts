@@ -23,7 +23,14 @@ describe("an HTML form uploads with PostPolicy fields in Chromium", () => {
     dir = await mkdtemp(join(tmpdir(), "presignd-browser-"));
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+      ],
     });
   });
   after(async () => {

@@ -29,7 +29,7 @@ describe("presignd CLI against a running server", () => {
     await writeFile(src, data);
     const put = await run(PRESIGND, ["put", "cli/file.bin", "-f", src, "-t", "application/octet-stream"], { env });
     assert.equal(put.code, 0, put.stderr);
-    assert.match(put.stderr, /uploaded cli\/file\.bin: 200000 bytes/);
+    assert.match(put.stderr, /uploaded cli\/file\.bin: 200000 bytes \(HTTP 200\)/);
     const get = await run(PRESIGND, ["get", "cli/file.bin", "-f", dst, "-s", server.url]);
     assert.equal(get.code, 0, get.stderr);
     assert.ok((await readFile(dst)).equals(data));

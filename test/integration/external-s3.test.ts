@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -84,6 +86,34 @@ describe("serving a configured S3 endpoint with the SDK credential chain", () =>
     const chunks: Buffer[] = [];
     await client.download("public.txt", new WritableStream({ write: (c) => void chunks.push(Buffer.from(c)) }));
     assert.equal(Buffer.concat(chunks).toString(), "public");
+  });
+
+  it("discovers each bucket's region from HeadBucket's x-amz-bucket-region (200 or 301)", async () => {
+    process.env.AWS_ACCESS_KEY_ID = "AKIDTEST";
+    process.env.AWS_SECRET_ACCESS_KEY = "secret";
+    // Answers HeadBucket the way S3 does: the region header, even on a redirect.
+    const fake = http.createServer((req, res) => {
+      const region = req.url?.startsWith("/moved") ? "eu-west-2" : "ap-southeast-1";
+      res.writeHead(req.url?.startsWith("/moved") ? 301 : 200, { "x-amz-bucket-region": region }).end();
+    });
+    await new Promise<void>((resolve) => fake.listen(0, "127.0.0.1", resolve));
+    try {
+      const endpoint = `http://127.0.0.1:${(fake.address() as AddressInfo).port}`;
+      const server = await serve({ endpoint, bucket: ["here", "moved"] });
+      const client = createPresignClient({ baseUrl: server.url });
+      for (const [bucket, region] of [
+        ["here", "ap-southeast-1"],
+        ["moved", "eu-west-2"],
+      ] as const) {
+        const res = await client.service.getObject({ bucket, key: "k" });
+        assert.match(
+          new URL(res.url).searchParams.get("X-Amz-Credential") ?? "",
+          new RegExp(`/${region}/s3/aws4_request$`),
+        );
+      }
+    } finally {
+      fake.close();
+    }
   });
 
   it("answers unavailable when the credential chain has nothing", async () => {

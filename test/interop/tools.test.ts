@@ -27,6 +27,22 @@ describe("real tools talk to presignd without our client library", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  /** A Connect JSON call with plain curl. */
+  async function curlJson(method: string, body: unknown): Promise<unknown> {
+    const res = await run("curl", [
+      "-sS",
+      "-X",
+      "POST",
+      "-H",
+      "content-type: application/json",
+      "-d",
+      JSON.stringify(body),
+      `${server.url}/${RPC}/${method}`,
+    ]);
+    assert.equal(res.code, 0, res.stderr);
+    return JSON.parse(res.stdout.toString());
+  }
+
   const calls = [
     ["GetObject", { key: "tools/a.txt", expiresIn: "60s" }],
     ["PutObject", { key: "tools/a.txt", contentLength: "5", contentType: "text/plain" }],
@@ -73,17 +89,7 @@ describe("real tools talk to presignd without our client library", () => {
   });
 
   it("curl: JSON POST, then the presigned PUT and GET", async () => {
-    const put = await run("curl", [
-      "-sS",
-      "-X",
-      "POST",
-      "-H",
-      "content-type: application/json",
-      "-d",
-      '{"key":"curl/x.txt","contentLength":"5"}',
-      `${server.url}/${RPC}/PutObject`,
-    ]);
-    const p = JSON.parse(put.stdout.toString()) as { url: string; headers: Record<string, string> };
+    const p = (await curlJson("PutObject", { key: "curl/x.txt", contentLength: "5" })) as { url: string };
     const file = join(dir, "x.txt");
     await writeFile(file, "hello");
     const up = await run("curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-T", file, p.url]);
@@ -98,17 +104,11 @@ describe("real tools talk to presignd without our client library", () => {
   });
 
   it("curl -F with the PostPolicy fields, file last", async () => {
-    const res = await run("curl", [
-      "-sS",
-      "-X",
-      "POST",
-      "-H",
-      "content-type: application/json",
-      "-d",
-      '{"key":"curl/form/${filename}","maxContentLength":"1000","successActionStatus":201}',
-      `${server.url}/${RPC}/PostPolicy`,
-    ]);
-    const policy = JSON.parse(res.stdout.toString()) as { url: string; fields: Record<string, string> };
+    const policy = (await curlJson("PostPolicy", {
+      key: "curl/form/${filename}",
+      maxContentLength: "1000",
+      successActionStatus: 201,
+    })) as { url: string; fields: Record<string, string> };
     const file = join(dir, "form.txt");
     await writeFile(file, "form bytes");
     // s3rver does not substitute ${filename}; S3 and RGW do. Name the key here.
@@ -118,17 +118,8 @@ describe("real tools talk to presignd without our client library", () => {
     args.push("-F", `file=@${file}`, policy.url);
     const up = await run("curl", args);
     assert.match(up.stdout.toString(), /\n201$/);
-    const get = await run("curl", [
-      "-sS",
-      "-X",
-      "POST",
-      "-H",
-      "content-type: application/json",
-      "-d",
-      '{"key":"curl/form/form.txt"}',
-      `${server.url}/${RPC}/GetObject`,
-    ]);
-    const down = await run("curl", ["-sS", "--fail", (JSON.parse(get.stdout.toString()) as { url: string }).url]);
+    const get = (await curlJson("GetObject", { key: "curl/form/form.txt" })) as { url: string };
+    const down = await run("curl", ["-sS", "--fail", get.url]);
     assert.equal(down.stdout.toString(), "form bytes");
   });
 

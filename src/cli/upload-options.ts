@@ -1,0 +1,51 @@
+import { InvalidArgumentError, Option } from "commander";
+import type { TransferResult } from "../client/transfer.js";
+import type { ClientFlags } from "./client-options.js";
+import { progressBar } from "./progress.js";
+
+/** Flags of the commands that upload (put, post). */
+export interface UploadFlags extends ClientFlags {
+  contentType?: string;
+  metadata: Record<string, string>;
+}
+
+/** Accumulates repeated "-m name=value" options into a map. */
+export function parseMetadata(value: string, previous: Record<string, string>): Record<string, string> {
+  const eq = value.indexOf("=");
+  if (eq <= 0) throw new InvalidArgumentError(`expected name=value, got "${value}"`);
+  return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
+}
+
+export const metadataOption = () =>
+  new Option("-m, --metadata <name=value>", "user metadata (repeatable)").argParser(parseMetadata).default({});
+
+export const uploadOptions = (): Option[] => [
+  new Option("-t, --content-type <type>", "Content-Type to store"),
+  metadataOption(),
+];
+
+/** Runs an upload with a progress bar and reports the result on stderr. */
+export async function runUpload(
+  key: string,
+  flags: UploadFlags,
+  label: string,
+  upload: (request: Record<string, unknown>) => Promise<TransferResult>,
+): Promise<void> {
+  const progress = progressBar(`${label} ${key}`, flags.quiet === true);
+  try {
+    const result = await upload({
+      ...(flags.bucket ? { bucket: flags.bucket } : {}),
+      ...(flags.contentType ? { contentType: flags.contentType } : {}),
+      metadata: flags.metadata,
+      ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
+    });
+    progress.stop();
+    if (!flags.quiet) {
+      process.stderr.write(
+        `uploaded ${key}: ${result.bytes} bytes (HTTP ${result.status}), ETag ${result.etag ?? "?"}\n`,
+      );
+    }
+  } finally {
+    progress.stop();
+  }
+}
