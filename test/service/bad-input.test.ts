@@ -23,6 +23,19 @@ describe("bad input gets a precise code and a message naming the field", () => {
     assert.match(error.rawMessage, message);
   }
 
+  /** A raw Connect JSON request, for bodies no typed client would send. */
+  async function postJson(
+    method: string,
+    body: string,
+  ): Promise<{ status: number; body: { code: string; message: string } }> {
+    const res = await fetch(`${server.url}/presign.v1.PresignService/${method}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+    });
+    return { status: res.status, body: (await res.json()) as { code: string; message: string } };
+  }
+
   const get = (init: Parameters<PresignClient["service"]["getObject"]>[0]) => client.service.getObject(init);
   const put = (init: Parameters<PresignClient["service"]["putObject"]>[0]) =>
     client.service.putObject({ key: "k", contentLength: 1n, ...init });
@@ -37,12 +50,7 @@ describe("bad input gets a precise code and a message naming the field", () => {
   it("dot-dot segment in key", () =>
     refused(get({ key: "a/../b" }), Code.InvalidArgument, /^key: must not contain a "\.\." path segment/));
   it("lone surrogate in a JSON key", async () => {
-    const res = await fetch(`${server.url}/presign.v1.PresignService/GetObject`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: '{"key": "a\\ud800"}',
-    });
-    const body = (await res.json()) as { code: string; message: string };
+    const { body } = await postJson("GetObject", '{"key": "a\\ud800"}');
     assert.equal(body.code, "invalid_argument");
     assert.match(body.message, /GetObjectRequest\.key from JSON.*invalid UTF8/);
   });
@@ -124,34 +132,19 @@ describe("bad input gets a precise code and a message naming the field", () => {
     ));
 
   it("malformed JSON body gets invalid_argument, not internal", async () => {
-    const res = await fetch(`${server.url}/presign.v1.PresignService/GetObject`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: '{"key": 5',
-    });
-    const body = (await res.json()) as { code: string; message: string };
-    assert.equal(res.status, 400);
+    const { status, body } = await postJson("GetObject", '{"key": 5');
+    assert.equal(status, 400);
     assert.equal(body.code, "invalid_argument");
   });
 
   it("wrong JSON type names the field", async () => {
-    const res = await fetch(`${server.url}/presign.v1.PresignService/PutObject`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: '{"key": "k", "contentLength": "lots"}',
-    });
-    const body = (await res.json()) as { code: string; message: string };
+    const { body } = await postJson("PutObject", '{"key": "k", "contentLength": "lots"}');
     assert.equal(body.code, "invalid_argument");
     assert.match(body.message, /contentLength|content_length/);
   });
 
   it("an oversized request is resource_exhausted", async () => {
-    const res = await fetch(`${server.url}/presign.v1.PresignService/GetObject`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ key: "x".repeat(300 * 1024) }),
-    });
-    const body = (await res.json()) as { code: string };
+    const { body } = await postJson("GetObject", JSON.stringify({ key: "x".repeat(300 * 1024) }));
     assert.equal(body.code, "resource_exhausted");
   });
 
