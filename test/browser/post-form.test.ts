@@ -47,11 +47,11 @@ describe("an HTML form uploads with PostPolicy fields in Chromium", () => {
       successActionStatus: 201,
     });
     const hidden = Object.entries(policy.fields)
-      .map(([name, value]) => `<input type="hidden" name="${escape(name)}" value="${escape(value)}">`)
+      .map(([name, value]) => `<input type="hidden" name="${htmlEscape(name)}" value="${htmlEscape(value)}">`)
       .join("\n");
     const page = await browser.newPage();
     await page.setContent(
-      `<form action="${escape(policy.url)}" method="post" enctype="multipart/form-data">
+      `<form action="${htmlEscape(policy.url)}" method="post" enctype="multipart/form-data">
         ${hidden}
         <input type="file" name="file">
         <button type="submit">Upload</button>
@@ -75,6 +75,6 @@ describe("an HTML form uploads with PostPolicy fields in Chromium", () => {
   });
 });
 
-function escape(value: string): string {
+function htmlEscape(value: string): string {
   return value.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
 }
