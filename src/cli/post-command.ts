@@ -1,3 +1,4 @@
+import { basename } from "node:path";
 import { Command } from "commander";
 import { clientFor, clientOptions } from "./client-options.js";
 import { runUpload, type UploadFlags, uploadOptions } from "./upload-options.js";
@@ -9,6 +10,9 @@ export function postCommand(): Command {
     .requiredOption("-f, --file <path>", "the file to upload");
   for (const option of [...uploadOptions(), ...clientOptions()]) cmd.addOption(option);
   return cmd.action((key: string, flags: UploadFlags & { file: string }) =>
-    runUpload(key, flags, "post", (request) => clientFor(flags).uploadForm(key, flags.file, request)),
+    // Name the object as it will be stored: S3 fills in ${filename}.
+    runUpload(key.replace("${filename}", basename(flags.file)), flags, "post", (request) =>
+      clientFor(flags).uploadForm(key, flags.file, request),
+    ),
   );
 }

@@ -87,7 +87,7 @@ export function createPresignClient(options: PresignClientOptions): PresignClien
         const fields = { ...policy.fields };
         if (fields.key?.endsWith(FILENAME)) fields.key = fields.key.slice(0, -FILENAME.length) + sized.filename;
         const form = multipartForm(fields, sized);
-        return await uploadPresigned(
+        const result = await uploadPresigned(
           {
             url: policy.url,
             method: "POST",
@@ -96,6 +96,8 @@ export function createPresignClient(options: PresignClientOptions): PresignClien
           { ...sized, size: form.contentLength, open: form.open },
           transferOptions(opts),
         );
+        // Report the file's bytes, not the form's around it.
+        return { ...result, bytes: sized.size };
       } finally {
         await sized.cleanup();
       }

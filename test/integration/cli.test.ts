@@ -48,6 +48,7 @@ describe("presignd CLI against a running server", () => {
     await writeFile(src, "a,b\n1,2\n");
     const post = await run(PRESIGND, ["post", "cli/uploads/${filename}", "-f", src, "-t", "text/csv"], { env });
     assert.equal(post.code, 0, post.stderr);
+    assert.match(post.stderr, /^uploaded cli\/uploads\/report\.csv: 8 bytes \(HTTP 204\)/);
     const get = await run(PRESIGND, ["get", "cli/uploads/report.csv"], { env });
     assert.equal(get.stdout.toString(), "a,b\n1,2\n");
   });
