@@ -1,0 +1,45 @@
+import { createPresignClient, type PresignClient } from "../../src/client/create-client.js";
+import { parseServeOptions, type RawServeOptions } from "../../src/server/config.js";
+import { createLogger } from "../../src/server/logger.js";
+import { type RunningServer, startServer } from "../../src/server/serve.js";
+
+/** The RGW cluster scripts/test-conformance.sh started (its env file, sourced). */
+export interface Rgw {
+  readonly endpoint: string;
+  readonly port: number;
+  readonly bucket: string;
+}
+
+export function rgwFromEnv(): Rgw {
+  const endpoint = process.env.RGW_ENDPOINT;
+  const bucket = process.env.RGW_BUCKET;
+  if (!endpoint || !bucket || !process.env.AWS_ACCESS_KEY_ID) {
+    throw new Error("no RGW cluster in the environment: run these tests with `npm run test:conformance`");
+  }
+  return { endpoint, bucket, port: Number(new URL(endpoint).port) };
+}
+
+export interface RgwPresignd {
+  readonly server: RunningServer;
+  readonly client: PresignClient;
+}
+
+/** presignd in front of RGW, credentials from the SDK chain (the env file). */
+export async function presigndForRgw(rgw: Rgw, options: Partial<RawServeOptions> = {}): Promise<RgwPresignd> {
+  const config = parseServeOptions({
+    addr: "127.0.0.1:0",
+    defaultTtl: "15m",
+    maxTtl: "7d",
+    logLevel: "silent",
+    logKeys: "none",
+    devDataDir: "",
+    devS3Addr: "",
+    bucket: [rgw.bucket],
+    region: "us-east-1",
+    endpoint: rgw.endpoint,
+    pathStyle: true,
+    ...options,
+  });
+  const server = await startServer(config, createLogger("silent"));
+  return { server, client: createPresignClient({ baseUrl: server.url }) };
+}
