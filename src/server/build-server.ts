@@ -1,6 +1,6 @@
 import type http from "node:http";
 import type http2 from "node:http2";
-import type { ConnectRouter } from "@connectrpc/connect";
+import { type ConnectRouter, createClient, createRouterTransport } from "@connectrpc/connect";
 import { type ConnectNodeAdapterOptions, connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
 import { PresignService } from "../gen/presign/v1/presign_pb.js";
@@ -10,6 +10,7 @@ import { withSpecGrpcMessage } from "./grpc-message.js";
 import { rpcLogging } from "./interceptors/logging.js";
 import { getObject, putObject } from "./routes/object-routes.js";
 import { postPolicy } from "./routes/post-policy-route.js";
+import { REST_PREFIX, restPresign } from "./routes/rest-presign-route.js";
 import type { Signing } from "./signing.js";
 
 /** Requests are small; anything larger is refused with resource_exhausted. */
@@ -31,19 +32,31 @@ export function presignRoutes(signing: Signing) {
     });
 }
 
-/** One Node request handler serving Connect, gRPC and gRPC-Web. */
-export function buildHandler(options: HandlerOptions) {
-  const adapter = connectNodeAdapter({
-    routes: presignRoutes(options.signing),
-    interceptors: [rpcLogging(options.logger, options.logKeys), errorMapping(options.logger)],
-    readMaxBytes: MAX_REQUEST_BYTES,
-    fallback: notFound,
-  }) as (
-    req: http.IncomingMessage | http2.Http2ServerRequest,
-    res: http.ServerResponse | http2.Http2ServerResponse,
-  ) => void;
-  return withSpecGrpcMessage(adapter);
+/**
+ * One Node request handler: Connect, gRPC and gRPC-Web for the RPCs, and the
+ * classic REST shape under /presign/, all through the same interceptors.
+ */
+export function buildHandler(options: HandlerOptions): NodeHandler {
+  const routes = presignRoutes(options.signing);
+  const interceptors = [rpcLogging(options.logger, options.logKeys), errorMapping(options.logger)];
+  const adapter = connectNodeAdapter({ routes, interceptors, readMaxBytes: MAX_REQUEST_BYTES, fallback: notFound });
+  const rest = restPresign(createClient(PresignService, createRouterTransport(routes, { router: { interceptors } })));
+  const rpc = withSpecGrpcMessage(adapter as NodeHandler);
+  return (req, res) => {
+    if (req.url?.startsWith(REST_PREFIX)) {
+      rest(req, res).catch((error: unknown) => {
+        options.logger.error({ err: error }, "REST presign failed");
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+      return;
+    }
+    rpc(req, res);
+  };
 }
+
+type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
+type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
+export type NodeHandler = (req: NodeRequest, res: NodeResponse) => void;
 
 const notFound: NonNullable<ConnectNodeAdapterOptions["fallback"]> = (req, res) => {
   const body = JSON.stringify({ code: "not_found", message: `no route for ${req.method} ${req.url?.slice(0, 200)}` });

@@ -18,7 +18,11 @@ export function rawRequest(
   url: string,
   options: { method?: string; headers?: Record<string, string>; body?: Buffer | string; connectTo?: string } = {},
 ): Promise<RawResponse> {
-  const u = new URL(url);
+  // Not new URL(url): that would resolve dot segments; the path goes out as given.
+  const match = /^http:\/\/([^/?#]+)(.*)$/.exec(url);
+  if (!match) throw new Error(`rawRequest needs an http:// URL, got ${url}`);
+  const [, authority = "", target = ""] = match;
+  const u = new URL(`http://${authority}`);
   const body = options.body === undefined ? undefined : Buffer.from(options.body);
   const headers: Record<string, string> = { host: u.host, ...options.headers };
   if (body && !Object.keys(headers).some((h) => h.toLowerCase() === "content-length")) {
@@ -31,7 +35,7 @@ export function rawRequest(
         hostname,
         port: Number(port),
         method: options.method ?? "GET",
-        path: `${u.pathname}${u.search}`,
+        path: target.startsWith("/") ? target : `/${target}`,
         headers,
         setHost: false,
       },

@@ -1,0 +1,95 @@
+import type http from "node:http";
+import type http2 from "node:http2";
+import { type Client, ConnectError } from "@connectrpc/connect";
+import { codeToHttpStatus } from "@connectrpc/connect/protocol-connect";
+import type { PresignedRequest, PresignService } from "../../gen/presign/v1/presign_pb.js";
+import { codeName } from "../interceptors/logging.js";
+
+type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
+type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
+
+/** Where the classic REST shape lives: GET /presign/<key>?method=GET|PUT&contentLength=N */
+export const REST_PREFIX = "/presign/";
+
+// Headers a REST caller may pass on to the RPC (authentication, tracing).
+const FORWARDED = ["authorization", "x-api-key", "traceparent", "x-request-id"];
+
+/**
+ * The aws-sdk-go presignURL example's REST API, answered exactly in its shape
+ * ({"URL", "Method", "Header": {Name: [values]}}) so its client works
+ * unchanged. It calls PresignService through an in-process transport, so the
+ * request passes the same interceptors (logging, errors) and validation.
+ */
+export function restPresign(service: Client<typeof PresignService>) {
+  return async (req: NodeRequest, res: NodeResponse): Promise<void> => {
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      return reply(
+        res,
+        405,
+        { code: "unimplemented", message: `${req.method} is not supported; use GET` },
+        { allow: "GET" },
+      );
+    }
+    // Split by hand: WHATWG URL parsing would resolve "a/../b" to "b", and
+    // the key must be checked (and refused) exactly as the caller sent it.
+    const target = req.url ?? "/";
+    const q = target.indexOf("?");
+    const path = q === -1 ? target : target.slice(0, q);
+    const query = new URLSearchParams(q === -1 ? "" : target.slice(q + 1));
+    let key: string;
+    try {
+      key = decodeURIComponent(path.slice(REST_PREFIX.length));
+    } catch {
+      return reply(res, 400, { code: "invalid_argument", message: "key: invalid percent-encoding in the path" });
+    }
+    const method = (query.get("method") ?? "").toUpperCase();
+    const headers = new Headers();
+    for (const name of FORWARDED) {
+      const value = req.headers[name];
+      if (typeof value === "string") headers.set(name, value);
+    }
+    try {
+      let presigned: PresignedRequest;
+      if (method === "GET") {
+        presigned = await service.getObject({ key }, { headers });
+      } else if (method === "PUT") {
+        const length = query.get("contentLength");
+        if (length === null || length === "") {
+          return reply(res, 400, {
+            code: "invalid_argument",
+            message: "contentLength: is required with method=PUT (the body size in bytes)",
+          });
+        }
+        if (!/^\d{1,19}$/.test(length)) {
+          return reply(res, 400, {
+            code: "invalid_argument",
+            message: `contentLength: "${length.slice(0, 32)}" is not a whole number of bytes`,
+          });
+        }
+        presigned = await service.putObject({ key, contentLength: BigInt(length) }, { headers });
+      } else {
+        return reply(res, 400, {
+          code: "invalid_argument",
+          message: 'method: must be GET or PUT (query parameter "method")',
+        });
+      }
+      const header: Record<string, string[]> = {};
+      for (const [name, value] of Object.entries(presigned.headers)) header[canonicalHeaderName(name)] = [value];
+      return reply(res, 200, { URL: presigned.url, Method: presigned.method, Header: header });
+    } catch (error) {
+      const e = ConnectError.from(error);
+      return reply(res, codeToHttpStatus(e.code), { code: codeName(e.code), message: e.rawMessage });
+    }
+  };
+}
+
+/** Go's textproto.CanonicalMIMEHeaderKey: "x-amz-meta-owner" → "X-Amz-Meta-Owner". */
+export function canonicalHeaderName(name: string): string {
+  return name.toLowerCase().replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
+}
+
+function reply(res: NodeResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...extra });
+  res.end(text);
+}
