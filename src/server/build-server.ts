@@ -1,15 +1,22 @@
 import type http from "node:http";
 import type http2 from "node:http2";
-import { type ConnectRouter, createClient, createRouterTransport } from "@connectrpc/connect";
+import { type ConnectRouter, createClient, createRouterTransport, type ServiceImpl } from "@connectrpc/connect";
 import { type ConnectNodeAdapterOptions, connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
+import { Health } from "../gen/grpc/health/v1/health_pb.js";
+import { ServerReflection as ReflectionV1 } from "../gen/grpc/reflection/v1/reflection_pb.js";
+import { ServerReflection as ReflectionV1alpha } from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { PresignService } from "../gen/presign/v1/presign_pb.js";
 import type { KeyLogging } from "./config.js";
 import { errorMapping } from "./error-map.js";
 import { withSpecGrpcMessage } from "./grpc-message.js";
+import type { HealthState } from "./health.js";
 import { rpcLogging } from "./interceptors/logging.js";
+import { healthEndpoints } from "./routes/health-endpoints.js";
+import { healthService } from "./routes/health-routes.js";
 import { getObject, putObject } from "./routes/object-routes.js";
 import { postPolicy } from "./routes/post-policy-route.js";
+import { reflectionService } from "./routes/reflection-routes.js";
 import { REST_PREFIX, restPresign } from "./routes/rest-presign-route.js";
 import type { Signing } from "./signing.js";
 
@@ -18,18 +25,28 @@ export const MAX_REQUEST_BYTES = 256 * 1024;
 
 export interface HandlerOptions {
   readonly signing: Signing;
+  readonly health: HealthState;
   readonly logger: Logger;
   readonly logKeys: KeyLogging;
 }
 
+/** Services listed by reflection and reported on by health checks. */
+export const SERVICES = [PresignService, Health, ReflectionV1, ReflectionV1alpha];
+
 /** The RPC routes, shared by every protocol. */
-export function presignRoutes(signing: Signing) {
+export function presignRoutes(signing: Signing, health: HealthState) {
+  const reflection = reflectionService(SERVICES);
   return (router: ConnectRouter) =>
-    router.service(PresignService, {
-      getObject: getObject(signing),
-      putObject: putObject(signing),
-      postPolicy: postPolicy(signing),
-    });
+    router
+      .service(PresignService, {
+        getObject: getObject(signing),
+        putObject: putObject(signing),
+        postPolicy: postPolicy(signing),
+      })
+      .service(Health, healthService(health, [PresignService.typeName]))
+      .service(ReflectionV1, reflection)
+      // v1alpha's messages are v1's under another package name: same code.
+      .service(ReflectionV1alpha, reflection as unknown as ServiceImpl<typeof ReflectionV1alpha>);
 }
 
 /**
@@ -37,12 +54,17 @@ export function presignRoutes(signing: Signing) {
  * classic REST shape under /presign/, all through the same interceptors.
  */
 export function buildHandler(options: HandlerOptions): NodeHandler {
-  const routes = presignRoutes(options.signing);
+  const routes = presignRoutes(options.signing, options.health);
   const interceptors = [rpcLogging(options.logger, options.logKeys), errorMapping(options.logger)];
   const adapter = connectNodeAdapter({ routes, interceptors, readMaxBytes: MAX_REQUEST_BYTES, fallback: notFound });
   const rest = restPresign(createClient(PresignService, createRouterTransport(routes, { router: { interceptors } })));
   const rpc = withSpecGrpcMessage(adapter as NodeHandler);
+  const probes = healthEndpoints(options.health);
   return (req, res) => {
+    if (req.url === "/healthz" || req.url === "/readyz") {
+      probes(req.url, res);
+      return;
+    }
     if (req.url?.startsWith(REST_PREFIX)) {
       rest(req, res).catch((error: unknown) => {
         options.logger.error({ err: error }, "REST presign failed");

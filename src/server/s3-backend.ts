@@ -2,7 +2,8 @@ import { GetObjectCommand, HeadBucketCommand, S3Client, type S3ClientConfig } fr
 import { getEndpointFromInstructions } from "@smithy/core/endpoints";
 import type { Logger } from "pino";
 import type { BucketEndpoint } from "../core/bucket-endpoint.js";
-import type { SigningCredentials } from "../core/signer.js";
+import { DEFAULT_TTL_POLICY } from "../core/expiry.js";
+import { createPresigner, type SigningCredentials, signRequest } from "../core/signer.js";
 import type { ServerConfig } from "./config.js";
 
 /** The S3 side of the server: bucket endpoints and a credential provider. */
@@ -12,6 +13,8 @@ export interface S3Backend {
   readonly defaultBucket: string;
   /** The SDK's memoized, self-refreshing credential provider. */
   readonly credentials: () => Promise<SigningCredentials>;
+  /** Resolves when credentials load and every bucket answers HeadBucket; rejects with why not. */
+  probe(signal?: AbortSignal): Promise<void>;
   close(): void;
 }
 
@@ -46,9 +49,11 @@ export async function createS3Backend(
   });
   const credentials = internal.config.credentials as () => Promise<SigningCredentials>;
   const buckets = new Map<string, BucketEndpoint>();
+  const reachable = new Map<string, BucketEndpoint>();
   try {
     for (const bucket of config.buckets) {
       const region = config.region ?? (await discoverRegion(internal, bucket, config, logger));
+      reachable.set(bucket, await resolveEndpoint(internal, bucket, region));
       const signing = new S3Client({
         ...base,
         region,
@@ -65,6 +70,7 @@ export async function createS3Backend(
     buckets,
     defaultBucket: config.buckets[0] as string,
     credentials,
+    probe: (signal) => probeBuckets(reachable, credentials, signal),
     close: () => internal.destroy(),
   };
 }
@@ -81,6 +87,35 @@ async function resolveEndpoint(client: S3Client, bucket: string, region: string)
     ...(url.port ? { port: Number(url.port) } : {}),
     pathPrefix: url.pathname.replace(/\/+$/, ""),
   };
+}
+
+/**
+ * Sends each bucket a HEAD request presigned exactly as presignd presigns for
+ * callers, to the endpoint the server itself reaches: ready means "S3 accepts
+ * our signatures for every bucket", not merely "credentials load".
+ */
+async function probeBuckets(
+  buckets: ReadonlyMap<string, BucketEndpoint>,
+  credentials: () => Promise<SigningCredentials>,
+  signal?: AbortSignal,
+): Promise<void> {
+  const creds = await credentials();
+  const ctx = { presigner: createPresigner(creds), credentials: creds, now: new Date(), ttl: DEFAULT_TTL_POLICY };
+  for (const endpoint of buckets.values()) {
+    const head = await signRequest(
+      endpoint,
+      {
+        method: "HEAD",
+        path: endpoint.pathPrefix || "/",
+        query: {},
+        headers: {},
+        expiresIn: { seconds: 60n, nanos: 0 },
+      },
+      ctx,
+    );
+    const res = await fetch(head.url, { method: "HEAD", ...(signal ? { signal } : {}) });
+    if (!res.ok) throw new Error(`bucket "${endpoint.bucket}" answered HEAD with HTTP ${res.status}`);
+  }
 }
 
 /** Reads x-amz-bucket-region, which S3 returns even with a 301 or 403. */

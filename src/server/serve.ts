@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import { buildHandler } from "./build-server.js";
 import type { ServerConfig } from "./config.js";
 import { DEV_CREDENTIALS, type DevS3, startDevS3 } from "./dev-s3.js";
+import { HealthState } from "./health.js";
 import { createDualServer } from "./listen.js";
 import { createS3Backend } from "./s3-backend.js";
 import { Signing } from "./signing.js";
@@ -41,7 +42,8 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       { defaultSeconds: config.defaultTtlSeconds, maxSeconds: config.maxTtlSeconds, credentialSkewSeconds: 300 },
       logger,
     );
-    const dual = createDualServer(buildHandler({ signing, logger, logKeys: config.logKeys }));
+    const health = new HealthState(backend, logger);
+    const dual = createDualServer(buildHandler({ signing, health, logger, logKeys: config.logKeys }));
     await new Promise<void>((resolve, reject) => {
       dual.server.once("error", reject);
       dual.server.listen(config.port, config.host, () => {
@@ -70,6 +72,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       port: address.port,
       ...(devS3 ? { devS3Endpoint: devS3.endpoint } : {}),
       close: async () => {
+        health.shutdown();
         await dual.close();
         backend.close();
         await devS3?.close();
