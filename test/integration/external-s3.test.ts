@@ -67,6 +67,17 @@ describe("serving a configured S3 endpoint with the SDK credential chain", () =>
     assert.match(second.url, /\/second\/two\.txt\?/);
   });
 
+  it("is not ready while a served bucket is missing, and says which", async () => {
+    const server = await serve({ bucket: ["ext-bucket", "ghost"] });
+    const ready = await fetch(`${server.url}/readyz`);
+    assert.equal(ready.status, 503);
+    assert.deepEqual(await ready.json(), {
+      status: "NOT_SERVING",
+      reason: 'Error: bucket "ghost" answered HEAD with HTTP 404',
+    });
+    assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
+  });
+
   it("caps TTLs at --max-ttl and says so in expires_at", async () => {
     const server = await serve();
     const client = createPresignClient({ baseUrl: server.url });
