@@ -45,7 +45,9 @@ export function healthService(health: HealthState, services: readonly string[]) 
           }
           wake = undefined;
           for (const state of changes.splice(0)) {
-            if (state !== last) yield { status: STATUS[(last = state)] };
+            if (state === last) continue;
+            last = state;
+            yield { status: STATUS[state] };
           }
         }
       } finally {

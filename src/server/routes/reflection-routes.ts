@@ -72,7 +72,7 @@ class DescriptorIndex {
   }
 
   private addFile(file: DescFile): void {
-    if (this.files.has(file.name + ".proto")) return;
+    if (this.files.has(`${file.name}.proto`)) return;
     this.files.set(`${file.name}.proto`, file);
     for (const dep of file.dependencies) this.addFile(dep);
     for (const service of file.services) {
