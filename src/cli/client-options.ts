@@ -7,6 +7,8 @@ export interface ClientFlags {
   transport: TransportName;
   bucket?: string;
   quiet?: boolean;
+  apiKey?: string;
+  token?: string;
 }
 
 export const clientOptions = (): Option[] => [
@@ -14,8 +16,13 @@ export const clientOptions = (): Option[] => [
   new Option("--transport <protocol>", "RPC protocol").choices(["connect", "grpc", "grpc-web"]).default("connect"),
   new Option("--bucket <name>", "bucket (default: the server's default bucket)"),
   new Option("-q, --quiet", "no progress bar"),
+  new Option("--api-key <key>", "API key for presignd").env("PRESIGND_API_KEY"),
+  new Option("--token <jwt>", "bearer JWT for presignd").env("PRESIGND_TOKEN"),
 ];
 
 export function clientFor(flags: ClientFlags): PresignClient {
-  return createPresignClient({ baseUrl: flags.server, transport: flags.transport });
+  const headers: Record<string, string> = {};
+  if (flags.token) headers.authorization = `Bearer ${flags.token}`;
+  else if (flags.apiKey) headers["x-api-key"] = flags.apiKey;
+  return createPresignClient({ baseUrl: flags.server, transport: flags.transport, headers });
 }

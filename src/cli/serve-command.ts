@@ -38,6 +38,11 @@ export function serveCommand(): Command {
     )
     .addOption(new Option("--log-level <level>", "pino log level").env("PRESIGND_LOG_LEVEL").default("info"))
     .addOption(
+      new Option("--policy <file>", "policy file: API keys, JWT settings and rules (YAML or JSON; SIGHUP reloads)").env(
+        "PRESIGND_POLICY",
+      ),
+    )
+    .addOption(
       new Option("--log-keys <mode>", "object keys in logs: full, hash or none")
         .env("PRESIGND_LOG_KEYS")
         .default("hash"),
@@ -84,5 +89,9 @@ export function serveCommand(): Command {
       };
       process.once("SIGINT", () => stop("SIGINT"));
       process.once("SIGTERM", () => stop("SIGTERM"));
+      process.on("SIGHUP", () => {
+        if (server.reloadPolicy) void server.reloadPolicy();
+        else logger.warn("SIGHUP: no --policy file to reload");
+      });
     });
 }

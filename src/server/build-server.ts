@@ -7,6 +7,8 @@ import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection as ReflectionV1 } from "../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ReflectionV1alpha } from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { PresignService } from "../gen/presign/v1/presign_pb.js";
+import type { Access } from "./access.js";
+import { type Authenticator, authentication } from "./auth/authenticate.js";
 import type { KeyLogging } from "./config.js";
 import { errorMapping } from "./error-map.js";
 import { withSpecGrpcMessage } from "./grpc-message.js";
@@ -25,6 +27,8 @@ export const MAX_REQUEST_BYTES = 256 * 1024;
 
 export interface HandlerOptions {
   readonly signing: Signing;
+  readonly access: Access;
+  readonly authenticator: Authenticator;
   readonly health: HealthState;
   readonly logger: Logger;
   readonly logKeys: KeyLogging;
@@ -34,14 +38,14 @@ export interface HandlerOptions {
 export const SERVICES = [PresignService, Health, ReflectionV1, ReflectionV1alpha];
 
 /** The RPC routes, shared by every protocol. */
-export function presignRoutes(signing: Signing, health: HealthState) {
+export function presignRoutes(signing: Signing, access: Access, health: HealthState) {
   const reflection = reflectionService(SERVICES);
   return (router: ConnectRouter) =>
     router
       .service(PresignService, {
-        getObject: getObject(signing),
-        putObject: putObject(signing),
-        postPolicy: postPolicy(signing),
+        getObject: getObject(signing, access),
+        putObject: putObject(signing, access),
+        postPolicy: postPolicy(signing, access),
       })
       .service(Health, healthService(health, [PresignService.typeName]))
       .service(ReflectionV1, reflection)
@@ -54,8 +58,12 @@ export function presignRoutes(signing: Signing, health: HealthState) {
  * classic REST shape under /presign/, all through the same interceptors.
  */
 export function buildHandler(options: HandlerOptions): NodeHandler {
-  const routes = presignRoutes(options.signing, options.health);
-  const interceptors = [rpcLogging(options.logger, options.logKeys), errorMapping(options.logger)];
+  const routes = presignRoutes(options.signing, options.access, options.health);
+  const interceptors = [
+    rpcLogging(options.logger, options.logKeys),
+    errorMapping(options.logger),
+    authentication(options.authenticator),
+  ];
   const adapter = connectNodeAdapter({ routes, interceptors, readMaxBytes: MAX_REQUEST_BYTES, fallback: notFound });
   const rest = restPresign(createClient(PresignService, createRouterTransport(routes, { router: { interceptors } })));
   const rpc = withSpecGrpcMessage(adapter as NodeHandler);

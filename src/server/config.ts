@@ -20,6 +20,8 @@ export interface ServerConfig {
   readonly maxTtlSeconds: number;
   readonly logLevel: string;
   readonly logKeys: KeyLogging;
+  /** The policy file: API keys, JWT settings and rules. Required outside --dev. */
+  readonly policyFile?: string;
   /** Development mode: an embedded S3 server with fixed credentials. */
   readonly dev?: DevConfig;
 }
@@ -42,6 +44,7 @@ export interface RawServeOptions {
   maxTtl: string;
   logLevel: string;
   logKeys: string;
+  policy?: string;
   dev?: boolean;
   devDataDir: string;
   devS3Addr: string;
@@ -81,10 +84,16 @@ export function parseServeOptions(raw: RawServeOptions): ServerConfig {
     logLevel: raw.logLevel,
     logKeys: raw.logKeys as KeyLogging,
     ...(publicEndpoint ? { publicEndpoint } : {}),
+    ...(raw.policy ? { policyFile: raw.policy } : {}),
   };
   if (raw.dev) {
     if (endpoint) throw new ConfigError("--dev runs its own S3 server; do not combine it with --endpoint");
     const s3 = parseAddr(raw.devS3Addr, "--dev-s3-addr (PRESIGND_DEV_S3_ADDR)");
+    if (!raw.policy && !isLoopback(host)) {
+      throw new ConfigError(
+        `--dev without --policy authenticates nobody: listen on a loopback address, not ${host} (or pass --policy FILE)`,
+      );
+    }
     return {
       ...common,
       buckets: buckets.length > 0 ? buckets : [DEV_BUCKET],
@@ -96,6 +105,11 @@ export function parseServeOptions(raw: RawServeOptions): ServerConfig {
   if (buckets.length === 0) {
     throw new ConfigError(
       "no bucket: pass -b/--bucket NAME (or PRESIGND_BUCKET), or --dev for the embedded development S3",
+    );
+  }
+  if (!raw.policy) {
+    throw new ConfigError(
+      "no caller authentication: pass --policy FILE (PRESIGND_POLICY) with API keys or JWT settings and rules; only --dev runs without",
     );
   }
   return {
@@ -114,6 +128,10 @@ export function parseEnvBoolean(value: string | undefined, name: string): boolea
   if (["1", "true", "yes", "on"].includes(text)) return true;
   if (["0", "false", "no", "off"].includes(text)) return false;
   throw new ConfigError(`${name}: "${value}" is not a boolean (use true or false)`);
+}
+
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 /** "15m", "1h30m", "900s", "7d" or a number of seconds → seconds. */

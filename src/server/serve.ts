@@ -1,10 +1,14 @@
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
+import { Access } from "./access.js";
+import { Audit } from "./audit.js";
+import { credentialsAuthenticator, noAuthentication } from "./auth/authenticate.js";
 import { buildHandler } from "./build-server.js";
 import type { ServerConfig } from "./config.js";
 import { DEV_CREDENTIALS, type DevS3, startDevS3 } from "./dev-s3.js";
 import { HealthState } from "./health.js";
 import { createDualServer } from "./listen.js";
+import { PolicyHolder } from "./policy-holder.js";
 import { createS3Backend } from "./s3-backend.js";
 import { Signing } from "./signing.js";
 
@@ -14,6 +18,8 @@ export interface RunningServer {
   readonly port: number;
   /** The embedded S3 endpoint in development mode. */
   readonly devS3Endpoint?: string;
+  /** Re-reads the policy file (SIGHUP); keeps the old one when the new one is invalid. */
+  readonly reloadPolicy?: () => Promise<void>;
   /** Graceful stop: finish in-flight requests, then release everything. */
   close(): Promise<void>;
 }
@@ -43,7 +49,14 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       logger,
     );
     const health = new HealthState(backend, logger);
-    const dual = createDualServer(buildHandler({ signing, health, logger, logKeys: config.logKeys }));
+    const policy = config.policyFile ? await PolicyHolder.load(config.policyFile, logger) : undefined;
+    if (!policy)
+      logger.warn("NO CALLER AUTHENTICATION (development mode without --policy): every caller may sign anything");
+    const access = new Access(() => policy?.current.file, new Audit(logger, config.logKeys));
+    const authenticator = policy ? credentialsAuthenticator(() => policy.current) : noAuthentication;
+    const dual = createDualServer(
+      buildHandler({ signing, access, authenticator, health, logger, logKeys: config.logKeys }),
+    );
     await new Promise<void>((resolve, reject) => {
       dual.server.once("error", reject);
       dual.server.listen(config.port, config.host, () => {
@@ -71,6 +84,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       url,
       port: address.port,
       ...(devS3 ? { devS3Endpoint: devS3.endpoint } : {}),
+      ...(policy ? { reloadPolicy: () => policy.reload() } : {}),
       close: async () => {
         health.shutdown();
         await dual.close();

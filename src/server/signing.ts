@@ -27,7 +27,7 @@ export class Signing {
   }
 
   /** Current credentials (refreshed by the SDK as they rotate) and time. */
-  async context(): Promise<SigningContext> {
+  async context(maxTtlSeconds?: number): Promise<SigningContext> {
     let credentials: SigningCredentials;
     try {
       credentials = await this.backend.credentials();
@@ -42,6 +42,10 @@ export class Signing {
     if (this.presigner?.credentials !== credentials) {
       this.presigner = { credentials, presigner: createPresigner(credentials) };
     }
-    return { presigner: this.presigner.presigner, credentials, now: this.clock(), ttl: this.ttl };
+    const ttl =
+      maxTtlSeconds === undefined
+        ? this.ttl
+        : { ...this.ttl, maxSeconds: Math.min(this.ttl.maxSeconds, maxTtlSeconds) };
+    return { presigner: this.presigner.presigner, credentials, now: this.clock(), ttl };
   }
 }

@@ -11,6 +11,7 @@ import { parseServeOptions } from "../../src/server/config.js";
 import { type DevS3, startDevS3 } from "../../src/server/dev-s3.js";
 import { createLogger } from "../../src/server/logger.js";
 import { type RunningServer, startServer } from "../../src/server/serve.js";
+import { ALLOW_ALL, KEYS, writePolicy } from "../support/policy.js";
 
 // Not development mode: an S3 endpoint given by --endpoint, credentials from
 // the AWS SDK's default provider chain (here: the environment).
@@ -36,6 +37,7 @@ describe("serving a configured S3 endpoint with the SDK credential chain", () =>
 
   async function serve(extra: Record<string, unknown> = {}): Promise<RunningServer> {
     const config = parseServeOptions({
+      policy: await writePolicy(ALLOW_ALL),
       addr: "127.0.0.1:0",
       defaultTtl: "15m",
       maxTtl: "1h",
@@ -57,7 +59,7 @@ describe("serving a configured S3 endpoint with the SDK credential chain", () =>
     process.env.AWS_ACCESS_KEY_ID = "S3RVER";
     process.env.AWS_SECRET_ACCESS_KEY = "S3RVER";
     const server = await serve();
-    const client = createPresignClient({ baseUrl: server.url });
+    const client = createPresignClient({ baseUrl: server.url, headers: { "x-api-key": KEYS.admin } });
     await client.upload("ext.txt", Buffer.from("external"));
     const chunks: Buffer[] = [];
     await client.download("ext.txt", new WritableStream({ write: (c) => void chunks.push(Buffer.from(c)) }));
@@ -80,7 +82,7 @@ describe("serving a configured S3 endpoint with the SDK credential chain", () =>
 
   it("caps TTLs at --max-ttl and says so in expires_at", async () => {
     const server = await serve();
-    const client = createPresignClient({ baseUrl: server.url });
+    const client = createPresignClient({ baseUrl: server.url, headers: { "x-api-key": KEYS.admin } });
     const res = await client.service.getObject({ key: "k", expiresIn: { seconds: 86400n } });
     assert.equal(new URL(res.url).searchParams.get("X-Amz-Expires"), "3600");
     const expiresAt = Number(res.expiresAt?.seconds) * 1000;
@@ -90,7 +92,7 @@ describe("serving a configured S3 endpoint with the SDK credential chain", () =>
   it("writes --public-endpoint into URLs, and they work through that name", async () => {
     const port = new URL(s3.endpoint).port;
     const server = await serve({ publicEndpoint: `http://localhost:${port}` });
-    const client = createPresignClient({ baseUrl: server.url });
+    const client = createPresignClient({ baseUrl: server.url, headers: { "x-api-key": KEYS.admin } });
     const res = await client.service.putObject({ key: "public.txt", contentLength: 6n });
     assert.equal(new URL(res.url).host, `localhost:${port}`);
     await client.upload("public.txt", Buffer.from("public"));
@@ -111,7 +113,7 @@ describe("serving a configured S3 endpoint with the SDK credential chain", () =>
     try {
       const endpoint = `http://127.0.0.1:${(fake.address() as AddressInfo).port}`;
       const server = await serve({ endpoint, bucket: ["here", "moved"] });
-      const client = createPresignClient({ baseUrl: server.url });
+      const client = createPresignClient({ baseUrl: server.url, headers: { "x-api-key": KEYS.admin } });
       for (const [bucket, region] of [
         ["here", "ap-southeast-1"],
         ["moved", "eu-west-2"],
@@ -131,7 +133,7 @@ describe("serving a configured S3 endpoint with the SDK credential chain", () =>
     delete process.env.AWS_ACCESS_KEY_ID;
     delete process.env.AWS_SECRET_ACCESS_KEY;
     const server = await serve({ region: "us-east-1" });
-    const client = createPresignClient({ baseUrl: server.url });
+    const client = createPresignClient({ baseUrl: server.url, headers: { "x-api-key": KEYS.admin } });
     const error = await client.service.getObject({ key: "k" }).catch((e: unknown) => e);
     assert.ok(error instanceof ConnectError);
     assert.equal(error.code, Code.Unavailable);

@@ -2,6 +2,7 @@ import { createPresignClient, type PresignClient } from "../../src/client/create
 import { parseServeOptions, type RawServeOptions } from "../../src/server/config.js";
 import { createLogger } from "../../src/server/logger.js";
 import { type RunningServer, startServer } from "../../src/server/serve.js";
+import { ALLOW_ALL, KEYS, writePolicy } from "./policy.js";
 
 /** The RGW cluster scripts/test-conformance.sh started (its env file, sourced). */
 export interface Rgw {
@@ -27,6 +28,7 @@ export interface RgwPresignd {
 /** presignd in front of RGW, credentials from the SDK chain (the env file). */
 export async function presigndForRgw(rgw: Rgw, options: Partial<RawServeOptions> = {}): Promise<RgwPresignd> {
   const config = parseServeOptions({
+    policy: await writePolicy(ALLOW_ALL),
     addr: "127.0.0.1:0",
     defaultTtl: "15m",
     maxTtl: "7d",
@@ -41,5 +43,5 @@ export async function presigndForRgw(rgw: Rgw, options: Partial<RawServeOptions>
     ...options,
   });
   const server = await startServer(config, createLogger("silent"));
-  return { server, client: createPresignClient({ baseUrl: server.url }) };
+  return { server, client: createPresignClient({ baseUrl: server.url, headers: { "x-api-key": KEYS.admin } }) };
 }

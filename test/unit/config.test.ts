@@ -72,6 +72,14 @@ describe("serve configuration", () => {
     );
     assert.throws(() => parseServeOptions({ ...base, bucket: ["b12"], logKeys: "all" }), /--log-keys/);
     assert.throws(() => parseServeOptions({ ...base, dev: true, endpoint: "http://x" }), /--dev runs its own S3/);
+    assert.throws(
+      () => parseServeOptions({ ...base, bucket: ["b12"] }),
+      /no caller authentication: pass --policy FILE/,
+    );
+    assert.throws(
+      () => parseServeOptions({ ...base, dev: true, addr: "0.0.0.0:8080" }),
+      /--dev without --policy authenticates nobody/,
+    );
   });
 
   it("keeps buckets in order, first is the default, duplicates dropped", () => {

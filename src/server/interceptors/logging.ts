@@ -1,6 +1,8 @@
-import { createHash } from "node:crypto";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "pino";
+import { REQUEST_ID, requestIdFrom } from "../access.js";
+import { keyField } from "../audit.js";
+import { PRINCIPAL } from "../auth/principal.js";
 import type { KeyLogging } from "../config.js";
 
 /**
@@ -11,17 +13,24 @@ import type { KeyLogging } from "../config.js";
 export function rpcLogging(logger: Logger, logKeys: KeyLogging): Interceptor {
   return (next) => async (req) => {
     const start = performance.now();
+    const requestId = requestIdFrom(req.header);
+    req.contextValues.set(REQUEST_ID, requestId);
     const line: Record<string, unknown> = {
       rpc: req.method.name,
+      request_id: requestId,
       protocol: protocolOf(req.requestMethod, req.header.get("content-type")),
     };
     if (!req.stream) Object.assign(line, objectFields(req.message as { bucket?: unknown; key?: unknown }, logKeys));
     try {
       const res = await next(req);
+      const principal = req.contextValues.get(PRINCIPAL);
+      if (principal) line.principal = principal.subject;
       logger.info({ ...line, code: "ok", ms: elapsed(start) }, "rpc");
       return res;
     } catch (error) {
       const e = ConnectError.from(error);
+      const principal = req.contextValues.get(PRINCIPAL);
+      if (principal) line.principal = principal.subject;
       const level = e.code === Code.Internal || e.code === Code.Unknown ? "error" : "info";
       logger[level]({ ...line, code: codeName(e.code), ms: elapsed(start), error: e.rawMessage }, "rpc");
       throw e;
@@ -30,14 +39,10 @@ export function rpcLogging(logger: Logger, logKeys: KeyLogging): Interceptor {
 }
 
 function objectFields(message: { bucket?: unknown; key?: unknown }, logKeys: KeyLogging): Record<string, unknown> {
-  const fields: Record<string, unknown> = {};
-  if (typeof message.bucket === "string") fields.bucket = message.bucket;
-  if (typeof message.key === "string" && message.key !== "") {
-    if (logKeys === "full") fields.key = message.key;
-    else if (logKeys === "hash")
-      fields.key_sha256 = createHash("sha256").update(message.key).digest("hex").slice(0, 16);
-  }
-  return fields;
+  return {
+    ...(typeof message.bucket === "string" ? { bucket: message.bucket } : {}),
+    ...(typeof message.key === "string" && message.key !== "" ? keyField(message.key, logKeys) : {}),
+  };
 }
 
 function protocolOf(method: string, contentType: string | null): string {

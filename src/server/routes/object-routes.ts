@@ -1,22 +1,26 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { HandlerContext } from "@connectrpc/connect";
 import { presignGet } from "../../core/presign-get.js";
 import { presignPut } from "../../core/presign-put.js";
 import type { PresignedHttpRequest } from "../../core/signer.js";
 import type { GetObjectRequest, PresignedRequestSchema, PutObjectRequest } from "../../gen/presign/v1/presign_pb.js";
+import type { Access } from "../access.js";
 import type { Signing } from "../signing.js";
 
 type PresignedRequestInit = MessageInitShape<typeof PresignedRequestSchema>;
 
 /** GetObject: presign a download. */
-export function getObject(signing: Signing) {
-  return async (req: GetObjectRequest): Promise<PresignedRequestInit> => {
+export function getObject(signing: Signing, access: Access) {
+  return async (req: GetObjectRequest, ctx: HandlerContext): Promise<PresignedRequestInit> => {
     const endpoint = signing.bucket(req.bucket);
+    const granted = access.check(ctx, { operation: "get", bucket: endpoint.bucket, key: req.key, metadataNames: [] });
     const o = req.overrides;
+    const context = await signing.context(granted.maxTtlSeconds);
     const signed = await presignGet(
       endpoint,
       {
-        key: req.key,
+        key: granted.key,
         versionId: req.versionId,
         range: req.range,
         ...(req.expiresIn ? { expiresIn: req.expiresIn } : {}),
@@ -33,20 +37,30 @@ export function getObject(signing: Signing) {
             }
           : {}),
       },
-      await signing.context(),
+      context,
     );
+    granted.signed(signed.expiresAt, context.now);
     return toMessage(signed);
   };
 }
 
 /** PutObject: presign a single-request upload of an exact length. */
-export function putObject(signing: Signing) {
-  return async (req: PutObjectRequest): Promise<PresignedRequestInit> => {
+export function putObject(signing: Signing, access: Access) {
+  return async (req: PutObjectRequest, ctx: HandlerContext): Promise<PresignedRequestInit> => {
     const endpoint = signing.bucket(req.bucket);
+    const granted = access.check(ctx, {
+      operation: "put",
+      bucket: endpoint.bucket,
+      key: req.key,
+      contentLength: req.contentLength,
+      contentType: req.contentType,
+      metadataNames: Object.keys(req.metadata),
+    });
+    const context = await signing.context(granted.maxTtlSeconds);
     const signed = await presignPut(
       endpoint,
       {
-        key: req.key,
+        key: granted.key,
         contentLength: req.contentLength,
         contentType: req.contentType,
         contentMd5: req.contentMd5,
@@ -54,8 +68,9 @@ export function putObject(signing: Signing) {
         metadata: req.metadata,
         ...(req.expiresIn ? { expiresIn: req.expiresIn } : {}),
       },
-      await signing.context(),
+      context,
     );
+    granted.signed(signed.expiresAt, context.now);
     return toMessage(signed);
   };
 }

@@ -1,18 +1,38 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { HandlerContext } from "@connectrpc/connect";
+import { invalidField } from "../../core/presign-error.js";
 import { presignPost } from "../../core/presign-post.js";
 import type { PostPolicyRequest, PostPolicyResponseSchema } from "../../gen/presign/v1/presign_pb.js";
+import type { Access } from "../access.js";
 import type { Signing } from "../signing.js";
 
 /** PostPolicy: sign a browser-form upload policy. */
-export function postPolicy(signing: Signing) {
-  return async (req: PostPolicyRequest): Promise<MessageInitShape<typeof PostPolicyResponseSchema>> => {
+export function postPolicy(signing: Signing, access: Access) {
+  return async (
+    req: PostPolicyRequest,
+    ctx: HandlerContext,
+  ): Promise<MessageInitShape<typeof PostPolicyResponseSchema>> => {
     const endpoint = signing.bucket(req.bucket);
+    if (req.key && req.keyPrefix) throw invalidField("key", "set either key or key_prefix, not both");
+    if (!req.key && !req.keyPrefix) throw invalidField("key", "is required (or key_prefix)");
+    const byPrefix = req.key === "";
+    const granted = access.check(ctx, {
+      operation: "post",
+      bucket: endpoint.bucket,
+      key: byPrefix ? req.keyPrefix : req.key,
+      keyField: byPrefix ? "key_prefix" : "key",
+      keyIsPrefix: byPrefix,
+      contentLength: req.maxContentLength,
+      contentType: req.contentType || req.contentTypePrefix,
+      contentTypeIsPrefix: req.contentType === "" && req.contentTypePrefix !== "",
+      metadataNames: Object.keys(req.metadata),
+    });
+    const context = await signing.context(granted.maxTtlSeconds);
     const signed = await presignPost(
       endpoint,
       {
-        key: req.key,
-        keyPrefix: req.keyPrefix,
+        ...(byPrefix ? { keyPrefix: granted.key } : { key: granted.key }),
         minContentLength: req.minContentLength,
         maxContentLength: req.maxContentLength,
         contentType: req.contentType,
@@ -21,8 +41,9 @@ export function postPolicy(signing: Signing) {
         metadata: req.metadata,
         ...(req.expiresIn ? { expiresIn: req.expiresIn } : {}),
       },
-      await signing.context(),
+      context,
     );
+    granted.signed(signed.expiresAt, context.now);
     return { url: signed.url, fields: signed.fields, expiresAt: timestampFromDate(signed.expiresAt) };
   };
 }

@@ -1,0 +1,91 @@
+import { randomUUID } from "node:crypto";
+import { createContextKey, type HandlerContext } from "@connectrpc/connect";
+import { checkObjectKey } from "../core/object-key.js";
+import { normalizeKey } from "../core/policy/key-normalization.js";
+import { type AccessRequest, authorize, type Policy } from "../core/policy/policy.js";
+import { PresignError } from "../core/presign-error.js";
+import type { Audit } from "./audit.js";
+import { ANONYMOUS, PRINCIPAL } from "./auth/principal.js";
+
+/** The request id of the current RPC (x-request-id when well-formed, else a UUID). */
+export const REQUEST_ID = createContextKey<string>("", { description: "presignd request id" });
+
+export function requestIdFrom(headers: Headers): string {
+  const given = headers.get("x-request-id");
+  return given && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+}
+
+export interface Granted {
+  /** The key to sign: exactly the key the decision was made on. */
+  readonly key: string;
+  /** A lower TTL cap from the allowing rule. */
+  readonly maxTtlSeconds?: number;
+  /** Records the allow decision with the lifetime actually signed. */
+  signed(expiresAt: Date, now: Date): void;
+}
+
+const FILENAME = "${filename}";
+
+/**
+ * Authorisation: normalises the caller's key, decides against the policy
+ * (reloadable), records the decision, and refuses with PERMISSION_DENIED.
+ * Without a policy (development mode) every key is allowed as given.
+ */
+export class Access {
+  constructor(
+    private readonly policy: () => Policy | undefined,
+    private readonly audit: Audit,
+  ) {}
+
+  check(
+    ctx: HandlerContext,
+    request: Omit<AccessRequest, "keyIsPrefix" | "normalizedKey"> & { keyIsPrefix?: boolean; keyField?: string },
+  ): Granted {
+    const principal = ctx.values.get(PRINCIPAL) ?? ANONYMOUS;
+    const requestId = ctx.values.get(REQUEST_ID);
+    const field = request.keyField ?? "key";
+    const raw = checkObjectKey(request.key, field);
+    const isFilename = request.operation === "post" && raw.endsWith(FILENAME);
+    const strip = (k: string) => (isFilename ? k.slice(0, -FILENAME.length) : k);
+    const record = (key: string) => ({
+      principal,
+      operation: request.operation,
+      bucket: request.bucket,
+      key,
+      requestId,
+    });
+    const signed = (key: string, rule: string) => (expiresAt: Date, now: Date) =>
+      this.audit.record({
+        ...record(key),
+        decision: "allow",
+        rule,
+        ttlSeconds: Math.round((expiresAt.getTime() - now.getTime()) / 1000),
+      });
+    const policy = this.policy();
+    if (!policy) return { key: raw, signed: signed(raw, "development mode (no policy)") };
+
+    let normalized: string | undefined;
+    try {
+      normalized = normalizeKey(raw, field);
+    } catch {
+      normalized = undefined;
+    }
+    const decision = authorize(policy, principal, {
+      ...request,
+      key: strip(raw),
+      normalizedKey: normalized === undefined ? undefined : strip(normalized),
+      keyIsPrefix: isFilename || request.keyIsPrefix === true,
+    });
+    if (!decision.allowed) {
+      this.audit.record({ ...record(raw), decision: "deny", reason: decision.reason });
+      throw new PresignError("permission_denied", `permission denied: ${decision.reason}`);
+    }
+    // Sign exactly the form the rule matched ("${filename}" restored).
+    const key = isFilename ? decision.key + FILENAME : decision.key;
+    return {
+      key,
+      ...(decision.maxTtlSeconds === undefined ? {} : { maxTtlSeconds: decision.maxTtlSeconds }),
+      signed: signed(key, decision.rule),
+    };
+  }
+}

@@ -1,0 +1,74 @@
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import type { Principal } from "../../core/policy/policy.js";
+import type { KeyHolder } from "../policy-file.js";
+import { findKeyHolder } from "./api-keys.js";
+import type { JwtVerifier } from "./jwt.js";
+import { ANONYMOUS, PRINCIPAL } from "./principal.js";
+
+export interface Authenticator {
+  /** The principal for these request headers; throws unauthenticated. */
+  authenticate(headers: Headers): Promise<Principal>;
+}
+
+// Health checks and reflection describe the server, not the buckets.
+const OPEN_SERVICES = new Set([
+  "grpc.health.v1.Health",
+  "grpc.reflection.v1.ServerReflection",
+  "grpc.reflection.v1alpha.ServerReflection",
+]);
+
+/** Sets contextValues[PRINCIPAL] for every RPC of a protected service. */
+export function authentication(authenticator: Authenticator): Interceptor {
+  return (next) => async (req) => {
+    if (!OPEN_SERVICES.has(req.service.typeName)) {
+      req.contextValues.set(PRINCIPAL, await authenticator.authenticate(req.header));
+    }
+    return next(req);
+  };
+}
+
+/** Development mode: everybody is "anonymous". */
+export const noAuthentication: Authenticator = { authenticate: async () => ANONYMOUS };
+
+/**
+ * API keys (Authorization: Bearer <key>, or x-api-key) and JWTs (Bearer
+ * <JWT>, when JWT is configured). Failures are UNAUTHENTICATED and never echo
+ * what was presented.
+ */
+export function credentialsAuthenticator(
+  current: () => { readonly holders: readonly KeyHolder[]; readonly jwt: JwtVerifier | undefined },
+): Authenticator {
+  return {
+    async authenticate(headers) {
+      const { holders, jwt } = current();
+      const authorization = headers.get("authorization");
+      const apiKey = headers.get("x-api-key");
+      let bearer: string | undefined;
+      if (authorization !== null) {
+        const match = /^Bearer[ ]+([\x21-\x7e]+)[ ]*$/i.exec(authorization);
+        if (!match?.[1]) throw unauthenticated('malformed Authorization header: expected "Bearer <API key or JWT>"');
+        bearer = match[1];
+      }
+      if (bearer !== undefined && apiKey !== null)
+        throw unauthenticated("send either Authorization or x-api-key, not both");
+      const presented = bearer ?? apiKey;
+      if (presented === null || presented === undefined || presented === "") {
+        throw unauthenticated(
+          "missing credentials: send Authorization: Bearer <API key or JWT>, or x-api-key: <API key>",
+        );
+      }
+      if (bearer !== undefined && jwt && /^[\w-]+\.[\w-]*\.[\w-]*$/.test(bearer)) {
+        const result = await jwt.verify(bearer);
+        if ("failure" in result) throw unauthenticated(`invalid JWT: ${result.failure}`);
+        return result;
+      }
+      const holder = findKeyHolder(holders, presented);
+      if (!holder) throw unauthenticated("invalid API key");
+      return { subject: holder.name, groups: holder.groups, method: "api-key" };
+    },
+  };
+}
+
+function unauthenticated(message: string): ConnectError {
+  return new ConnectError(message, Code.Unauthenticated);
+}

@@ -1,0 +1,55 @@
+import { readFile } from "node:fs/promises";
+import { createLocalJWKSet, createRemoteJWKSet, errors, type JWTVerifyGetKey, jwtVerify } from "jose";
+import type { Principal } from "../../core/policy/policy.js";
+import type { JwtSettings } from "../policy-file.js";
+
+// Asymmetric algorithms only: a shared secret in the JWKS would let anyone
+// who can read it mint tokens, and "none" is never acceptable.
+const ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"];
+
+/** Verifies bearer JWTs with jose against a JWKS (remote and cached by jose, or a local file). */
+export class JwtVerifier {
+  private constructor(
+    private readonly settings: JwtSettings,
+    private readonly keys: JWTVerifyGetKey,
+  ) {}
+
+  static async create(settings: JwtSettings): Promise<JwtVerifier> {
+    const keys = settings.jwksUrl
+      ? createRemoteJWKSet(new URL(settings.jwksUrl), { cacheMaxAge: 10 * 60_000, cooldownDuration: 30_000 })
+      : createLocalJWKSet(JSON.parse(await readFile(settings.jwksFile as string, "utf8")));
+    return new JwtVerifier(settings, keys);
+  }
+
+  /** The token's principal, or a reason safe to tell the caller. */
+  async verify(token: string): Promise<Principal | { failure: string }> {
+    try {
+      const { payload } = await jwtVerify(token, this.keys, {
+        issuer: this.settings.issuer,
+        audience: this.settings.audience,
+        clockTolerance: this.settings.clockSkewSeconds,
+        algorithms: ALGORITHMS,
+        requiredClaims: ["sub", "exp"],
+      });
+      const groups = payload[this.settings.groupsClaim];
+      return {
+        subject: payload.sub as string,
+        groups: Array.isArray(groups) ? groups.filter((g): g is string => typeof g === "string") : [],
+        method: "jwt",
+      };
+    } catch (error) {
+      return { failure: describe(error) };
+    }
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof errors.JWTExpired) return "token expired";
+  if (error instanceof errors.JWTClaimValidationFailed)
+    return `token claim "${error.claim}" is not accepted (${error.reason})`;
+  if (error instanceof errors.JOSEAlgNotAllowed) return "token algorithm not allowed";
+  if (error instanceof errors.JWSSignatureVerificationFailed) return "token signature invalid";
+  if (error instanceof errors.JWKSNoMatchingKey) return "token signed by an unknown key";
+  if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) return "malformed token";
+  return "token not verifiable";
+}

@@ -1,0 +1,277 @@
+import { readFile } from "node:fs/promises";
+import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from "yaml";
+import { OPERATIONS, type Operation, type Policy, type Rule } from "../core/policy/policy.js";
+import { ConfigError, parseDuration } from "./config.js";
+
+/** An API key holder. Keys are stored as SHA-256 digests, never in clear. */
+export interface KeyHolder {
+  readonly name: string;
+  readonly apiKeySha256: readonly Buffer[];
+  readonly groups: readonly string[];
+}
+
+export interface JwtSettings {
+  readonly jwksUrl?: string;
+  readonly jwksFile?: string;
+  readonly issuer: string;
+  readonly audience: string;
+  readonly clockSkewSeconds: number;
+  readonly groupsClaim: string;
+}
+
+/** The parsed policy file: who may call (API keys, JWT) and what they may sign (rules). */
+export interface PolicyFile extends Policy {
+  readonly principals: readonly KeyHolder[];
+  readonly jwt?: JwtSettings;
+}
+
+export async function loadPolicyFile(path: string): Promise<PolicyFile> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    throw new ConfigError(`--policy (PRESIGND_POLICY): cannot read ${path}: ${(error as Error).message}`);
+  }
+  return parsePolicy(text, path);
+}
+
+/**
+ * Parses and validates a policy document (YAML, or JSON, which is YAML).
+ * Every problem is reported at once, each as "file:line:col: path: problem".
+ */
+export function parsePolicy(text: string, source: string): PolicyFile {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const problems: string[] = [];
+  const at = (node: Node | null | undefined, path: string, problem: string) => {
+    const pos = node?.range ? lines.linePos(node.range[0]) : { line: 1, col: 1 };
+    problems.push(`${source}:${pos.line}:${pos.col}: ${path}: ${problem}`);
+  };
+  for (const error of doc.errors) {
+    const pos = lines.linePos(error.pos[0]);
+    problems.push(`${source}:${pos.line}:${pos.col}: ${error.message.split("\n")[0]}`);
+  }
+  if (problems.length > 0) throw new ConfigError(`invalid policy file\n  ${problems.join("\n  ")}`);
+
+  const root = doc.contents;
+  if (!isMap(root)) {
+    at(root, "(document)", "expected a mapping with principals, jwt and rules");
+    throw new ConfigError(`invalid policy file\n  ${problems.join("\n  ")}`);
+  }
+  const v = new Validator(at);
+  v.keys(root, "(document)", ["principals", "jwt", "rules"]);
+
+  const principals: KeyHolder[] = [];
+  const seenDigests = new Set<string>();
+  v.list(root.get("principals", true), "principals", (node, path) => {
+    if (!v.keys(node, path, ["name", "api_key_sha256", "groups"])) return;
+    const name = v.string(
+      node.get("name", true),
+      `${path}.name`,
+      /^[A-Za-z0-9._@:-]{1,128}$/,
+      "1-128 letters, digits or ._@:-",
+    );
+    const digests: Buffer[] = [];
+    v.list(node.get("api_key_sha256", true), `${path}.api_key_sha256`, (item, p) => {
+      const hex = v.string(item, p, /^[0-9a-f]{64}$/, "the lower-case hex SHA-256 of the key (sha256sum)");
+      if (hex === undefined) return;
+      if (seenDigests.has(hex)) at(item, p, "this key digest is already listed");
+      seenDigests.add(hex);
+      digests.push(Buffer.from(hex, "hex"));
+    });
+    const groups = v.strings(node.get("groups", true), `${path}.groups`, false);
+    if (name !== undefined) principals.push({ name, apiKeySha256: digests, groups });
+  });
+
+  let jwt: JwtSettings | undefined;
+  const jwtNode = root.get("jwt", true);
+  if (
+    jwtNode !== undefined &&
+    v.keys(jwtNode, "jwt", ["jwks_url", "jwks_file", "issuer", "audience", "clock_skew", "groups_claim"])
+  ) {
+    const map = jwtNode as YAMLMap;
+    const jwksUrl = v.optionalString(map.get("jwks_url", true), "jwt.jwks_url", /^https?:\/\/\S+$/, "an http(s) URL");
+    const jwksFile = v.optionalString(map.get("jwks_file", true), "jwt.jwks_file", /^\S+$/, "a file path");
+    if ((jwksUrl === undefined) === (jwksFile === undefined))
+      at(map, "jwt", "set exactly one of jwks_url and jwks_file");
+    const issuer = v.string(map.get("issuer", true), "jwt.issuer", /^\S+$/, "the expected iss claim");
+    const audience = v.string(map.get("audience", true), "jwt.audience", /^\S+$/, "the expected aud claim");
+    const skewNode = map.get("clock_skew", true);
+    const skew = v.optionalString(skewNode, "jwt.clock_skew", /^\S+$/, "a duration like 30s");
+    const groupsClaim = v.optionalString(map.get("groups_claim", true), "jwt.groups_claim", /^\S+$/, "a claim name");
+    let clockSkewSeconds = 30;
+    if (skew !== undefined) {
+      try {
+        clockSkewSeconds = parseDuration(skew, "jwt.clock_skew");
+      } catch (error) {
+        at(skewNode as Node, "jwt.clock_skew", (error as Error).message.replace(/^jwt\.clock_skew: /, ""));
+      }
+    }
+    if (issuer !== undefined && audience !== undefined) {
+      jwt = {
+        ...(jwksUrl ? { jwksUrl } : {}),
+        ...(jwksFile ? { jwksFile } : {}),
+        issuer,
+        audience,
+        clockSkewSeconds,
+        groupsClaim: groupsClaim ?? "groups",
+      };
+    }
+  }
+
+  const rules: Rule[] = [];
+  const ruleNames = new Set<string>();
+  v.list(root.get("rules", true), "rules", (node, path) => {
+    const fields = [
+      "name",
+      "principals",
+      "operations",
+      "buckets",
+      "keys",
+      "max_content_length",
+      "content_types",
+      "max_ttl",
+      "required_metadata",
+    ];
+    if (!v.keys(node, path, fields)) return;
+    const name = v.string(node.get("name", true), `${path}.name`, /^[\w.-]{1,64}$/, "1-64 letters, digits or ._-");
+    if (name !== undefined && ruleNames.has(name))
+      at(node.get("name", true) as Node, `${path}.name`, `"${name}" is used twice`);
+    if (name !== undefined) ruleNames.add(name);
+    const operations = v.strings(node.get("operations", true), `${path}.operations`, true).filter((op, i, all) => {
+      if ((OPERATIONS as readonly string[]).includes(op)) return all.indexOf(op) === i;
+      at(node.get("operations", true) as Node, `${path}.operations`, `"${op}" is not one of get, put, post`);
+      return false;
+    }) as Operation[];
+    const rulePrincipals = v.strings(node.get("principals", true), `${path}.principals`, true);
+    const buckets = v.strings(node.get("buckets", true), `${path}.buckets`, true);
+    const keys = v.strings(node.get("keys", true), `${path}.keys`, true);
+    keys.forEach((key, i) => {
+      const problem = templateProblem(key);
+      if (problem) at((node.get("keys", true) as { items?: Node[] }).items?.[i] ?? node, `${path}.keys[${i}]`, problem);
+    });
+    const maxNode = node.get("max_content_length", true);
+    let maxContentLength: bigint | undefined;
+    if (maxNode !== undefined) {
+      const value = isScalar(maxNode) ? maxNode.value : undefined;
+      if (typeof value === "number" && Number.isSafeInteger(value) && value > 0) maxContentLength = BigInt(value);
+      else at(maxNode as Node, `${path}.max_content_length`, "expected a positive whole number of bytes");
+    }
+    const contentTypes = node.has("content_types")
+      ? v.strings(node.get("content_types", true), `${path}.content_types`, true)
+      : undefined;
+    const ttlNode = node.get("max_ttl", true);
+    let maxTtlSeconds: number | undefined;
+    const ttl = v.optionalString(ttlNode, `${path}.max_ttl`, /^\S+$/, "a duration like 1h");
+    if (ttl !== undefined) {
+      try {
+        maxTtlSeconds = parseDuration(ttl, `${path}.max_ttl`);
+      } catch (error) {
+        at(ttlNode as Node, `${path}.max_ttl`, (error as Error).message.replace(/^.*?: /, ""));
+      }
+    }
+    const requiredMetadata = node.has("required_metadata")
+      ? v.strings(node.get("required_metadata", true), `${path}.required_metadata`, true)
+      : undefined;
+    if (name !== undefined) {
+      rules.push({
+        name,
+        principals: rulePrincipals,
+        operations,
+        buckets,
+        keys,
+        ...(maxContentLength === undefined ? {} : { maxContentLength }),
+        ...(contentTypes === undefined ? {} : { contentTypes }),
+        ...(maxTtlSeconds === undefined ? {} : { maxTtlSeconds }),
+        ...(requiredMetadata === undefined ? {} : { requiredMetadata }),
+      });
+    }
+  });
+  if (problems.length > 0) throw new ConfigError(`invalid policy file\n  ${problems.join("\n  ")}`);
+  if (principals.length === 0 && jwt === undefined) {
+    throw new ConfigError(
+      `invalid policy file\n  ${source}: no way to authenticate: list principals with api_key_sha256, or configure jwt`,
+    );
+  }
+  return { principals, ...(jwt ? { jwt } : {}), rules };
+}
+
+/** Why a key template is unusable, if it is. */
+function templateProblem(template: string): string | undefined {
+  if (template === "*") return undefined;
+  const body = template.endsWith("*") ? template.slice(0, -1) : template;
+  if (body.includes("*")) return 'only a trailing "*" is a wildcard';
+  const bare = body.replaceAll("${sub}", "x");
+  if (bare.includes("${")) return 'the only variable is "${sub}"';
+  if (bare.split("/").some((s) => s === "." || s === "..")) return 'must not contain "." or ".." segments';
+  if (bare.includes("//")) return 'must not contain "//"';
+  if (bare.normalize("NFC") !== bare) return "must be in Unicode NFC (keys are matched in NFC)";
+  return undefined;
+}
+
+class Validator {
+  // Missing settings are reported at the mapping that lacks them.
+  private current: Node | undefined;
+
+  constructor(private readonly at: (node: Node | null | undefined, path: string, problem: string) => void) {}
+
+  keys(node: unknown, path: string, allowed: string[]): node is YAMLMap {
+    this.current = node as Node;
+    if (!isMap(node)) {
+      this.at(node as Node, path, "expected a mapping");
+      return false;
+    }
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : "?";
+      if (!allowed.includes(key))
+        this.at(pair.key as Node, `${path}.${key}`, `unknown setting; expected one of ${allowed.join(", ")}`);
+    }
+    return true;
+  }
+
+  list(node: unknown, path: string, each: (item: YAMLMap, path: string) => void): void {
+    if (node === undefined) return;
+    if (!isSeq(node)) {
+      this.at(node as Node, path, "expected a list");
+      return;
+    }
+    node.items.forEach((item, i) => each(item as YAMLMap, `${path}[${i}]`));
+  }
+
+  string(node: unknown, path: string, pattern: RegExp, expected: string): string | undefined {
+    if (node === undefined) {
+      this.at(this.current, path, `is required (${expected})`);
+      return undefined;
+    }
+    return this.optionalString(node, path, pattern, expected);
+  }
+
+  optionalString(node: unknown, path: string, pattern: RegExp, expected: string): string | undefined {
+    if (node === undefined) return undefined;
+    const value = isScalar(node) ? node.value : undefined;
+    if (typeof value !== "string" || !pattern.test(value)) {
+      this.at(node as Node, path, `expected ${expected}`);
+      return undefined;
+    }
+    return value;
+  }
+
+  strings(node: unknown, path: string, required: boolean): string[] {
+    if (node === undefined) {
+      if (required) this.at(this.current, path, "is required (a list)");
+      return [];
+    }
+    if (!isSeq(node)) {
+      this.at(node as Node, path, "expected a list of strings");
+      return [];
+    }
+    const out: string[] = [];
+    node.items.forEach((item, i) => {
+      const value = isScalar(item) ? item.value : undefined;
+      if (typeof value === "string" && value.length > 0) out.push(value);
+      else this.at(item as Node, `${path}[${i}]`, "expected a non-empty string");
+    });
+    if (required && out.length === 0 && node.items.length === 0) this.at(node as Node, path, "must not be empty");
+    return out;
+  }
+}

@@ -1,0 +1,32 @@
+import { createHash } from "node:crypto";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/** Test API keys, and the SHA-256 digests a policy file stores for them. */
+export const KEYS = {
+  admin: "admin-key-0123456789abcdef",
+  alice: "alice-key-0123456789abcdef",
+  bob: "bob-key-0123456789abcdef",
+};
+export const sha256 = (key: string) => createHash("sha256").update(key).digest("hex");
+
+/** A policy letting the admin key sign anything, for tests about other things. */
+export const ALLOW_ALL = `principals:
+  - name: admin
+    api_key_sha256: ["${sha256(KEYS.admin)}"]
+rules:
+  - name: everything
+    principals: [admin]
+    operations: [get, put, post]
+    buckets: ["*"]
+    keys: ["*"]
+`;
+
+/** Writes a policy document to a fresh temporary file and returns its path. */
+export async function writePolicy(text: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "presignd-policy-"));
+  const path = join(dir, "policy.yaml");
+  await writeFile(path, text);
+  return path;
+}
