@@ -87,6 +87,7 @@ describe("serve configuration", () => {
       ...base,
       bucket: ["one", "two", "one"],
       endpoint: "https://nyc3.digitaloceanspaces.com/",
+      policy: "policy.yaml",
     });
     assert.deepEqual(config.buckets, ["one", "two"]);
     assert.equal(config.endpoint, "https://nyc3.digitaloceanspaces.com");
