@@ -1,0 +1,134 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import fc from "fast-check";
+import { normalizeKey } from "../../src/core/policy/key-normalization.js";
+import {
+  type AccessRequest,
+  authorize,
+  keyMatches,
+  type Policy,
+  type Principal,
+} from "../../src/core/policy/policy.js";
+import { PresignError } from "../../src/core/presign-error.js";
+import { parsePolicy } from "../../src/server/policy-file.js";
+
+const alice: Principal = { subject: "alice", groups: ["staff"], method: "api-key" };
+const home: Policy = {
+  rules: [{ name: "home", principals: ["*"], operations: ["get", "put"], buckets: ["b"], keys: ["users/${sub}/*"] }],
+};
+const request = (key: string, extra: Partial<AccessRequest> = {}): AccessRequest => {
+  let normalizedKey: string | undefined;
+  try {
+    normalizedKey = normalizeKey(key);
+  } catch {
+    normalizedKey = undefined;
+  }
+  return { operation: "get", bucket: "b", key, normalizedKey, keyIsPrefix: false, metadataNames: [], ...extra };
+};
+
+describe("policy matcher", () => {
+  it("allows only inside the caller's own prefix, signing the matched (NFC) key", () => {
+    assert.deepEqual(authorize(home, alice, request("users/alice/x")), {
+      allowed: true,
+      rule: "home",
+      key: "users/alice/x",
+    });
+    const nfd = authorize({ rules: home.rules }, { ...alice, subject: "zoë" }, request("users/zoe\u0308/x"));
+    assert.deepEqual(nfd, { allowed: true, rule: "home", key: "users/zo\u00eb/x" });
+    assert.equal(authorize(home, alice, request("users/alicex/y")).allowed, false);
+    assert.equal(authorize(home, alice, request("users/alice")).allowed, false);
+    assert.equal(authorize(home, alice, request("users/alice//x")).allowed, false);
+    assert.equal(authorize(home, alice, request("users/alice/x", { bucket: "c" })).allowed, false);
+    assert.equal(authorize(home, alice, request("users/alice/x", { operation: "post" })).allowed, false);
+  });
+
+  it("never lets a granted key leave the caller's prefix (property)", () => {
+    const segment = fc.string({
+      unit: fc.constantFrom("a", "b", ".", "/", "*", "é", "e\u0301", "%", "\u0000"),
+      maxLength: 8,
+    });
+    fc.assert(
+      fc.property(segment, segment, fc.boolean(), (sub, rest, prefix) => {
+        const principal: Principal = { subject: sub, groups: [], method: "jwt" };
+        let key: string;
+        try {
+          key = `users/${rest}`;
+          normalizeKey(key);
+        } catch (error) {
+          assert.ok(error instanceof PresignError);
+          return;
+        }
+        const decision = authorize(home, principal, request(key, { keyIsPrefix: prefix }));
+        if (decision.allowed) {
+          assert.ok(
+            !/[*/\u0000]/.test(sub) && sub !== "" && sub !== "." && sub !== "..",
+            `subject ${JSON.stringify(sub)}`,
+          );
+          assert.ok(decision.key.startsWith(`users/${sub}/`), `${decision.key} outside users/${sub}/`);
+          assert.equal(decision.key, decision.key.normalize("NFC"));
+          assert.ok(!decision.key.includes("//"));
+        }
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it("exact templates never match a prefix request", () => {
+    assert.equal(keyMatches("a/b", "s", { key: "a/b", keyIsPrefix: true }), false);
+    assert.equal(keyMatches("a/*", "s", { key: "a/b/", keyIsPrefix: true }), true);
+    assert.equal(keyMatches("a/*", "s", { key: "", keyIsPrefix: true }), false);
+  });
+});
+
+describe("policy file", () => {
+  it("reports every problem with file, line and column", () => {
+    const text = [
+      "principals:",
+      "  - name: alice",
+      "    api_key_sha256: [nothex]",
+      "rules:",
+      "  - name: r1",
+      "    principals: ['*']",
+      "    operations: [get, delete]",
+      "    buckets: [b]",
+      "    keys: ['a/*/b', '../x']",
+      "    max_ttl: soon",
+      "    colour: blue",
+    ].join("\n");
+    assert.throws(
+      () => parsePolicy(text, "p.yaml"),
+      (error: Error) => {
+        const lines = error.message
+          .split("\n")
+          .slice(1)
+          .map((l) => l.trim());
+        assert.deepEqual(lines, [
+          "p.yaml:3:22: principals[0].api_key_sha256[0]: expected the lower-case hex SHA-256 of the key (sha256sum)",
+          "p.yaml:11:5: rules[0].colour: unknown setting; expected one of name, principals, operations, buckets, keys, max_content_length, content_types, max_ttl, required_metadata",
+          'p.yaml:7:17: rules[0].operations: "delete" is not one of get, put, post',
+          'p.yaml:9:12: rules[0].keys[0]: only a trailing "*" is a wildcard',
+          'p.yaml:9:21: rules[0].keys[1]: must not contain "." or ".." segments',
+          'p.yaml:10:14: rules[0].max_ttl: "soon" is not a duration like 15m, 1h, 90s or 7d',
+        ]);
+        return true;
+      },
+    );
+  });
+
+  it("refuses YAML syntax errors and a policy nobody can authenticate against", () => {
+    assert.throws(() => parsePolicy("rules: [oops", "p.yaml"), /^ConfigError: invalid policy file\n {2}p\.yaml:1:/);
+    assert.throws(() => parsePolicy("rules: []", "p.yaml"), /no way to authenticate/);
+  });
+
+  it("reads JSON too", () => {
+    const policy = parsePolicy(
+      JSON.stringify({
+        principals: [{ name: "svc", api_key_sha256: ["a".repeat(64)] }],
+        rules: [{ name: "all", principals: ["svc"], operations: ["get"], buckets: ["*"], keys: ["*"], max_ttl: "5m" }],
+      }),
+      "p.json",
+    );
+    assert.equal(policy.rules[0]?.maxTtlSeconds, 300);
+    assert.equal(policy.principals[0]?.apiKeySha256[0]?.toString("hex"), "a".repeat(64));
+  });
+});
