@@ -91,6 +91,24 @@ describe("presignd CLI against a running server", () => {
     assert.match(res.stdout.toString(), /put cli\/tty\.bin \[[^\]]+\] 100% \| 97\.7 KiB\/97\.7 KiB/);
   });
 
+  it("sends --api-key / PRESIGND_API_KEY to a server with a policy", async () => {
+    const { ALLOW_ALL, KEYS, writePolicy } = await import("../support/policy.js");
+    const guarded = await startTestServer({ policy: await writePolicy(ALLOW_ALL) });
+    try {
+      const denied = await run(PRESIGND, ["presign", "get", "k", "-s", guarded.url]);
+      assert.equal(denied.code, 1);
+      assert.match(denied.stderr, /^presignd: presignd refused: \[unauthenticated\] missing credentials/);
+      const flag = await run(PRESIGND, ["presign", "get", "k", "-s", guarded.url, "--api-key", KEYS.admin]);
+      assert.equal(flag.code, 0, flag.stderr);
+      const env = await run(PRESIGND, ["presign", "get", "k", "-s", guarded.url], {
+        env: { PRESIGND_API_KEY: KEYS.admin },
+      });
+      assert.equal(env.code, 0, env.stderr);
+    } finally {
+      await guarded.close();
+    }
+  });
+
   it("--help everywhere", async () => {
     for (const args of [
       ["--help"],
