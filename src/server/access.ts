@@ -59,7 +59,8 @@ export class Access {
         ...record(key),
         decision: "allow",
         rule,
-        ttlSeconds: Math.round((expiresAt.getTime() - now.getTime()) / 1000),
+        // Signed dates have whole seconds: count from the second that was signed.
+        ttlSeconds: Math.round((expiresAt.getTime() - Math.floor(now.getTime() / 1000) * 1000) / 1000),
       });
     const policy = this.policy();
     if (!policy) return { key: raw, signed: signed(raw, "development mode (no policy)") };

@@ -235,7 +235,9 @@ class Validator {
       this.at(node as Node, path, "expected a list");
       return;
     }
-    node.items.forEach((item, i) => each(item as YAMLMap, `${path}[${i}]`));
+    node.items.forEach((item, i) => {
+      each(item as YAMLMap, `${path}[${i}]`);
+    });
   }
 
   string(node: unknown, path: string, pattern: RegExp, expected: string): string | undefined {
