@@ -10,6 +10,7 @@ import { PresignService } from "../gen/presign/v1/presign_pb.js";
 import type { Access } from "./access.js";
 import { type Authenticator, authentication } from "./auth/authenticate.js";
 import type { KeyLogging } from "./config.js";
+import { withConnectParseErrors } from "./connect-parse-errors.js";
 import { errorMapping } from "./error-map.js";
 import { withSpecGrpcMessage } from "./grpc-message.js";
 import type { HealthState } from "./health.js";
@@ -66,7 +67,7 @@ export function buildHandler(options: HandlerOptions): NodeHandler {
   ];
   const adapter = connectNodeAdapter({ routes, interceptors, readMaxBytes: MAX_REQUEST_BYTES, fallback: notFound });
   const rest = restPresign(createClient(PresignService, createRouterTransport(routes, { router: { interceptors } })));
-  const rpc = withSpecGrpcMessage(adapter as NodeHandler);
+  const rpc = withConnectParseErrors(withSpecGrpcMessage(adapter as NodeHandler));
   const probes = healthEndpoints(options.health);
   return (req, res) => {
     if (req.url === "/healthz" || req.url === "/readyz") {

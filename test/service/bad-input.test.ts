@@ -137,6 +137,19 @@ describe("bad input gets a precise code and a message naming the field", () => {
     assert.equal(body.code, "invalid_argument");
   });
 
+  it("an undecodable binary message is invalid_argument in the Connect protocol", async () => {
+    const res = await fetch(`${server.url}/presign.v1.PresignService/GetObject`, {
+      method: "POST",
+      headers: { "content-type": "application/proto" },
+      body: new Uint8Array([0x0a, 0x05, 0x61]),
+    });
+    assert.equal(res.status, 400);
+    assert.deepEqual(await res.json(), {
+      code: "invalid_argument",
+      message: "request: not a valid protobuf message (premature EOF)",
+    });
+  });
+
   it("wrong JSON type names the field", async () => {
     const { body } = await postJson("PutObject", '{"key": "k", "contentLength": "lots"}');
     assert.equal(body.code, "invalid_argument");
