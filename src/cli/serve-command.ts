@@ -43,6 +43,15 @@ export function serveCommand(): Command {
       ),
     )
     .addOption(
+      new Option("--tls-cert <file>", "TLS certificate (PEM): serve HTTPS, HTTP/2 by ALPN").env("PRESIGND_TLS_CERT"),
+    )
+    .addOption(new Option("--tls-key <file>", "TLS private key (PEM)").env("PRESIGND_TLS_KEY"))
+    .addOption(
+      new Option("--tls-client-ca <file>", "CA (PEM) whose client certificates authenticate callers (mTLS)").env(
+        "PRESIGND_TLS_CLIENT_CA",
+      ),
+    )
+    .addOption(
       new Option("--log-keys <mode>", "object keys in logs: full, hash or none")
         .env("PRESIGND_LOG_KEYS")
         .default("hash"),

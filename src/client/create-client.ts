@@ -25,6 +25,8 @@ export interface PresignClientOptions {
   readonly httpVersion?: "1.1" | "2";
   /** Headers sent with every RPC, e.g. { authorization: "Bearer …" }. */
   readonly headers?: Readonly<Record<string, string>>;
+  /** For an https baseUrl: a private CA to trust, and a client certificate for mTLS (PEM). */
+  readonly tls?: { readonly ca?: string | Buffer; readonly cert?: string | Buffer; readonly key?: string | Buffer };
 }
 
 type GetOptions = Omit<MessageInitShape<typeof GetObjectRequestSchema>, "key" | "$typeName">;
@@ -122,17 +124,24 @@ export function createTransport(options: PresignClientOptions): Transport {
   };
   const interceptors = Object.keys(headers).length > 0 ? [addHeaders] : [];
   const baseUrl = options.baseUrl.replace(/\/+$/, "");
+  const nodeOptions = options.tls ? { nodeOptions: { ...options.tls } } : {};
   switch (options.transport ?? "connect") {
     case "grpc":
-      return createGrpcTransport({ baseUrl, interceptors });
+      return createGrpcTransport({ baseUrl, interceptors, ...nodeOptions });
     case "grpc-web":
-      return createGrpcWebTransport({ baseUrl, httpVersion: options.httpVersion ?? "1.1", interceptors });
+      return createGrpcWebTransport({
+        baseUrl,
+        httpVersion: options.httpVersion ?? "1.1",
+        interceptors,
+        ...nodeOptions,
+      });
     case "connect":
       return createConnectTransport({
         baseUrl,
         httpVersion: options.httpVersion ?? "1.1",
         interceptors,
         useHttpGet: true,
+        ...nodeOptions,
       });
     default:
       throw new Error(`unknown transport "${String(options.transport)}": use connect, grpc or grpc-web`);

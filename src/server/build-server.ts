@@ -9,6 +9,7 @@ import { ServerReflection as ReflectionV1alpha } from "../gen/grpc/reflection/v1
 import { PresignService } from "../gen/presign/v1/presign_pb.js";
 import type { Access } from "./access.js";
 import { type Authenticator, authentication } from "./auth/authenticate.js";
+import { peerContextValues } from "./auth/peer-certificate.js";
 import type { KeyLogging } from "./config.js";
 import { withConnectParseErrors } from "./connect-parse-errors.js";
 import { errorMapping } from "./error-map.js";
@@ -65,7 +66,13 @@ export function buildHandler(options: HandlerOptions): NodeHandler {
     errorMapping(options.logger),
     authentication(options.authenticator),
   ];
-  const adapter = connectNodeAdapter({ routes, interceptors, readMaxBytes: MAX_REQUEST_BYTES, fallback: notFound });
+  const adapter = connectNodeAdapter({
+    routes,
+    interceptors,
+    readMaxBytes: MAX_REQUEST_BYTES,
+    fallback: notFound,
+    contextValues: peerContextValues,
+  });
   const rest = restPresign(createClient(PresignService, createRouterTransport(routes, { router: { interceptors } })));
   const rpc = withConnectParseErrors(withSpecGrpcMessage(adapter as NodeHandler));
   const probes = healthEndpoints(options.health);

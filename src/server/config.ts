@@ -22,6 +22,8 @@ export interface ServerConfig {
   readonly logKeys: KeyLogging;
   /** The policy file: API keys, JWT settings and rules. Required outside --dev. */
   readonly policyFile?: string;
+  /** TLS (HTTP/2 + HTTP/1.1 by ALPN) instead of cleartext; optional client CA for mTLS. */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly clientCaFile?: string };
   /** Development mode: an embedded S3 server with fixed credentials. */
   readonly dev?: DevConfig;
 }
@@ -45,6 +47,9 @@ export interface RawServeOptions {
   logLevel: string;
   logKeys: string;
   policy?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsClientCa?: string;
   dev?: boolean;
   devDataDir: string;
   devS3Addr: string;
@@ -85,6 +90,7 @@ export function parseServeOptions(raw: RawServeOptions): ServerConfig {
     logKeys: raw.logKeys as KeyLogging,
     ...(publicEndpoint ? { publicEndpoint } : {}),
     ...(raw.policy ? { policyFile: raw.policy } : {}),
+    ...tlsSettings(raw),
   };
   if (raw.dev) {
     if (endpoint) throw new ConfigError("--dev runs its own S3 server; do not combine it with --endpoint");
@@ -128,6 +134,18 @@ export function parseEnvBoolean(value: string | undefined, name: string): boolea
   if (["1", "true", "yes", "on"].includes(text)) return true;
   if (["0", "false", "no", "off"].includes(text)) return false;
   throw new ConfigError(`${name}: "${value}" is not a boolean (use true or false)`);
+}
+
+function tlsSettings(raw: RawServeOptions): Pick<ServerConfig, "tls"> {
+  if (!raw.tlsCert && !raw.tlsKey) {
+    if (raw.tlsClientCa) throw new ConfigError("--tls-client-ca needs --tls-cert and --tls-key (mTLS runs over TLS)");
+    return {};
+  }
+  if (!raw.tlsCert || !raw.tlsKey)
+    throw new ConfigError("--tls-cert and --tls-key go together (PRESIGND_TLS_CERT, PRESIGND_TLS_KEY)");
+  return {
+    tls: { certFile: raw.tlsCert, keyFile: raw.tlsKey, ...(raw.tlsClientCa ? { clientCaFile: raw.tlsClientCa } : {}) },
+  };
 }
 
 function isLoopback(host: string): boolean {

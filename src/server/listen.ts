@@ -69,3 +69,51 @@ export function createDualServer(handler: NodeHandler): DualServer {
       }),
   };
 }
+
+export interface TlsOptions {
+  readonly cert: Buffer;
+  readonly key: Buffer;
+  /** Client CA: when set, clients may authenticate with a certificate it signed. */
+  readonly clientCa?: Buffer;
+}
+
+/**
+ * TLS on one port: HTTP/2 and HTTP/1.1 negotiated by ALPN, so gRPC needs no
+ * h2c. Client certificates are requested but verified by presignd, not at the
+ * handshake, so that a missing or untrusted one gets a precise
+ * UNAUTHENTICATED answer instead of a failed handshake.
+ */
+export function createTlsServer(handler: NodeHandler, tls: TlsOptions): DualServer {
+  const server = http2.createSecureServer(
+    {
+      cert: tls.cert,
+      key: tls.key,
+      allowHTTP1: true,
+      minVersion: "TLSv1.2",
+      ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: false } : {}),
+    },
+    handler as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
+  );
+  const sockets = new Set<net.Socket>();
+  const sessions = new Set<http2.Http2Session>();
+  server.on("secureConnection", (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  server.on("session", (session) => {
+    sessions.add(session);
+    session.on("close", () => sessions.delete(session));
+  });
+  return {
+    server: server as unknown as net.Server,
+    close: (graceMs = 5000) =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const session of sessions) session.close();
+        const timer = setTimeout(() => {
+          for (const socket of sockets) socket.destroy();
+        }, graceMs);
+        server.once("close", () => clearTimeout(timer));
+      }),
+  };
+}

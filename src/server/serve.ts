@@ -1,13 +1,14 @@
+import { readFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { Access } from "./access.js";
 import { Audit } from "./audit.js";
 import { credentialsAuthenticator, noAuthentication } from "./auth/authenticate.js";
 import { buildHandler } from "./build-server.js";
-import type { ServerConfig } from "./config.js";
+import { ConfigError, type ServerConfig } from "./config.js";
 import { DEV_CREDENTIALS, type DevS3, startDevS3 } from "./dev-s3.js";
 import { HealthState } from "./health.js";
-import { createDualServer } from "./listen.js";
+import { createDualServer, createTlsServer, type TlsOptions } from "./listen.js";
 import { PolicyHolder } from "./policy-holder.js";
 import { createS3Backend } from "./s3-backend.js";
 import { Signing } from "./signing.js";
@@ -54,9 +55,8 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       logger.warn("NO CALLER AUTHENTICATION (development mode without --policy): every caller may sign anything");
     const access = new Access(() => policy?.current.file, new Audit(logger, config.logKeys));
     const authenticator = policy ? credentialsAuthenticator(() => policy.current) : noAuthentication;
-    const dual = createDualServer(
-      buildHandler({ signing, access, authenticator, health, logger, logKeys: config.logKeys }),
-    );
+    const handler = buildHandler({ signing, access, authenticator, health, logger, logKeys: config.logKeys });
+    const dual = config.tls ? createTlsServer(handler, await readTls(config.tls)) : createDualServer(handler);
     await new Promise<void>((resolve, reject) => {
       dual.server.once("error", reject);
       dual.server.listen(config.port, config.host, () => {
@@ -66,7 +66,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     });
     const address = dual.server.address() as AddressInfo;
     const host = address.address.includes(":") ? `[${address.address}]` : address.address;
-    const url = `http://${host}:${address.port}`;
+    const url = `${config.tls ? "https" : "http"}://${host}:${address.port}`;
     logger.info(
       {
         url,
@@ -78,7 +78,9 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
         })),
         protocols: ["connect", "grpc", "grpc-web"],
       },
-      "presignd listening (HTTP/1.1 and h2c)",
+      config.tls
+        ? `presignd listening (TLS: HTTP/2 and HTTP/1.1${config.tls.clientCaFile ? ", client certificates accepted" : ""})`
+        : "presignd listening (HTTP/1.1 and h2c)",
     );
     return {
       url,
@@ -96,4 +98,19 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     await devS3?.close();
     throw error;
   }
+}
+
+async function readTls(tls: NonNullable<ServerConfig["tls"]>): Promise<TlsOptions> {
+  const read = async (file: string, setting: string) => {
+    try {
+      return await readFile(file);
+    } catch (error) {
+      throw new ConfigError(`${setting}: cannot read ${file}: ${(error as Error).message}`);
+    }
+  };
+  return {
+    cert: await read(tls.certFile, "--tls-cert (PRESIGND_TLS_CERT)"),
+    key: await read(tls.keyFile, "--tls-key (PRESIGND_TLS_KEY)"),
+    ...(tls.clientCaFile ? { clientCa: await read(tls.clientCaFile, "--tls-client-ca (PRESIGND_TLS_CLIENT_CA)") } : {}),
+  };
 }

@@ -7,7 +7,7 @@ export interface Principal {
   /** API key owner name, or the JWT subject. Substituted for ${sub} in key templates. */
   readonly subject: string;
   readonly groups: readonly string[];
-  readonly method: "api-key" | "jwt" | "none";
+  readonly method: "api-key" | "jwt" | "mtls" | "none";
 }
 
 /** One allow rule of the policy file. Rules only allow; nothing matches → denied. */

@@ -3,11 +3,12 @@ import type { Principal } from "../../core/policy/policy.js";
 import type { KeyHolder } from "../policy-file.js";
 import { findKeyHolder } from "./api-keys.js";
 import type { JwtVerifier } from "./jwt.js";
+import { PEER_CERTIFICATE, type PeerCertificate } from "./peer-certificate.js";
 import { ANONYMOUS, PRINCIPAL } from "./principal.js";
 
 export interface Authenticator {
-  /** The principal for these request headers; throws unauthenticated. */
-  authenticate(headers: Headers): Promise<Principal>;
+  /** The principal for these request headers and TLS peer; throws unauthenticated. */
+  authenticate(headers: Headers, peer: PeerCertificate): Promise<Principal>;
 }
 
 // Health checks and reflection describe the server, not the buckets.
@@ -21,7 +22,10 @@ const OPEN_SERVICES = new Set([
 export function authentication(authenticator: Authenticator): Interceptor {
   return (next) => async (req) => {
     if (!OPEN_SERVICES.has(req.service.typeName)) {
-      req.contextValues.set(PRINCIPAL, await authenticator.authenticate(req.header));
+      req.contextValues.set(
+        PRINCIPAL,
+        await authenticator.authenticate(req.header, req.contextValues.get(PEER_CERTIFICATE)),
+      );
     }
     return next(req);
   };
@@ -39,8 +43,13 @@ export function credentialsAuthenticator(
   current: () => { readonly holders: readonly KeyHolder[]; readonly jwt: JwtVerifier | undefined },
 ): Authenticator {
   return {
-    async authenticate(headers) {
+    async authenticate(headers, peer) {
       const { holders, jwt } = current();
+      // A client certificate, when presented, is the identity; an untrusted one is refused.
+      if (peer.presented) {
+        if (!peer.trusted) throw unauthenticated(`client certificate not accepted: ${peer.error}`);
+        return peer.principal;
+      }
       const authorization = headers.get("authorization");
       const apiKey = headers.get("x-api-key");
       let bearer: string | undefined;

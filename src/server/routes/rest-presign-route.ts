@@ -3,6 +3,7 @@ import type http2 from "node:http2";
 import { type Client, ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus } from "@connectrpc/connect/protocol-connect";
 import type { PresignedRequest, PresignService } from "../../gen/presign/v1/presign_pb.js";
+import { peerContextValues } from "../auth/peer-certificate.js";
 import { codeName } from "../interceptors/logging.js";
 
 type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
@@ -51,7 +52,7 @@ export function restPresign(service: Client<typeof PresignService>) {
     try {
       let presigned: PresignedRequest;
       if (method === "GET") {
-        presigned = await service.getObject({ key }, { headers });
+        presigned = await service.getObject({ key }, { headers, contextValues: peerContextValues(req) });
       } else if (method === "PUT") {
         const length = query.get("contentLength");
         if (length === null || length === "") {
@@ -66,7 +67,10 @@ export function restPresign(service: Client<typeof PresignService>) {
             message: `contentLength: "${length.slice(0, 32)}" is not a whole number of bytes`,
           });
         }
-        presigned = await service.putObject({ key, contentLength: BigInt(length) }, { headers });
+        presigned = await service.putObject(
+          { key, contentLength: BigInt(length) },
+          { headers, contextValues: peerContextValues(req) },
+        );
       } else {
         return reply(res, 400, {
           code: "invalid_argument",
