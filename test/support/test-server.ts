@@ -1,3 +1,5 @@
+import { randomUUID } from "node:crypto";
+import { appendFileSync, mkdirSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,9 +22,16 @@ export interface TestServer extends RunningServer {
 export async function startTestServer(overrides: Partial<RawServeOptions> = {}): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), "presignd-test-"));
   const lines: string[] = [];
+  // Every line also goes to PRESIGND_TEST_LOG_DIR (set by `npm test`), which
+  // test/log-scan.test.ts searches for secrets after the whole suite ran.
+  if (process.env.PRESIGND_TEST_LOG_DIR) mkdirSync(process.env.PRESIGND_TEST_LOG_DIR, { recursive: true });
+  const logFile = process.env.PRESIGND_TEST_LOG_DIR
+    ? join(process.env.PRESIGND_TEST_LOG_DIR, `${process.pid}-${randomUUID()}.log`)
+    : undefined;
   const sink = new Writable({
     write(chunk, _encoding, callback) {
       lines.push(...String(chunk).split("\n").filter(Boolean));
+      if (logFile) appendFileSync(logFile, chunk as Buffer);
       callback();
     },
   });
