@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createContextKey, type HandlerContext } from "@connectrpc/connect";
 import { checkObjectKey } from "../core/object-key.js";
 import { normalizeKey } from "../core/policy/key-normalization.js";
-import { type AccessRequest, authorize, type Policy } from "../core/policy/policy.js";
+import { type AccessRequest, authorize, type Policy, type Principal } from "../core/policy/policy.js";
 import { PresignError } from "../core/presign-error.js";
 import type { Audit } from "./audit.js";
 import { ANONYMOUS, PRINCIPAL } from "./auth/principal.js";
@@ -37,19 +37,26 @@ export class Access {
     private readonly audit: Audit,
   ) {}
 
+  /**
+   * `actingFor`: the minter of the handle the caller presented; the request
+   * is decided as theirs, and the audit record names both.
+   */
   check(
     ctx: HandlerContext,
     request: Omit<AccessRequest, "keyIsPrefix" | "normalizedKey"> & { keyIsPrefix?: boolean; keyField?: string },
+    actingFor?: Principal,
   ): Granted {
-    const principal = ctx.values.get(PRINCIPAL) ?? ANONYMOUS;
+    const caller = ctx.values.get(PRINCIPAL) ?? ANONYMOUS;
+    const principal = actingFor ?? caller;
     const requestId = ctx.values.get(REQUEST_ID);
     const field = request.keyField ?? "key";
     const raw = checkObjectKey(request.key, field);
     const isFilename = request.operation === "post" && raw.endsWith(FILENAME);
     const strip = (k: string) => (isFilename ? k.slice(0, -FILENAME.length) : k);
     const record = (key: string) => ({
-      principal,
-      operation: request.operation,
+      principal: caller,
+      ...(actingFor ? { onBehalfOf: actingFor } : {}),
+      operation: request.deferConditions ? `create_handle:${request.operation}` : request.operation,
       bucket: request.bucket,
       key,
       requestId,

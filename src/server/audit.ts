@@ -5,6 +5,8 @@ import type { KeyLogging } from "./config.js";
 
 export interface AuditEntry {
   readonly principal: Principal;
+  /** The handle's minter, when the caller presented a handle. */
+  readonly onBehalfOf?: Principal;
   readonly operation: string;
   readonly bucket: string;
   readonly key: string;
@@ -33,6 +35,7 @@ export class Audit {
         audit: true,
         principal: entry.principal.subject,
         auth: entry.principal.method,
+        ...(entry.onBehalfOf ? { on_behalf_of: entry.onBehalfOf.subject } : {}),
         operation: entry.operation,
         bucket: entry.bucket,
         ...keyField(entry.key, this.logKeys),

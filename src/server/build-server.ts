@@ -16,20 +16,20 @@ import { errorMapping } from "./error-map.js";
 import { withSpecGrpcMessage } from "./grpc-message.js";
 import type { HealthState } from "./health.js";
 import { rpcLogging } from "./interceptors/logging.js";
+import { createHandle } from "./routes/handle-route.js";
 import { healthEndpoints } from "./routes/health-endpoints.js";
 import { healthService } from "./routes/health-routes.js";
 import { getObject, putObject } from "./routes/object-routes.js";
 import { postPolicy } from "./routes/post-policy-route.js";
 import { reflectionService } from "./routes/reflection-routes.js";
 import { REST_PREFIX, restPresign } from "./routes/rest-presign-route.js";
+import type { RouteDeps } from "./routes/route-deps.js";
 import type { Signing } from "./signing.js";
 
 /** Requests are small; anything larger is refused with resource_exhausted. */
 export const MAX_REQUEST_BYTES = 256 * 1024;
 
-export interface HandlerOptions {
-  readonly signing: Signing;
-  readonly access: Access;
+export interface HandlerOptions extends RouteDeps {
   readonly authenticator: Authenticator;
   readonly health: HealthState;
   readonly logger: Logger;
@@ -40,14 +40,15 @@ export interface HandlerOptions {
 export const SERVICES = [PresignService, Health, ReflectionV1, ReflectionV1alpha];
 
 /** The RPC routes, shared by every protocol. */
-export function presignRoutes(signing: Signing, access: Access, health: HealthState) {
+export function presignRoutes(deps: RouteDeps, health: HealthState) {
   const reflection = reflectionService(SERVICES);
   return (router: ConnectRouter) =>
     router
       .service(PresignService, {
-        getObject: getObject(signing, access),
-        putObject: putObject(signing, access),
-        postPolicy: postPolicy(signing, access),
+        getObject: getObject(deps),
+        putObject: putObject(deps),
+        postPolicy: postPolicy(deps),
+        createHandle: createHandle(deps),
       })
       .service(Health, healthService(health, [PresignService.typeName]))
       .service(ReflectionV1, reflection)
@@ -60,7 +61,7 @@ export function presignRoutes(signing: Signing, access: Access, health: HealthSt
  * classic REST shape under /presign/, all through the same interceptors.
  */
 export function buildHandler(options: HandlerOptions): NodeHandler {
-  const routes = presignRoutes(options.signing, options.access, options.health);
+  const routes = presignRoutes(options, options.health);
   const interceptors = [
     rpcLogging(options.logger, options.logKeys),
     errorMapping(options.logger),

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from "yaml";
 import { OPERATIONS, type Operation, type Policy, type Rule } from "../core/policy/policy.js";
 import { ConfigError, parseDuration } from "./config.js";
+import type { HandleKey } from "./handles.js";
 
 /** An API key holder. Keys are stored as SHA-256 digests, never in clear. */
 export interface KeyHolder {
@@ -23,6 +24,8 @@ export interface JwtSettings {
 export interface PolicyFile extends Policy {
   readonly principals: readonly KeyHolder[];
   readonly jwt?: JwtSettings;
+  /** Keys sealing object handles: the first seals, all open. */
+  readonly handleKeys?: readonly HandleKey[];
 }
 
 export async function loadPolicyFile(path: string): Promise<PolicyFile> {
@@ -59,7 +62,7 @@ export function parsePolicy(text: string, source: string): PolicyFile {
     throw new ConfigError(`invalid policy file\n  ${problems.join("\n  ")}`);
   }
   const v = new Validator(at);
-  v.keys(root, "(document)", ["principals", "jwt", "rules"]);
+  v.keys(root, "(document)", ["principals", "jwt", "rules", "handles"]);
 
   const principals: KeyHolder[] = [];
   const seenDigests = new Set<string>();
@@ -117,6 +120,24 @@ export function parsePolicy(text: string, source: string): PolicyFile {
         groupsClaim: groupsClaim ?? "groups",
       };
     }
+  }
+
+  const handleKeys: HandleKey[] = [];
+  const handlesNode = root.get("handles", true);
+  if (handlesNode !== undefined && v.keys(handlesNode, "handles", ["keys"])) {
+    v.list((handlesNode as YAMLMap).get("keys", true), "handles.keys", (node, path) => {
+      if (!v.keys(node, path, ["kid", "secret_base64"])) return;
+      const kid = v.string(node.get("kid", true), `${path}.kid`, /^[\w.-]{1,64}$/, "1-64 letters, digits or ._-");
+      const secretNode = node.get("secret_base64", true);
+      const secret = v.string(
+        secretNode,
+        `${path}.secret_base64`,
+        /^[A-Za-z0-9+/]{43}=$/,
+        "32 random bytes in base64 (openssl rand -base64 32)",
+      );
+      if (kid !== undefined && handleKeys.some((k) => k.kid === kid)) at(node, `${path}.kid`, `"${kid}" is used twice`);
+      if (kid !== undefined && secret !== undefined) handleKeys.push({ kid, secret: Buffer.from(secret, "base64") });
+    });
   }
 
   const rules: Rule[] = [];
@@ -193,7 +214,7 @@ export function parsePolicy(text: string, source: string): PolicyFile {
       `invalid policy file\n  ${source}: no way to authenticate: list principals with api_key_sha256, or configure jwt`,
     );
   }
-  return { principals, ...(jwt ? { jwt } : {}), rules };
+  return { principals, ...(jwt ? { jwt } : {}), rules, ...(handleKeys.length > 0 ? { handleKeys } : {}) };
 }
 
 /** Why a key template is unusable, if it is. */

@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import { JwtVerifier } from "./auth/jwt.js";
+import { HandleSealer } from "./handles.js";
 import type { KeyHolder, PolicyFile } from "./policy-file.js";
 import { loadPolicyFile } from "./policy-file.js";
 
@@ -7,6 +8,7 @@ export interface LoadedPolicy {
   readonly file: PolicyFile;
   readonly holders: readonly KeyHolder[];
   readonly jwt: JwtVerifier | undefined;
+  readonly handles: HandleSealer | undefined;
 }
 
 /** The policy in force, swapped atomically on reload (SIGHUP). */
@@ -38,7 +40,12 @@ export class PolicyHolder {
 
   private static async read(path: string): Promise<LoadedPolicy> {
     const file = await loadPolicyFile(path);
-    return { file, holders: file.principals, jwt: file.jwt ? await JwtVerifier.create(file.jwt) : undefined };
+    return {
+      file,
+      holders: file.principals,
+      jwt: file.jwt ? await JwtVerifier.create(file.jwt) : undefined,
+      handles: file.handleKeys ? new HandleSealer(file.handleKeys) : undefined,
+    };
   }
 }
 

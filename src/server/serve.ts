@@ -7,6 +7,7 @@ import { credentialsAuthenticator, noAuthentication } from "./auth/authenticate.
 import { buildHandler } from "./build-server.js";
 import { ConfigError, type ServerConfig } from "./config.js";
 import { DEV_CREDENTIALS, type DevS3, startDevS3 } from "./dev-s3.js";
+import { HandleSealer } from "./handles.js";
 import { HealthState } from "./health.js";
 import { createDualServer, createTlsServer, type TlsOptions } from "./listen.js";
 import { PolicyHolder } from "./policy-holder.js";
@@ -55,7 +56,10 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       logger.warn("NO CALLER AUTHENTICATION (development mode without --policy): every caller may sign anything");
     const access = new Access(() => policy?.current.file, new Audit(logger, config.logKeys));
     const authenticator = policy ? credentialsAuthenticator(() => policy.current) : noAuthentication;
-    const handler = buildHandler({ signing, access, authenticator, health, logger, logKeys: config.logKeys });
+    // Development mode without a policy: handles sealed with a key of this process only.
+    const devHandles = policy ? undefined : HandleSealer.ephemeral();
+    const handles = () => (policy ? policy.current.handles : devHandles);
+    const handler = buildHandler({ signing, access, handles, authenticator, health, logger, logKeys: config.logKeys });
     const dual = config.tls ? createTlsServer(handler, await readTls(config.tls)) : createDualServer(handler);
     await new Promise<void>((resolve, reject) => {
       dual.server.once("error", reject);

@@ -38,6 +38,7 @@ describe("gRPC server reflection: tools need no proto files", () => {
         "grpc.health.v1.Health/Watch",
         "grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
         "grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+        "presign.v1.PresignService/CreateHandle",
         "presign.v1.PresignService/GetObject",
         "presign.v1.PresignService/PostPolicy",
         "presign.v1.PresignService/PutObject",

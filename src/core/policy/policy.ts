@@ -50,6 +50,11 @@ export interface AccessRequest {
   /** For a POST with content_type_prefix. */
   readonly contentTypeIsPrefix?: boolean;
   readonly metadataNames: readonly string[];
+  /**
+   * Minting a handle: length, type and metadata are not known yet; they are
+   * checked against the minter's rule when the handle is used.
+   */
+  readonly deferConditions?: boolean;
 }
 
 export type Decision =
@@ -79,7 +84,7 @@ export function authorize(policy: Policy, principal: Principal, request: AccessR
     }
     const asMatched = { key, keyIsPrefix: request.keyIsPrefix };
     if (!rule.keys.some((template) => keyMatches(template, principal.subject, asMatched))) continue;
-    const unmet = unmetCondition(rule, request);
+    const unmet = request.deferConditions ? undefined : unmetCondition(rule, request);
     if (unmet) {
       nearest ??= `rule "${rule.name}": ${unmet}`;
       continue;

@@ -5,16 +5,16 @@ import { presignGet } from "../../core/presign-get.js";
 import { presignPut } from "../../core/presign-put.js";
 import type { PresignedHttpRequest } from "../../core/signer.js";
 import type { GetObjectRequest, PresignedRequestSchema, PutObjectRequest } from "../../gen/presign/v1/presign_pb.js";
-import type { Access } from "../access.js";
-import type { Signing } from "../signing.js";
+import { resolveObject } from "../object-ref.js";
+import type { RouteDeps } from "./route-deps.js";
 
 type PresignedRequestInit = MessageInitShape<typeof PresignedRequestSchema>;
 
 /** GetObject: presign a download. */
-export function getObject(signing: Signing, access: Access) {
+export function getObject(deps: RouteDeps) {
+  const { signing } = deps;
   return async (req: GetObjectRequest, ctx: HandlerContext): Promise<PresignedRequestInit> => {
-    const endpoint = signing.bucket(req.bucket);
-    const granted = access.check(ctx, { operation: "get", bucket: endpoint.bucket, key: req.key, metadataNames: [] });
+    const { endpoint, granted } = await resolveObject(deps, ctx, req, { operation: "get", metadataNames: [] });
     const o = req.overrides;
     const context = await signing.context(granted.maxTtlSeconds);
     const signed = await presignGet(
@@ -45,13 +45,11 @@ export function getObject(signing: Signing, access: Access) {
 }
 
 /** PutObject: presign a single-request upload of an exact length. */
-export function putObject(signing: Signing, access: Access) {
+export function putObject(deps: RouteDeps) {
+  const { signing } = deps;
   return async (req: PutObjectRequest, ctx: HandlerContext): Promise<PresignedRequestInit> => {
-    const endpoint = signing.bucket(req.bucket);
-    const granted = access.check(ctx, {
+    const { endpoint, granted } = await resolveObject(deps, ctx, req, {
       operation: "put",
-      bucket: endpoint.bucket,
-      key: req.key,
       contentLength: req.contentLength,
       contentType: req.contentType,
       metadataNames: Object.keys(req.metadata),

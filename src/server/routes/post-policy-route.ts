@@ -4,30 +4,35 @@ import type { HandlerContext } from "@connectrpc/connect";
 import { invalidField } from "../../core/presign-error.js";
 import { presignPost } from "../../core/presign-post.js";
 import type { PostPolicyRequest, PostPolicyResponseSchema } from "../../gen/presign/v1/presign_pb.js";
-import type { Access } from "../access.js";
-import type { Signing } from "../signing.js";
+import { resolveObject } from "../object-ref.js";
+import type { RouteDeps } from "./route-deps.js";
 
 /** PostPolicy: sign a browser-form upload policy. */
-export function postPolicy(signing: Signing, access: Access) {
+export function postPolicy(deps: RouteDeps) {
+  const { signing } = deps;
   return async (
     req: PostPolicyRequest,
     ctx: HandlerContext,
   ): Promise<MessageInitShape<typeof PostPolicyResponseSchema>> => {
-    const endpoint = signing.bucket(req.bucket);
     if (req.key && req.keyPrefix) throw invalidField("key", "set either key or key_prefix, not both");
-    if (!req.key && !req.keyPrefix) throw invalidField("key", "is required (or key_prefix)");
-    const byPrefix = req.key === "";
-    const granted = access.check(ctx, {
-      operation: "post",
-      bucket: endpoint.bucket,
-      key: byPrefix ? req.keyPrefix : req.key,
-      keyField: byPrefix ? "key_prefix" : "key",
-      keyIsPrefix: byPrefix,
-      contentLength: req.maxContentLength,
-      contentType: req.contentType || req.contentTypePrefix,
-      contentTypeIsPrefix: req.contentType === "" && req.contentTypePrefix !== "",
-      metadataNames: Object.keys(req.metadata),
-    });
+    if (req.handle && req.keyPrefix)
+      throw invalidField("handle", "a handle names one key; it does not combine with key_prefix");
+    if (!req.key && !req.keyPrefix && !req.handle) throw invalidField("key", "is required (or key_prefix, or handle)");
+    const byPrefix = req.keyPrefix !== "";
+    const { endpoint, granted } = await resolveObject(
+      deps,
+      ctx,
+      { bucket: req.bucket, key: byPrefix ? req.keyPrefix : req.key, handle: req.handle },
+      {
+        operation: "post",
+        keyField: byPrefix ? "key_prefix" : "key",
+        keyIsPrefix: byPrefix,
+        contentLength: req.maxContentLength,
+        contentType: req.contentType || req.contentTypePrefix,
+        contentTypeIsPrefix: req.contentType === "" && req.contentTypePrefix !== "",
+        metadataNames: Object.keys(req.metadata),
+      },
+    );
     const context = await signing.context(granted.maxTtlSeconds);
     const signed = await presignPost(
       endpoint,

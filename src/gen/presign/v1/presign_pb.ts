@@ -6,8 +6,8 @@
 // object bytes directly to and from S3-compatible storage without holding
 // credentials and without the bytes flowing through this service.
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
@@ -16,7 +16,79 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file presign/v1/presign.proto.
  */
 export const file_presign_v1_presign: GenFile = /*@__PURE__*/
-  fileDesc("ChhwcmVzaWduL3YxL3ByZXNpZ24ucHJvdG8SCnByZXNpZ24udjEiogEKEVJlc3BvbnNlT3ZlcnJpZGVzEhQKDGNvbnRlbnRfdHlwZRgBIAEoCRIbChNjb250ZW50X2Rpc3Bvc2l0aW9uGAIgASgJEhUKDWNhY2hlX2NvbnRyb2wYAyABKAkSGAoQY29udGVudF9lbmNvZGluZxgEIAEoCRIYChBjb250ZW50X2xhbmd1YWdlGAUgASgJEg8KB2V4cGlyZXMYBiABKAkiswEKEEdldE9iamVjdFJlcXVlc3QSDgoGYnVja2V0GAEgASgJEgsKA2tleRgCIAEoCRItCgpleHBpcmVzX2luGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhIKCnZlcnNpb25faWQYBCABKAkSMAoJb3ZlcnJpZGVzGAUgASgLMh0ucHJlc2lnbi52MS5SZXNwb25zZU92ZXJyaWRlcxINCgVyYW5nZRgGIAEoCSKpAgoQUHV0T2JqZWN0UmVxdWVzdBIOCgZidWNrZXQYASABKAkSCwoDa2V5GAIgASgJEhYKDmNvbnRlbnRfbGVuZ3RoGAMgASgDEhQKDGNvbnRlbnRfdHlwZRgEIAEoCRITCgtjb250ZW50X21kNRgFIAEoCRIXCg9jaGVja3N1bV9zaGEyNTYYBiABKAkSPAoIbWV0YWRhdGEYByADKAsyKi5wcmVzaWduLnYxLlB1dE9iamVjdFJlcXVlc3QuTWV0YWRhdGFFbnRyeRItCgpleHBpcmVzX2luGAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLLAQoQUHJlc2lnbmVkUmVxdWVzdBILCgN1cmwYASABKAkSDgoGbWV0aG9kGAIgASgJEjoKB2hlYWRlcnMYAyADKAsyKS5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QuSGVhZGVyc0VudHJ5Ei4KCmV4cGlyZXNfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wGi4KDEhlYWRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIu0CChFQb3N0UG9saWN5UmVxdWVzdBIOCgZidWNrZXQYASABKAkSCwoDa2V5GAIgASgJEhIKCmtleV9wcmVmaXgYAyABKAkSGgoSbWluX2NvbnRlbnRfbGVuZ3RoGAQgASgDEhoKEm1heF9jb250ZW50X2xlbmd0aBgFIAEoAxIUCgxjb250ZW50X3R5cGUYBiABKAkSGwoTY29udGVudF90eXBlX3ByZWZpeBgHIAEoCRIdChVzdWNjZXNzX2FjdGlvbl9zdGF0dXMYCCABKAUSPQoIbWV0YWRhdGEYCSADKAsyKy5wcmVzaWduLnYxLlBvc3RQb2xpY3lSZXF1ZXN0Lk1ldGFkYXRhRW50cnkSLQoKZXhwaXJlc19pbhgKIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEivAEKElBvc3RQb2xpY3lSZXNwb25zZRILCgN1cmwYASABKAkSOgoGZmllbGRzGAIgAygLMioucHJlc2lnbi52MS5Qb3N0UG9saWN5UmVzcG9uc2UuRmllbGRzRW50cnkSLgoKZXhwaXJlc19hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaLQoLRmllbGRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ATL0AQoOUHJlc2lnblNlcnZpY2USTAoJR2V0T2JqZWN0EhwucHJlc2lnbi52MS5HZXRPYmplY3RSZXF1ZXN0GhwucHJlc2lnbi52MS5QcmVzaWduZWRSZXF1ZXN0IgOQAgESRwoJUHV0T2JqZWN0EhwucHJlc2lnbi52MS5QdXRPYmplY3RSZXF1ZXN0GhwucHJlc2lnbi52MS5QcmVzaWduZWRSZXF1ZXN0EksKClBvc3RQb2xpY3kSHS5wcmVzaWduLnYxLlBvc3RQb2xpY3lSZXF1ZXN0Gh4ucHJlc2lnbi52MS5Qb3N0UG9saWN5UmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("ChhwcmVzaWduL3YxL3ByZXNpZ24ucHJvdG8SCnByZXNpZ24udjEijAEKE0NyZWF0ZUhhbmRsZVJlcXVlc3QSDgoGYnVja2V0GAEgASgJEgsKA2tleRgCIAEoCRIpCgpvcGVyYXRpb25zGAMgAygOMhUucHJlc2lnbi52MS5PcGVyYXRpb24SLQoKZXhwaXJlc19pbhgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJWChRDcmVhdGVIYW5kbGVSZXNwb25zZRIOCgZoYW5kbGUYASABKAkSLgoKZXhwaXJlc19hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiogEKEVJlc3BvbnNlT3ZlcnJpZGVzEhQKDGNvbnRlbnRfdHlwZRgBIAEoCRIbChNjb250ZW50X2Rpc3Bvc2l0aW9uGAIgASgJEhUKDWNhY2hlX2NvbnRyb2wYAyABKAkSGAoQY29udGVudF9lbmNvZGluZxgEIAEoCRIYChBjb250ZW50X2xhbmd1YWdlGAUgASgJEg8KB2V4cGlyZXMYBiABKAkiwwEKEEdldE9iamVjdFJlcXVlc3QSDgoGYnVja2V0GAEgASgJEgsKA2tleRgCIAEoCRItCgpleHBpcmVzX2luGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhIKCnZlcnNpb25faWQYBCABKAkSMAoJb3ZlcnJpZGVzGAUgASgLMh0ucHJlc2lnbi52MS5SZXNwb25zZU92ZXJyaWRlcxINCgVyYW5nZRgGIAEoCRIOCgZoYW5kbGUYByABKAkiuQIKEFB1dE9iamVjdFJlcXVlc3QSDgoGYnVja2V0GAEgASgJEgsKA2tleRgCIAEoCRIWCg5jb250ZW50X2xlbmd0aBgDIAEoAxIUCgxjb250ZW50X3R5cGUYBCABKAkSEwoLY29udGVudF9tZDUYBSABKAkSFwoPY2hlY2tzdW1fc2hhMjU2GAYgASgJEjwKCG1ldGFkYXRhGAcgAygLMioucHJlc2lnbi52MS5QdXRPYmplY3RSZXF1ZXN0Lk1ldGFkYXRhRW50cnkSLQoKZXhwaXJlc19pbhgIIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIOCgZoYW5kbGUYCSABKAkaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIssBChBQcmVzaWduZWRSZXF1ZXN0EgsKA3VybBgBIAEoCRIOCgZtZXRob2QYAiABKAkSOgoHaGVhZGVycxgDIAMoCzIpLnByZXNpZ24udjEuUHJlc2lnbmVkUmVxdWVzdC5IZWFkZXJzRW50cnkSLgoKZXhwaXJlc19hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaLgoMSGVhZGVyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi/QIKEVBvc3RQb2xpY3lSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRILCgNrZXkYAiABKAkSEgoKa2V5X3ByZWZpeBgDIAEoCRIaChJtaW5fY29udGVudF9sZW5ndGgYBCABKAMSGgoSbWF4X2NvbnRlbnRfbGVuZ3RoGAUgASgDEhQKDGNvbnRlbnRfdHlwZRgGIAEoCRIbChNjb250ZW50X3R5cGVfcHJlZml4GAcgASgJEh0KFXN1Y2Nlc3NfYWN0aW9uX3N0YXR1cxgIIAEoBRI9CghtZXRhZGF0YRgJIAMoCzIrLnByZXNpZ24udjEuUG9zdFBvbGljeVJlcXVlc3QuTWV0YWRhdGFFbnRyeRItCgpleHBpcmVzX2luGAogASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg4KBmhhbmRsZRgLIAEoCRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEivAEKElBvc3RQb2xpY3lSZXNwb25zZRILCgN1cmwYASABKAkSOgoGZmllbGRzGAIgAygLMioucHJlc2lnbi52MS5Qb3N0UG9saWN5UmVzcG9uc2UuRmllbGRzRW50cnkSLgoKZXhwaXJlc19hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaLQoLRmllbGRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASpgCglPcGVyYXRpb24SGQoVT1BFUkFUSU9OX1VOU1BFQ0lGSUVEEAASEQoNT1BFUkFUSU9OX0dFVBABEhEKDU9QRVJBVElPTl9QVVQQAhISCg5PUEVSQVRJT05fUE9TVBADMscCCg5QcmVzaWduU2VydmljZRJMCglHZXRPYmplY3QSHC5wcmVzaWduLnYxLkdldE9iamVjdFJlcXVlc3QaHC5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QiA5ACARJHCglQdXRPYmplY3QSHC5wcmVzaWduLnYxLlB1dE9iamVjdFJlcXVlc3QaHC5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QSSwoKUG9zdFBvbGljeRIdLnByZXNpZ24udjEuUG9zdFBvbGljeVJlcXVlc3QaHi5wcmVzaWduLnYxLlBvc3RQb2xpY3lSZXNwb25zZRJRCgxDcmVhdGVIYW5kbGUSHy5wcmVzaWduLnYxLkNyZWF0ZUhhbmRsZVJlcXVlc3QaIC5wcmVzaWduLnYxLkNyZWF0ZUhhbmRsZVJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+
+/**
+ * CreateHandleRequest names the object and what the handle may do with it.
+ *
+ * @generated from message presign.v1.CreateHandleRequest
+ */
+export type CreateHandleRequest = Message<"presign.v1.CreateHandleRequest"> & {
+  /**
+   * Bucket name; empty means the server's default bucket.
+   *
+   * @generated from field: string bucket = 1;
+   */
+  bucket: string;
+
+  /**
+   * Object key; same rules as GetObjectRequest.key. The caller must be
+   * allowed every operation on it.
+   *
+   * @generated from field: string key = 2;
+   */
+  key: string;
+
+  /**
+   * At least one operation.
+   *
+   * @generated from field: repeated presign.v1.Operation operations = 3;
+   */
+  operations: Operation[];
+
+  /**
+   * Lifetime of the handle; same rules as GetObjectRequest.expires_in.
+   *
+   * @generated from field: google.protobuf.Duration expires_in = 4;
+   */
+  expiresIn?: Duration | undefined;
+};
+
+/**
+ * Describes the message presign.v1.CreateHandleRequest.
+ * Use `create(CreateHandleRequestSchema)` to create a new message.
+ */
+export const CreateHandleRequestSchema: GenMessage<CreateHandleRequest> = /*@__PURE__*/
+  messageDesc(file_presign_v1_presign, 0);
+
+/**
+ * CreateHandleResponse carries the handle.
+ *
+ * @generated from message presign.v1.CreateHandleResponse
+ */
+export type CreateHandleResponse = Message<"presign.v1.CreateHandleResponse"> & {
+  /**
+   * Opaque, authenticated and encrypted: shows nothing of the bucket or key
+   * and cannot be altered. Up to about 600 characters, URL-safe.
+   *
+   * @generated from field: string handle = 1;
+   */
+  handle: string;
+
+  /**
+   * The instant after which the handle is refused.
+   *
+   * @generated from field: google.protobuf.Timestamp expires_at = 2;
+   */
+  expiresAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message presign.v1.CreateHandleResponse.
+ * Use `create(CreateHandleResponseSchema)` to create a new message.
+ */
+export const CreateHandleResponseSchema: GenMessage<CreateHandleResponse> = /*@__PURE__*/
+  messageDesc(file_presign_v1_presign, 1);
 
 /**
  * ResponseOverrides asks S3 to answer a GET with these response headers
@@ -74,7 +146,7 @@ export type ResponseOverrides = Message<"presign.v1.ResponseOverrides"> & {
  * Use `create(ResponseOverridesSchema)` to create a new message.
  */
 export const ResponseOverridesSchema: GenMessage<ResponseOverrides> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 0);
+  messageDesc(file_presign_v1_presign, 2);
 
 /**
  * GetObjectRequest names one object to download.
@@ -129,6 +201,13 @@ export type GetObjectRequest = Message<"presign.v1.GetObjectRequest"> & {
    * @generated from field: string range = 6;
    */
   range: string;
+
+  /**
+   * A handle from CreateHandle, instead of bucket and key.
+   *
+   * @generated from field: string handle = 7;
+   */
+  handle: string;
 };
 
 /**
@@ -136,7 +215,7 @@ export type GetObjectRequest = Message<"presign.v1.GetObjectRequest"> & {
  * Use `create(GetObjectRequestSchema)` to create a new message.
  */
 export const GetObjectRequestSchema: GenMessage<GetObjectRequest> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 1);
+  messageDesc(file_presign_v1_presign, 3);
 
 /**
  * PutObjectRequest describes one object to upload with a single PUT.
@@ -205,6 +284,13 @@ export type PutObjectRequest = Message<"presign.v1.PutObjectRequest"> & {
    * @generated from field: google.protobuf.Duration expires_in = 8;
    */
   expiresIn?: Duration | undefined;
+
+  /**
+   * A handle from CreateHandle, instead of bucket and key.
+   *
+   * @generated from field: string handle = 9;
+   */
+  handle: string;
 };
 
 /**
@@ -212,7 +298,7 @@ export type PutObjectRequest = Message<"presign.v1.PutObjectRequest"> & {
  * Use `create(PutObjectRequestSchema)` to create a new message.
  */
 export const PutObjectRequestSchema: GenMessage<PutObjectRequest> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 2);
+  messageDesc(file_presign_v1_presign, 4);
 
 /**
  * PresignedRequest is an HTTP request the caller sends to S3 as is.
@@ -256,7 +342,7 @@ export type PresignedRequest = Message<"presign.v1.PresignedRequest"> & {
  * Use `create(PresignedRequestSchema)` to create a new message.
  */
 export const PresignedRequestSchema: GenMessage<PresignedRequest> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 3);
+  messageDesc(file_presign_v1_presign, 5);
 
 /**
  * PostPolicyRequest describes what a browser form may upload.
@@ -341,6 +427,13 @@ export type PostPolicyRequest = Message<"presign.v1.PostPolicyRequest"> & {
    * @generated from field: google.protobuf.Duration expires_in = 10;
    */
   expiresIn?: Duration | undefined;
+
+  /**
+   * A handle from CreateHandle, instead of bucket and key.
+   *
+   * @generated from field: string handle = 11;
+   */
+  handle: string;
 };
 
 /**
@@ -348,7 +441,7 @@ export type PostPolicyRequest = Message<"presign.v1.PostPolicyRequest"> & {
  * Use `create(PostPolicyRequestSchema)` to create a new message.
  */
 export const PostPolicyRequestSchema: GenMessage<PostPolicyRequest> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 4);
+  messageDesc(file_presign_v1_presign, 6);
 
 /**
  * PostPolicyResponse is everything an HTML form needs.
@@ -385,7 +478,46 @@ export type PostPolicyResponse = Message<"presign.v1.PostPolicyResponse"> & {
  * Use `create(PostPolicyResponseSchema)` to create a new message.
  */
 export const PostPolicyResponseSchema: GenMessage<PostPolicyResponse> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 5);
+  messageDesc(file_presign_v1_presign, 7);
+
+/**
+ * An operation a handle allows.
+ *
+ * @generated from enum presign.v1.Operation
+ */
+export enum Operation {
+  /**
+   * @generated from enum value: OPERATION_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * GetObject.
+   *
+   * @generated from enum value: OPERATION_GET = 1;
+   */
+  GET = 1,
+
+  /**
+   * PutObject.
+   *
+   * @generated from enum value: OPERATION_PUT = 2;
+   */
+  PUT = 2,
+
+  /**
+   * PostPolicy.
+   *
+   * @generated from enum value: OPERATION_POST = 3;
+   */
+  POST = 3,
+}
+
+/**
+ * Describes the enum presign.v1.Operation.
+ */
+export const OperationSchema: GenEnum<Operation> = /*@__PURE__*/
+  enumDesc(file_presign_v1_presign, 0);
 
 /**
  * PresignService signs requests for objects in the buckets the server is
@@ -428,6 +560,18 @@ export const PresignService: GenService<{
     methodKind: "unary";
     input: typeof PostPolicyRequestSchema;
     output: typeof PostPolicyResponseSchema;
+  },
+  /**
+   * CreateHandle mints an opaque handle for one object: an authenticated
+   * capability to do the given operations on it, as the minting caller may,
+   * until it expires. Other RPCs accept it in `handle` instead of bucket/key.
+   *
+   * @generated from rpc presign.v1.PresignService.CreateHandle
+   */
+  createHandle: {
+    methodKind: "unary";
+    input: typeof CreateHandleRequestSchema;
+    output: typeof CreateHandleResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_presign_v1_presign, 0);
