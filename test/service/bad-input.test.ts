@@ -1,18 +1,12 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import { Code, ConnectError } from "@connectrpc/connect";
-import { createPresignClient, type PresignClient } from "../../src/client/create-client.js";
+import { describe, it } from "node:test";
+import { Code } from "@connectrpc/connect";
+import type { PresignClient } from "../../src/client/create-client.js";
 import { refusal } from "../support/refusal.js";
-import { startTestServer, type TestServer } from "../support/test-server.js";
+import { serverForSuite } from "../support/test-server.js";
 
 describe("bad input gets a precise code and a message naming the field", () => {
-  let server: TestServer;
-  let client: PresignClient;
-  before(async () => {
-    server = await startTestServer();
-    client = createPresignClient({ baseUrl: server.url });
-  });
-  after(() => server.close());
+  const suite = serverForSuite();
 
   async function refused(call: Promise<unknown>, code: Code, message: RegExp): Promise<void> {
     const error = await refusal(call);
@@ -25,7 +19,7 @@ describe("bad input gets a precise code and a message naming the field", () => {
     method: string,
     body: string,
   ): Promise<{ status: number; body: { code: string; message: string } }> {
-    const res = await fetch(`${server.url}/presign.v1.PresignService/${method}`, {
+    const res = await fetch(`${suite.server.url}/presign.v1.PresignService/${method}`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body,
@@ -33,11 +27,11 @@ describe("bad input gets a precise code and a message naming the field", () => {
     return { status: res.status, body: (await res.json()) as { code: string; message: string } };
   }
 
-  const get = (init: Parameters<PresignClient["service"]["getObject"]>[0]) => client.service.getObject(init);
+  const get = (init: Parameters<PresignClient["service"]["getObject"]>[0]) => suite.client.service.getObject(init);
   const put = (init: Parameters<PresignClient["service"]["putObject"]>[0]) =>
-    client.service.putObject({ key: "k", contentLength: 1n, ...init });
+    suite.client.service.putObject({ key: "k", contentLength: 1n, ...init });
   const post = (init: Parameters<PresignClient["service"]["postPolicy"]>[0]) =>
-    client.service.postPolicy({ key: "k", maxContentLength: 10n, ...init });
+    suite.client.service.postPolicy({ key: "k", maxContentLength: 10n, ...init });
 
   it("empty key", () => refused(get({ key: "" }), Code.InvalidArgument, /^key: must not be empty/));
   it("key over 1024 bytes", () =>
@@ -135,7 +129,7 @@ describe("bad input gets a precise code and a message naming the field", () => {
   });
 
   it("an undecodable binary message is invalid_argument in the Connect protocol", async () => {
-    const res = await fetch(`${server.url}/presign.v1.PresignService/GetObject`, {
+    const res = await fetch(`${suite.server.url}/presign.v1.PresignService/GetObject`, {
       method: "POST",
       headers: { "content-type": "application/proto" },
       body: new Uint8Array([0x0a, 0x05, 0x61]),
@@ -159,14 +153,14 @@ describe("bad input gets a precise code and a message naming the field", () => {
   });
 
   it("unknown paths get 404 and the server stays up", async () => {
-    const res = await fetch(`${server.url}/nope`);
+    const res = await fetch(`${suite.server.url}/nope`);
     assert.equal(res.status, 404);
-    const ok = await client.service.getObject({ key: "still-up" });
+    const ok = await suite.client.service.getObject({ key: "still-up" });
     assert.ok(ok.url);
   });
 
   it("no bad input was logged as an error", () => {
-    const errors = server.logs.filter((line) => (line.level as number) >= 50);
+    const errors = suite.server.logs.filter((line) => (line.level as number) >= 50);
     assert.deepEqual(errors, []);
   });
 });

@@ -3,23 +3,17 @@ import { randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 import { Code } from "@connectrpc/connect";
-import { createPresignClient, type PresignClient } from "../../src/client/create-client.js";
+import { createPresignClient } from "../../src/client/create-client.js";
 import { Operation } from "../../src/gen/presign/v1/presign_pb.js";
 import { KEYS, sha256, writePolicy } from "../support/policy.js";
 import { refusal } from "../support/refusal.js";
-import { startTestServer, type TestServer } from "../support/test-server.js";
+import { serverForSuite, startTestServer, type TestServer } from "../support/test-server.js";
 
 describe("opaque object handles (development mode)", () => {
-  let server: TestServer;
-  let client: PresignClient;
-  before(async () => {
-    server = await startTestServer();
-    client = createPresignClient({ baseUrl: server.url });
-  });
-  after(() => server.close());
+  const suite = serverForSuite();
 
   it("a handle shows nothing of the key and stands in for bucket and key", async () => {
-    const { handle, expiresAt } = await client.service.createHandle({
+    const { handle, expiresAt } = await suite.client.service.createHandle({
       key: "secret/quarterly-report.pdf",
       operations: [Operation.GET, Operation.PUT],
       expiresIn: { seconds: 300n },
@@ -31,15 +25,15 @@ describe("opaque object handles (development mode)", () => {
           .toString()
           .includes("secret"),
     );
-    const get = await client.service.getObject({ handle });
+    const get = await suite.client.service.getObject({ handle });
     assert.match(get.url, /\/dev\/secret\/quarterly-report\.pdf\?/);
-    const put = await client.service.putObject({ handle, contentLength: 5n });
+    const put = await suite.client.service.putObject({ handle, contentLength: 5n });
     assert.equal(put.method, "PUT");
   });
 
   it("refuses operations the handle does not allow, tampering, garbage and mixing", async () => {
-    const { handle } = await client.service.createHandle({ key: "a/b", operations: [Operation.GET] });
-    const post = await refusal(client.service.postPolicy({ handle, maxContentLength: 10n }));
+    const { handle } = await suite.client.service.createHandle({ key: "a/b", operations: [Operation.GET] });
+    const post = await refusal(suite.client.service.postPolicy({ handle, maxContentLength: 10n }));
     assert.deepEqual(
       [post.code, post.rawMessage],
       [Code.PermissionDenied, "permission denied: the handle does not allow post"],
@@ -47,27 +41,27 @@ describe("opaque object handles (development mode)", () => {
     const parts = handle.split(".");
     const body = parts[3] ?? "";
     parts[3] = (body[0] === "A" ? "B" : "A") + body.slice(1);
-    const tampered = await refusal(client.service.getObject({ handle: parts.join(".") }));
+    const tampered = await refusal(suite.client.service.getObject({ handle: parts.join(".") }));
     assert.deepEqual(
       [tampered.code, tampered.rawMessage],
       [Code.InvalidArgument, "handle: is not a valid handle (altered or corrupted)"],
     );
-    const garbage = await refusal(client.service.getObject({ handle: "not-a-handle" }));
+    const garbage = await refusal(suite.client.service.getObject({ handle: "not-a-handle" }));
     assert.deepEqual([garbage.code, garbage.rawMessage], [Code.InvalidArgument, "handle: is not a presignd handle"]);
-    const mixed = await refusal(client.service.getObject({ handle, key: "a/b" }));
+    const mixed = await refusal(suite.client.service.getObject({ handle, key: "a/b" }));
     assert.equal(mixed.code, Code.InvalidArgument);
-    const none = await refusal(client.service.createHandle({ key: "a/b" }));
+    const none = await refusal(suite.client.service.createHandle({ key: "a/b" }));
     assert.match(none.rawMessage, /^operations: list at least one/);
   });
 
   it("an expired handle is FAILED_PRECONDITION", async () => {
-    const { handle } = await client.service.createHandle({
+    const { handle } = await suite.client.service.createHandle({
       key: "a/b",
       operations: [Operation.GET],
       expiresIn: { seconds: 1n },
     });
     await new Promise((resolve) => setTimeout(resolve, 2100));
-    const error = await refusal(client.service.getObject({ handle }));
+    const error = await refusal(suite.client.service.getObject({ handle }));
     assert.equal(error.code, Code.FailedPrecondition);
     assert.match(error.rawMessage, /^handle: expired at /);
   });

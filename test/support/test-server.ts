@@ -1,9 +1,12 @@
+import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { appendFileSync, mkdirSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
+import { after, before } from "node:test";
+import { createPresignClient, type PresignClient } from "../../src/client/create-client.js";
 import { parseServeOptions, type RawServeOptions } from "../../src/server/config.js";
 import { createLogger } from "../../src/server/logger.js";
 import { type RunningServer, startServer } from "../../src/server/serve.js";
@@ -56,6 +59,31 @@ export async function startTestServer(overrides: Partial<RawServeOptions> = {}):
     close: async () => {
       await server.close();
       await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Registers before/after hooks in the current suite: a test server and a
+ * client for it, started before the suite's tests and stopped after them.
+ */
+export function serverForSuite(overrides: Partial<RawServeOptions> = {}): {
+  readonly server: TestServer;
+  readonly client: PresignClient;
+} {
+  let started: { server: TestServer; client: PresignClient } | undefined;
+  before(async () => {
+    const server = await startTestServer(overrides);
+    started = { server, client: createPresignClient({ baseUrl: server.url }) };
+  });
+  after(() => started?.server.close());
+  const get = () => started ?? assert.fail("the suite's server is not started yet (use it inside tests)");
+  return {
+    get server() {
+      return get().server;
+    },
+    get client() {
+      return get().client;
     },
   };
 }
