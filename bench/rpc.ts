@@ -22,7 +22,15 @@ const TICK_US = 1_000_000 / 100; // CLK_TCK = 100 on Linux
 const dataDir = mkdtempSync(join(os.tmpdir(), "presignd-bench-"));
 const server = spawn(
   process.execPath,
-  ["bin/presignd", "serve", "--dev", "--dev-data-dir", dataDir],
+  [
+    // BENCH_CPU_PROF=DIR: profile the server (--cpu-prof) to see where its time goes.
+    ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_CPU_PROF] : []),
+    "bin/presignd",
+    "serve",
+    "--dev",
+    "--dev-data-dir",
+    dataDir,
+  ],
   {
     env: {
       ...process.env,
@@ -108,6 +116,8 @@ try {
     row("GetObject (presign)", signed, `${((100 * signed.rps) / empty.rps).toFixed(0)} %`);
   }
 } finally {
+  const exited = new Promise((resolve) => server.once("exit", resolve));
   server.kill("SIGTERM");
+  await exited;
   rmSync(dataDir, { recursive: true, force: true });
 }
