@@ -2,12 +2,12 @@ import type http from "node:http";
 import type http2 from "node:http2";
 import { type ConnectRouter, createClient, createRouterTransport, type ServiceImpl } from "@connectrpc/connect";
 import { type ConnectNodeAdapterOptions, connectNodeAdapter } from "@connectrpc/connect-node";
+import { createValidateInterceptor } from "@connectrpc/validate";
 import type { Logger } from "pino";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection as ReflectionV1 } from "../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ReflectionV1alpha } from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { PresignService } from "../gen/presign/v1/presign_pb.js";
-import type { Access } from "./access.js";
 import { type Authenticator, authentication } from "./auth/authenticate.js";
 import { peerContextValues } from "./auth/peer-certificate.js";
 import type { KeyLogging } from "./config.js";
@@ -24,7 +24,6 @@ import { postPolicy } from "./routes/post-policy-route.js";
 import { reflectionService } from "./routes/reflection-routes.js";
 import { REST_PREFIX, restPresign } from "./routes/rest-presign-route.js";
 import type { RouteDeps } from "./routes/route-deps.js";
-import type { Signing } from "./signing.js";
 
 /** Requests are small; anything larger is refused with resource_exhausted. */
 export const MAX_REQUEST_BYTES = 256 * 1024;
@@ -66,6 +65,8 @@ export function buildHandler(options: HandlerOptions): NodeHandler {
     rpcLogging(options.logger, options.logKeys),
     errorMapping(options.logger),
     authentication(options.authenticator),
+    // The limits annotated in the proto (buf.validate), before any handler runs.
+    createValidateInterceptor(),
   ];
   const adapter = connectNodeAdapter({
     routes,

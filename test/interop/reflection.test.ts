@@ -86,7 +86,10 @@ describe("gRPC server reflection: tools need no proto files", () => {
       };
       assert.deepEqual(files(0), [
         "presign/v1/presign.proto",
+        "buf/validate/validate.proto",
+        "google/protobuf/descriptor.proto",
         "google/protobuf/duration.proto",
+        "google/protobuf/field_mask.proto",
         "google/protobuf/timestamp.proto",
       ]);
       assert.deepEqual(files(1), files(0));

@@ -51,7 +51,7 @@ describe("opaque object handles (development mode)", () => {
     const mixed = await refusal(suite.client.service.getObject({ handle, key: "a/b" }));
     assert.equal(mixed.code, Code.InvalidArgument);
     const none = await refusal(suite.client.service.createHandle({ key: "a/b" }));
-    assert.match(none.rawMessage, /^operations: list at least one/);
+    assert.match(none.rawMessage, /^operations: must contain at least 1 item\(s\) \[repeated\.min_items\]$/);
   });
 
   it("an expired handle is FAILED_PRECONDITION", async () => {
