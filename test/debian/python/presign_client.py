@@ -26,6 +26,7 @@ def generate(proto_dir: str, out_dir: str) -> None:
         f"--python_out={out_dir}",
         f"--grpc_python_out={out_dir}",
         "presign/v1/presign.proto",
+        "buf/validate/validate.proto",  # imported by presign.proto for its annotations
     ])
     if code != 0:
         raise SystemExit(f"protoc failed with {code}")
