@@ -42,7 +42,8 @@ export interface PostPolicyDocument {
   readonly conditions: PolicyCondition[];
 }
 
-const FILENAME = "${filename}";
+/** The variable S3 replaces with the uploaded file's name in a POST key. */
+export const FILENAME = "${filename}";
 const STATUSES = new Set([200, 201, 204]);
 
 /**

@@ -4,6 +4,7 @@ import { checkObjectKey } from "../core/object-key.js";
 import { normalizeKey } from "../core/policy/key-normalization.js";
 import { type AccessRequest, authorize, type Policy, type Principal } from "../core/policy/policy.js";
 import { PresignError } from "../core/presign-error.js";
+import { FILENAME } from "../core/presign-post.js";
 import type { Audit } from "./audit.js";
 import { ANONYMOUS, PRINCIPAL } from "./auth/principal.js";
 
@@ -23,8 +24,6 @@ export interface Granted {
   /** Records the allow decision with the lifetime actually signed. */
   signed(expiresAt: Date, now: Date): void;
 }
-
-const FILENAME = "${filename}";
 
 /**
  * Authorisation: normalises the caller's key, decides against the policy

@@ -1,5 +1,3 @@
-import type http from "node:http";
-import type http2 from "node:http2";
 import { type ConnectRouter, createClient, createRouterTransport, type ServiceImpl } from "@connectrpc/connect";
 import { type ConnectNodeAdapterOptions, connectNodeAdapter } from "@connectrpc/connect-node";
 import { createValidateInterceptor } from "@connectrpc/validate";
@@ -16,6 +14,7 @@ import { errorMapping } from "./error-map.js";
 import { withSpecGrpcMessage } from "./grpc-message.js";
 import type { HealthState } from "./health.js";
 import { rpcLogging } from "./interceptors/logging.js";
+import { type NodeHandler, type NodeResponse, writeJson } from "./node-http.js";
 import { createHandle } from "./routes/handle-route.js";
 import { healthEndpoints } from "./routes/health-endpoints.js";
 import { healthService } from "./routes/health-routes.js";
@@ -94,12 +93,9 @@ export function buildHandler(options: HandlerOptions): NodeHandler {
   };
 }
 
-type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
-type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
-export type NodeHandler = (req: NodeRequest, res: NodeResponse) => void;
-
 const notFound: NonNullable<ConnectNodeAdapterOptions["fallback"]> = (req, res) => {
-  const body = JSON.stringify({ code: "not_found", message: `no route for ${req.method} ${req.url?.slice(0, 200)}` });
-  res.writeHead(404, { "content-type": "application/json" });
-  res.end(body);
+  writeJson(res as NodeResponse, 404, {
+    code: "not_found",
+    message: `no route for ${req.method} ${req.url?.slice(0, 200)}`,
+  });
 };

@@ -1,9 +1,5 @@
-import type http from "node:http";
-import type http2 from "node:http2";
+import type { NodeHandler, NodeResponse } from "./node-http.js";
 
-type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
-type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
-type NodeHandler = (req: NodeRequest, res: NodeResponse) => void;
 type Headers = Record<string, string | string[] | number | undefined>;
 
 /**

@@ -1,10 +1,5 @@
-import type http from "node:http";
-import type http2 from "node:http2";
+import type { NodeHandler } from "./node-http.js";
 
-type NodeHandler = (
-  req: http.IncomingMessage | http2.Http2ServerRequest,
-  res: http.ServerResponse | http2.Http2ServerResponse,
-) => void;
 type Headers = Record<string, string | string[] | number | undefined>;
 
 /**

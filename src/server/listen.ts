@@ -1,11 +1,7 @@
 import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
-
-type NodeHandler = (
-  req: http.IncomingMessage | http2.Http2ServerRequest,
-  res: http.ServerResponse | http2.Http2ServerResponse,
-) => void;
+import type { NodeHandler } from "./node-http.js";
 
 // The client connection preface of HTTP/2 with prior knowledge (RFC 9113 §3.4).
 const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");

@@ -1,31 +1,23 @@
-import type http from "node:http";
-import type http2 from "node:http2";
 import type { HealthState } from "../health.js";
+import { type NodeResponse, writeJson } from "../node-http.js";
 
 /**
  * Plain HTTP probes for load balancers and Kubernetes: /healthz (the process
  * answers) and /readyz (credentials load and every bucket answers, not
  * shutting down: 200; otherwise 503 with the reason).
  */
+// Probe answers describe this instant only.
+const NO_STORE = { "cache-control": "no-store" };
+
 export function healthEndpoints(health: HealthState) {
-  return (path: "/healthz" | "/readyz", res: http.ServerResponse | http2.Http2ServerResponse): void => {
+  return (path: "/healthz" | "/readyz", res: NodeResponse): void => {
     if (path === "/healthz") {
-      send(res, 200, { status: "ok" });
+      writeJson(res, 200, { status: "ok" }, NO_STORE);
       return;
     }
     health.current().then(
-      ({ state, reason }) => send(res, state === "SERVING" ? 200 : 503, { status: state, reason }),
-      () => send(res, 503, { status: "NOT_SERVING", reason: "health probe failed" }),
+      ({ state, reason }) => writeJson(res, state === "SERVING" ? 200 : 503, { status: state, reason }, NO_STORE),
+      () => writeJson(res, 503, { status: "NOT_SERVING", reason: "health probe failed" }, NO_STORE),
     );
   };
-}
-
-function send(res: http.ServerResponse | http2.Http2ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    "content-type": "application/json",
-    "cache-control": "no-store",
-    "content-length": Buffer.byteLength(text),
-  });
-  res.end(text);
 }

@@ -1,13 +1,9 @@
-import type http from "node:http";
-import type http2 from "node:http2";
 import { type Client, ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus } from "@connectrpc/connect/protocol-connect";
 import type { PresignedRequest, PresignService } from "../../gen/presign/v1/presign_pb.js";
 import { peerContextValues } from "../auth/peer-certificate.js";
 import { codeName } from "../interceptors/logging.js";
-
-type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
-type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
+import { type NodeRequest, type NodeResponse, writeJson } from "../node-http.js";
 
 /** Where the classic REST shape lives: GET /presign/<key>?method=GET|PUT&contentLength=N */
 export const REST_PREFIX = "/presign/";
@@ -24,7 +20,7 @@ const FORWARDED = ["authorization", "x-api-key", "traceparent", "x-request-id"];
 export function restPresign(service: Client<typeof PresignService>) {
   return async (req: NodeRequest, res: NodeResponse): Promise<void> => {
     if (req.method !== "GET" && req.method !== "HEAD") {
-      return reply(
+      return writeJson(
         res,
         405,
         { code: "unimplemented", message: `${req.method} is not supported; use GET` },
@@ -41,7 +37,7 @@ export function restPresign(service: Client<typeof PresignService>) {
     try {
       key = decodeURIComponent(path.slice(REST_PREFIX.length));
     } catch {
-      return reply(res, 400, { code: "invalid_argument", message: "key: invalid percent-encoding in the path" });
+      return writeJson(res, 400, { code: "invalid_argument", message: "key: invalid percent-encoding in the path" });
     }
     const method = (query.get("method") ?? "").toUpperCase();
     const headers = new Headers();
@@ -56,13 +52,13 @@ export function restPresign(service: Client<typeof PresignService>) {
       } else if (method === "PUT") {
         const length = query.get("contentLength");
         if (length === null || length === "") {
-          return reply(res, 400, {
+          return writeJson(res, 400, {
             code: "invalid_argument",
             message: "contentLength: is required with method=PUT (the body size in bytes)",
           });
         }
         if (!/^\d{1,19}$/.test(length)) {
-          return reply(res, 400, {
+          return writeJson(res, 400, {
             code: "invalid_argument",
             message: `contentLength: "${length.slice(0, 32)}" is not a whole number of bytes`,
           });
@@ -72,17 +68,17 @@ export function restPresign(service: Client<typeof PresignService>) {
           { headers, contextValues: peerContextValues(req) },
         );
       } else {
-        return reply(res, 400, {
+        return writeJson(res, 400, {
           code: "invalid_argument",
           message: 'method: must be GET or PUT (query parameter "method")',
         });
       }
       const header: Record<string, string[]> = {};
       for (const [name, value] of Object.entries(presigned.headers)) header[canonicalHeaderName(name)] = [value];
-      return reply(res, 200, { URL: presigned.url, Method: presigned.method, Header: header });
+      return writeJson(res, 200, { URL: presigned.url, Method: presigned.method, Header: header });
     } catch (error) {
       const e = ConnectError.from(error);
-      return reply(res, codeToHttpStatus(e.code), { code: codeName(e.code), message: e.rawMessage });
+      return writeJson(res, codeToHttpStatus(e.code), { code: codeName(e.code), message: e.rawMessage });
     }
   };
 }
@@ -90,10 +86,4 @@ export function restPresign(service: Client<typeof PresignService>) {
 /** Go's textproto.CanonicalMIMEHeaderKey: "x-amz-meta-owner" → "X-Amz-Meta-Owner". */
 export function canonicalHeaderName(name: string): string {
   return name.toLowerCase().replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
-}
-
-function reply(res: NodeResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...extra });
-  res.end(text);
 }
