@@ -24,6 +24,7 @@ describe("no secret in any log or audit line of the whole test suite", () => {
       ["a session token", /X-Amz-Security-Token|session-token/i],
       ["a JWT", /eyJ[\w-]+\.eyJ/],
       ["a POST policy", /"Policy"|eyJleHBpcmF0aW9u/],
+      ["an object handle (stored or sealed)", /psh_[\w-]{43}|eyJhbGciOiJkaXIi/],
     ];
     for (const file of files) {
       for (const line of readFileSync(join(dir, file), "utf8").split("\n").filter(Boolean)) {

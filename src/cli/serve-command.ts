@@ -52,6 +52,12 @@ export function serveCommand(): Command {
       ),
     )
     .addOption(
+      new Option(
+        "--handle-store <url>",
+        "stored object handles: FILE or sqlite:FILE (SQLite), postgres://… (shared by instances), memory (default with --dev)",
+      ).env("PRESIGND_HANDLE_STORE"),
+    )
+    .addOption(
       new Option("--log-keys <mode>", "object keys in logs: full, hash or none")
         .env("PRESIGND_LOG_KEYS")
         .default("hash"),

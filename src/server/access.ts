@@ -7,6 +7,7 @@ import { PresignError } from "../core/presign-error.js";
 import { FILENAME } from "../core/presign-post.js";
 import type { Audit } from "./audit.js";
 import { ANONYMOUS, PRINCIPAL } from "./auth/principal.js";
+import type { HandleGrant } from "./handles/handle-store.js";
 
 /** The request id of the current RPC (x-request-id when well-formed, else a UUID). */
 export const REQUEST_ID = createContextKey<string>("", { description: "presignd request id" });
@@ -94,5 +95,23 @@ export class Access {
       ...(decision.maxTtlSeconds === undefined ? {} : { maxTtlSeconds: decision.maxTtlSeconds }),
       signed: signed(key, decision.rule),
     };
+  }
+
+  /** RevokeHandle: only the handle's minter may; the decision is audited either way. */
+  revocation(ctx: HandlerContext, grant: HandleGrant): void {
+    const caller = ctx.values.get(PRINCIPAL) ?? ANONYMOUS;
+    const allowed = grant.minter.subject === caller.subject && grant.minter.method === caller.method;
+    this.audit.record({
+      principal: caller,
+      onBehalfOf: grant.minter,
+      operation: "revoke_handle",
+      bucket: grant.bucket,
+      key: grant.key,
+      requestId: ctx.values.get(REQUEST_ID),
+      decision: allowed ? "allow" : "deny",
+      ...(allowed ? { rule: "minter" } : { reason: "only the handle's minter may revoke it" }),
+    });
+    if (!allowed)
+      throw new PresignError("permission_denied", "permission denied: only the handle's minter may revoke it");
   }
 }

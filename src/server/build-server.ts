@@ -15,7 +15,7 @@ import { withSpecGrpcMessage } from "./grpc-message.js";
 import type { HealthState } from "./health.js";
 import { rpcLogging } from "./interceptors/logging.js";
 import { type NodeHandler, type NodeResponse, writeJson } from "./node-http.js";
-import { createHandle } from "./routes/handle-route.js";
+import { createHandle, revokeHandle } from "./routes/handle-route.js";
 import { healthEndpoints } from "./routes/health-endpoints.js";
 import { healthService } from "./routes/health-routes.js";
 import { getObject, putObject } from "./routes/object-routes.js";
@@ -47,6 +47,7 @@ export function presignRoutes(deps: RouteDeps, health: HealthState) {
         putObject: putObject(deps),
         postPolicy: postPolicy(deps),
         createHandle: createHandle(deps),
+        revokeHandle: revokeHandle(deps),
       })
       .service(Health, healthService(health, [PresignService.typeName]))
       .service(ReflectionV1, reflection)

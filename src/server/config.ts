@@ -1,4 +1,5 @@
 import { MAX_SIGV4_TTL_SECONDS } from "../core/expiry.js";
+import { type HandleStoreSetting, parseHandleStore } from "./handles/handle-store-setting.js";
 
 /** How object keys appear in logs: keys can carry personal data. */
 export type KeyLogging = "full" | "hash" | "none";
@@ -24,6 +25,8 @@ export interface ServerConfig {
   readonly policyFile?: string;
   /** TLS (HTTP/2 + HTTP/1.1 by ALPN) instead of cleartext; optional client CA for mTLS. */
   readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly clientCaFile?: string };
+  /** Where stored handles live; undefined: only sealed handles (if keys are configured). */
+  readonly handleStore?: HandleStoreSetting;
   /** Development mode: an embedded S3 server with fixed credentials. */
   readonly dev?: DevConfig;
 }
@@ -50,6 +53,7 @@ export interface RawServeOptions {
   tlsCert?: string;
   tlsKey?: string;
   tlsClientCa?: string;
+  handleStore?: string;
   dev?: boolean;
   devDataDir: string;
   devS3Addr: string;
@@ -92,6 +96,7 @@ export function parseServeOptions(raw: RawServeOptions): ServerConfig {
     ...(raw.policy ? { policyFile: raw.policy } : {}),
     ...tlsSettings(raw),
   };
+  const handleStore = handleStoreSetting(raw.handleStore ?? (raw.dev ? "memory" : undefined));
   if (raw.dev) {
     if (endpoint) throw new ConfigError("--dev runs its own S3 server; do not combine it with --endpoint");
     const s3 = parseAddr(raw.devS3Addr, "--dev-s3-addr (PRESIGND_DEV_S3_ADDR)");
@@ -102,6 +107,7 @@ export function parseServeOptions(raw: RawServeOptions): ServerConfig {
     }
     return {
       ...common,
+      ...(handleStore ? { handleStore } : {}),
       buckets: buckets.length > 0 ? buckets : [DEV_BUCKET],
       region: raw.region ?? "us-east-1",
       pathStyle: true,
@@ -120,11 +126,20 @@ export function parseServeOptions(raw: RawServeOptions): ServerConfig {
   }
   return {
     ...common,
+    ...(handleStore ? { handleStore } : {}),
     buckets,
     pathStyle: raw.pathStyle ?? false,
     ...(raw.region ? { region: raw.region } : {}),
     ...(endpoint ? { endpoint } : {}),
   };
+}
+
+function handleStoreSetting(value: string | undefined): HandleStoreSetting | undefined {
+  try {
+    return parseHandleStore(value);
+  } catch (error) {
+    throw new ConfigError(`--handle-store (PRESIGND_HANDLE_STORE): ${(error as Error).message}`);
+  }
 }
 
 /** A boolean environment variable: 1/true/yes/on or 0/false/no/off; unset or empty is undefined. */

@@ -22,6 +22,8 @@ export class HealthState {
     private readonly logger: Logger,
     private readonly maxAgeMs = 5_000,
     private readonly timeoutMs = 3_000,
+    /** Further dependencies that must answer, e.g. the handle store. */
+    private readonly dependencies: ReadonlyArray<{ name: string; ping: () => Promise<void> }> = [],
   ) {}
 
   /** The current state, probing first when the last probe is stale. */
@@ -56,10 +58,20 @@ export class HealthState {
   }
 
   private probe(): Promise<void> {
-    this.inFlight ??= this.backend
-      .probe(AbortSignal.timeout(this.timeoutMs))
+    this.inFlight ??= Promise.all([
+      this.backend.probe(AbortSignal.timeout(this.timeoutMs)),
+      ...this.dependencies.map((d) =>
+        d.ping().catch((error: unknown) => {
+          throw new Error(`${d.name}: ${(error as Error).message}`);
+        }),
+      ),
+    ])
       .then(
-        () => this.set("SERVING", "credentials load and every bucket answers"),
+        () =>
+          this.set(
+            "SERVING",
+            `credentials load and every bucket answers${this.dependencies.map((d) => `; ${d.name} answers`).join("")}`,
+          ),
         (error: unknown) => this.set("NOT_SERVING", describe(error)),
       )
       .finally(() => {

@@ -3,7 +3,7 @@ import type { BucketEndpoint } from "../core/bucket-endpoint.js";
 import type { Operation, Principal } from "../core/policy/policy.js";
 import { invalidField, PresignError } from "../core/presign-error.js";
 import type { Access, Granted } from "./access.js";
-import type { HandleSealer } from "./handles.js";
+import type { Handles } from "./handles/handles.js";
 import type { Signing } from "./signing.js";
 
 /** A request's object: named by bucket and key, or by a handle. */
@@ -23,7 +23,7 @@ export interface ResolvedObject {
  * handle, as its minter (the handle allows what they may do, nothing more).
  */
 export async function resolveObject(
-  deps: { signing: Signing; access: Access; handles: () => HandleSealer | undefined },
+  deps: { signing: Signing; access: Access; handles: Handles },
   ctx: HandlerContext,
   ref: ObjectRef,
   request: Omit<Parameters<Access["check"]>[1], "bucket" | "key">,
@@ -33,9 +33,7 @@ export async function resolveObject(
   let minter: Principal | undefined;
   if (ref.handle) {
     if (ref.key || ref.bucket) throw invalidField("handle", "send either a handle or bucket and key, not both");
-    const sealer = deps.handles();
-    if (!sealer) throw new PresignError("failed_precondition", "handles are not configured on this server", "handle");
-    const claims = await sealer.open(ref.handle, new Date());
+    const claims = await deps.handles.open(ref.handle, new Date());
     if (!claims.operations.includes(request.operation as Operation)) {
       throw new PresignError("permission_denied", `permission denied: the handle does not allow ${request.operation}`);
     }

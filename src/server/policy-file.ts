@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from "yaml";
 import { OPERATIONS, type Operation, type Policy, type Rule } from "../core/policy/policy.js";
 import { ConfigError, parseDuration } from "./config.js";
-import type { HandleKey } from "./handles.js";
+import type { HandleKey } from "./handles/sealed-handles.js";
 
 /** An API key holder. Keys are stored as SHA-256 digests, never in clear. */
 export interface KeyHolder {

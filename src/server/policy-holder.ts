@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { JwtVerifier } from "./auth/jwt.js";
-import { HandleSealer } from "./handles.js";
+import { HandleSealer } from "./handles/sealed-handles.js";
 import type { KeyHolder, PolicyFile } from "./policy-file.js";
 import { loadPolicyFile } from "./policy-file.js";
 

@@ -7,7 +7,11 @@ import { credentialsAuthenticator, noAuthentication } from "./auth/authenticate.
 import { buildHandler } from "./build-server.js";
 import { ConfigError, type ServerConfig } from "./config.js";
 import { DEV_CREDENTIALS, type DevS3, startDevS3 } from "./dev-s3.js";
-import { HandleSealer } from "./handles.js";
+import type { HandleStore } from "./handles/handle-store.js";
+import { describeHandleStore } from "./handles/handle-store-setting.js";
+import { Handles } from "./handles/handles.js";
+import { openHandleStore } from "./handles/open-handle-store.js";
+import { HandleSealer } from "./handles/sealed-handles.js";
 import { HealthState } from "./health.js";
 import { createDualServer, createTlsServer, type TlsOptions } from "./listen.js";
 import { PolicyHolder } from "./policy-holder.js";
@@ -29,6 +33,7 @@ export interface RunningServer {
 /** Starts presignd: S3 backend first (fail fast on bad config), then the port. */
 export async function startServer(config: ServerConfig, logger: Logger): Promise<RunningServer> {
   let devS3: DevS3 | undefined;
+  let store: HandleStore | undefined;
   let effective = config;
   if (config.dev) {
     devS3 = await startDevS3({
@@ -50,7 +55,6 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       { defaultSeconds: config.defaultTtlSeconds, maxSeconds: config.maxTtlSeconds, credentialSkewSeconds: 300 },
       logger,
     );
-    const health = new HealthState(backend, logger);
     const policy = config.policyFile ? await PolicyHolder.load(config.policyFile, logger) : undefined;
     if (!policy)
       logger.warn("NO CALLER AUTHENTICATION (development mode without --policy): every caller may sign anything");
@@ -58,7 +62,17 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     const authenticator = policy ? credentialsAuthenticator(() => policy.current) : noAuthentication;
     // Development mode without a policy: handles sealed with a key of this process only.
     const devHandles = policy ? undefined : HandleSealer.ephemeral();
-    const handles = () => (policy ? policy.current.handles : devHandles);
+    store = config.handleStore ? await openStore(config.handleStore, logger) : undefined;
+    const handles = new Handles(() => (policy ? policy.current.handles : devHandles), store);
+    const stopPurge = store ? purgeExpiredHandles(store, logger) : () => {};
+    const handleStore = store;
+    const health = new HealthState(
+      backend,
+      logger,
+      undefined,
+      undefined,
+      handleStore ? [{ name: `${handleStore.engine} handle store`, ping: () => handleStore.ping() }] : [],
+    );
     const handler = buildHandler({ signing, access, handles, authenticator, health, logger, logKeys: config.logKeys });
     const dual = config.tls ? createTlsServer(handler, await readTls(config.tls)) : createDualServer(handler);
     await new Promise<void>((resolve, reject) => {
@@ -94,14 +108,41 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       close: async () => {
         health.shutdown();
         await dual.close();
+        stopPurge();
+        await store?.close();
         backend.close();
         await devS3?.close();
       },
     };
   } catch (error) {
+    await store?.close();
     await devS3?.close();
     throw error;
   }
+}
+
+async function openStore(setting: NonNullable<ServerConfig["handleStore"]>, logger: Logger): Promise<HandleStore> {
+  try {
+    const store = await openHandleStore(setting);
+    logger.info({ handle_store: describeHandleStore(setting) }, "handle store ready (schema migrated)");
+    return store;
+  } catch (error) {
+    throw new ConfigError(
+      `--handle-store (PRESIGND_HANDLE_STORE): cannot open ${describeHandleStore(setting)}: ${(error as Error).message}`,
+    );
+  }
+}
+
+/** Expired handles are refused at once; their rows are deleted a day later, hourly. */
+function purgeExpiredHandles(store: HandleStore, logger: Logger): () => void {
+  const timer = setInterval(() => {
+    store.purgeExpired(new Date(Date.now() - 86_400_000)).then(
+      (count) => count > 0 && logger.info({ purged: count }, "purged expired handles"),
+      (error: unknown) => logger.warn({ err: (error as Error).message }, "purging expired handles failed"),
+    );
+  }, 3_600_000);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 async function readTls(tls: NonNullable<ServerConfig["tls"]>): Promise<TlsOptions> {

@@ -118,7 +118,11 @@ describe("bad input gets a precise code and a message naming the field", () => {
     ));
   it("post without key", () => refused(post({ key: "" }), Code.InvalidArgument, /^key: is required/));
   it("post with key and key_prefix", () =>
-    refused(post({ keyPrefix: "p/" }), Code.InvalidArgument, /^key: set either key or key_prefix/));
+    refused(
+      post({ keyPrefix: "p/" }),
+      Code.InvalidArgument,
+      /^only one of key, key_prefix, handle can be set \[message\.oneof\]$/,
+    ));
   it("post without max length", () =>
     refused(
       post({ maxContentLength: 0n }),

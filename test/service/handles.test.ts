@@ -4,12 +4,12 @@ import { writeFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 import { Code } from "@connectrpc/connect";
 import { createPresignClient } from "../../src/client/create-client.js";
-import { Operation } from "../../src/gen/presign/v1/presign_pb.js";
+import { HandleKind, Operation } from "../../src/gen/presign/v1/presign_pb.js";
 import { KEYS, sha256, writePolicy } from "../support/policy.js";
 import { refusal } from "../support/refusal.js";
 import { serverForSuite, startTestServer, type TestServer } from "../support/test-server.js";
 
-describe("opaque object handles (development mode)", () => {
+describe("sealed object handles (development mode)", () => {
   const suite = serverForSuite();
 
   it("a handle shows nothing of the key and stands in for bucket and key", async () => {
@@ -17,6 +17,7 @@ describe("opaque object handles (development mode)", () => {
       key: "secret/quarterly-report.pdf",
       operations: [Operation.GET, Operation.PUT],
       expiresIn: { seconds: 300n },
+      kind: HandleKind.SEALED,
     });
     assert.ok(expiresAt);
     assert.ok(
@@ -32,7 +33,11 @@ describe("opaque object handles (development mode)", () => {
   });
 
   it("refuses operations the handle does not allow, tampering, garbage and mixing", async () => {
-    const { handle } = await suite.client.service.createHandle({ key: "a/b", operations: [Operation.GET] });
+    const { handle } = await suite.client.service.createHandle({
+      key: "a/b",
+      operations: [Operation.GET],
+      kind: HandleKind.SEALED,
+    });
     const post = await refusal(suite.client.service.postPolicy({ handle, maxContentLength: 10n }));
     assert.deepEqual(
       [post.code, post.rawMessage],
@@ -49,7 +54,10 @@ describe("opaque object handles (development mode)", () => {
     const garbage = await refusal(suite.client.service.getObject({ handle: "not-a-handle" }));
     assert.deepEqual([garbage.code, garbage.rawMessage], [Code.InvalidArgument, "handle: is not a presignd handle"]);
     const mixed = await refusal(suite.client.service.getObject({ handle, key: "a/b" }));
-    assert.equal(mixed.code, Code.InvalidArgument);
+    assert.deepEqual(
+      [mixed.code, mixed.rawMessage],
+      [Code.InvalidArgument, "only one of key, handle can be set [message.oneof]"],
+    );
     const none = await refusal(suite.client.service.createHandle({ key: "a/b" }));
     assert.match(none.rawMessage, /^operations: must contain at least 1 item\(s\) \[repeated\.min_items\]$/);
   });
@@ -59,6 +67,7 @@ describe("opaque object handles (development mode)", () => {
       key: "a/b",
       operations: [Operation.GET],
       expiresIn: { seconds: 1n },
+      kind: HandleKind.SEALED,
     });
     await new Promise((resolve) => setTimeout(resolve, 2100));
     const error = await refusal(suite.client.service.getObject({ handle }));
@@ -88,7 +97,8 @@ ${keys}`;
   const as = (key: string) => createPresignClient({ baseUrl: server.url, headers: { "x-api-key": key } });
   before(async () => {
     path = await writePolicy(policy(`handles:\n  keys:\n    - kid: k1\n      secret_base64: "${k1}"\n`));
-    server = await startTestServer({ policy: path });
+    // No handle store: sealed handles are the default.
+    server = await startTestServer({ policy: path, handleStore: "" });
   });
   after(() => server.close());
 
@@ -148,7 +158,10 @@ ${keys}`;
     );
     assert.deepEqual(
       [error.code, error.rawMessage],
-      [Code.FailedPrecondition, "handles are not configured: add handles.keys to the policy file"],
+      [
+        Code.FailedPrecondition,
+        "handles are not configured: start the server with --handle-store, or add handles.keys to the policy file",
+      ],
     );
   });
 });

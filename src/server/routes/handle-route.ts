@@ -3,15 +3,25 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext } from "@connectrpc/connect";
 import { resolveExpiry } from "../../core/expiry.js";
 import type { Operation as PolicyOperation } from "../../core/policy/policy.js";
-import { invalidField, PresignError } from "../../core/presign-error.js";
+import { invalidField } from "../../core/presign-error.js";
 import {
   type CreateHandleRequest,
   type CreateHandleResponseSchema,
+  HandleKind,
   Operation,
+  type RevokeHandleRequest,
+  type RevokeHandleResponseSchema,
 } from "../../gen/presign/v1/presign_pb.js";
 import type { Granted } from "../access.js";
 import { ANONYMOUS, PRINCIPAL } from "../auth/principal.js";
+import type { HandleKind as HandleKindName } from "../handles/handles.js";
 import type { RouteDeps } from "./route-deps.js";
+
+const KINDS: Record<HandleKind, HandleKindName | undefined> = {
+  [HandleKind.UNSPECIFIED]: undefined,
+  [HandleKind.SEALED]: "sealed",
+  [HandleKind.STORED]: "stored",
+};
 
 const OPERATIONS: Partial<Record<Operation, PolicyOperation>> = {
   [Operation.GET]: "get",
@@ -19,16 +29,12 @@ const OPERATIONS: Partial<Record<Operation, PolicyOperation>> = {
   [Operation.POST]: "post",
 };
 
-/** CreateHandle: seal {bucket, key, operations, minter, expiry} into an opaque handle. */
+/** CreateHandle: seal or store {bucket, key, operations, minter, expiry} behind an opaque handle. */
 export function createHandle(deps: RouteDeps) {
   return async (
     req: CreateHandleRequest,
     ctx: HandlerContext,
   ): Promise<MessageInitShape<typeof CreateHandleResponseSchema>> => {
-    const sealer = deps.handles();
-    if (!sealer) {
-      throw new PresignError("failed_precondition", "handles are not configured: add handles.keys to the policy file");
-    }
     if (req.operations.length === 0)
       throw invalidField("operations", "list at least one of OPERATION_GET, OPERATION_PUT, OPERATION_POST");
     const operations = [...new Set(req.operations)].map((op) => {
@@ -56,14 +62,34 @@ export function createHandle(deps: RouteDeps) {
     }
     const context = await deps.signing.context(maxTtl);
     const expiry = resolveExpiry(req.expiresIn, context.ttl, context.now);
-    const handle = await sealer.seal({
-      bucket: endpoint.bucket,
-      key,
-      operations,
-      minter: ctx.values.get(PRINCIPAL) ?? ANONYMOUS,
-      expiresAt: expiry.expiresAt,
-    });
+    const minted = await deps.handles.mint(
+      {
+        bucket: endpoint.bucket,
+        key,
+        operations,
+        minter: ctx.values.get(PRINCIPAL) ?? ANONYMOUS,
+        expiresAt: expiry.expiresAt,
+      },
+      KINDS[req.kind],
+      context.now,
+    );
     for (const granted of grants) granted.signed(expiry.expiresAt, context.now);
-    return { handle, expiresAt: timestampFromDate(expiry.expiresAt) };
+    return {
+      handle: minted.handle,
+      expiresAt: timestampFromDate(expiry.expiresAt),
+      kind: minted.kind === "stored" ? HandleKind.STORED : HandleKind.SEALED,
+    };
+  };
+}
+
+/** RevokeHandle: withdraw a stored handle; only its minter may. */
+export function revokeHandle(deps: RouteDeps) {
+  return async (
+    req: RevokeHandleRequest,
+    ctx: HandlerContext,
+  ): Promise<MessageInitShape<typeof RevokeHandleResponseSchema>> => {
+    const grant = await deps.handles.storedGrant(req.handle);
+    deps.access.revocation(ctx, grant);
+    return { revoked: await deps.handles.revoke(req.handle, new Date()) };
   };
 }

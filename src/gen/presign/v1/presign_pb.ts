@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file presign/v1/presign.proto.
  */
 export const file_presign_v1_presign: GenFile = /*@__PURE__*/
-  fileDesc("ChhwcmVzaWduL3YxL3ByZXNpZ24ucHJvdG8SCnByZXNpZ24udjEiqQEKE0NyZWF0ZUhhbmRsZVJlcXVlc3QSDgoGYnVja2V0GAEgASgJEhUKA2tleRgCIAEoCUIIukgFcgMogAgSPAoKb3BlcmF0aW9ucxgDIAMoDjIVLnByZXNpZ24udjEuT3BlcmF0aW9uQhG6SA6SAQsIASIHggEEEAEgABItCgpleHBpcmVzX2luGAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIlYKFENyZWF0ZUhhbmRsZVJlc3BvbnNlEg4KBmhhbmRsZRgBIAEoCRIuCgpleHBpcmVzX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKiAQoRUmVzcG9uc2VPdmVycmlkZXMSFAoMY29udGVudF90eXBlGAEgASgJEhsKE2NvbnRlbnRfZGlzcG9zaXRpb24YAiABKAkSFQoNY2FjaGVfY29udHJvbBgDIAEoCRIYChBjb250ZW50X2VuY29kaW5nGAQgASgJEhgKEGNvbnRlbnRfbGFuZ3VhZ2UYBSABKAkSDwoHZXhwaXJlcxgGIAEoCSLNAQoQR2V0T2JqZWN0UmVxdWVzdBIOCgZidWNrZXQYASABKAkSFQoDa2V5GAIgASgJQgi6SAVyAyiACBItCgpleHBpcmVzX2luGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhIKCnZlcnNpb25faWQYBCABKAkSMAoJb3ZlcnJpZGVzGAUgASgLMh0ucHJlc2lnbi52MS5SZXNwb25zZU92ZXJyaWRlcxINCgVyYW5nZRgGIAEoCRIOCgZoYW5kbGUYByABKAki0gIKEFB1dE9iamVjdFJlcXVlc3QSDgoGYnVja2V0GAEgASgJEhUKA2tleRgCIAEoCUIIukgFcgMogAgSJQoOY29udGVudF9sZW5ndGgYAyABKANCDbpICiIIGICAgIAUIAASFAoMY29udGVudF90eXBlGAQgASgJEhMKC2NvbnRlbnRfbWQ1GAUgASgJEhcKD2NoZWNrc3VtX3NoYTI1NhgGIAEoCRI8CghtZXRhZGF0YRgHIAMoCzIqLnByZXNpZ24udjEuUHV0T2JqZWN0UmVxdWVzdC5NZXRhZGF0YUVudHJ5Ei0KCmV4cGlyZXNfaW4YCCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDgoGaGFuZGxlGAkgASgJGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLLAQoQUHJlc2lnbmVkUmVxdWVzdBILCgN1cmwYASABKAkSDgoGbWV0aG9kGAIgASgJEjoKB2hlYWRlcnMYAyADKAsyKS5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QuSGVhZGVyc0VudHJ5Ei4KCmV4cGlyZXNfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wGi4KDEhlYWRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIrsDChFQb3N0UG9saWN5UmVxdWVzdBIOCgZidWNrZXQYASABKAkSFQoDa2V5GAIgASgJQgi6SAVyAyiACBIcCgprZXlfcHJlZml4GAMgASgJQgi6SAVyAyiACBIjChJtaW5fY29udGVudF9sZW5ndGgYBCABKANCB7pIBCICKAASKQoSbWF4X2NvbnRlbnRfbGVuZ3RoGAUgASgDQg26SAoiCBiAgICAFCAAEhQKDGNvbnRlbnRfdHlwZRgGIAEoCRIbChNjb250ZW50X3R5cGVfcHJlZml4GAcgASgJEi8KFXN1Y2Nlc3NfYWN0aW9uX3N0YXR1cxgIIAEoBUIQukgNGgswADDIATDJATDMARI9CghtZXRhZGF0YRgJIAMoCzIrLnByZXNpZ24udjEuUG9zdFBvbGljeVJlcXVlc3QuTWV0YWRhdGFFbnRyeRItCgpleHBpcmVzX2luGAogASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg4KBmhhbmRsZRgLIAEoCRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEivAEKElBvc3RQb2xpY3lSZXNwb25zZRILCgN1cmwYASABKAkSOgoGZmllbGRzGAIgAygLMioucHJlc2lnbi52MS5Qb3N0UG9saWN5UmVzcG9uc2UuRmllbGRzRW50cnkSLgoKZXhwaXJlc19hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaLQoLRmllbGRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASpgCglPcGVyYXRpb24SGQoVT1BFUkFUSU9OX1VOU1BFQ0lGSUVEEAASEQoNT1BFUkFUSU9OX0dFVBABEhEKDU9QRVJBVElPTl9QVVQQAhISCg5PUEVSQVRJT05fUE9TVBADMscCCg5QcmVzaWduU2VydmljZRJMCglHZXRPYmplY3QSHC5wcmVzaWduLnYxLkdldE9iamVjdFJlcXVlc3QaHC5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QiA5ACARJHCglQdXRPYmplY3QSHC5wcmVzaWduLnYxLlB1dE9iamVjdFJlcXVlc3QaHC5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QSSwoKUG9zdFBvbGljeRIdLnByZXNpZ24udjEuUG9zdFBvbGljeVJlcXVlc3QaHi5wcmVzaWduLnYxLlBvc3RQb2xpY3lSZXNwb25zZRJRCgxDcmVhdGVIYW5kbGUSHy5wcmVzaWduLnYxLkNyZWF0ZUhhbmRsZVJlcXVlc3QaIC5wcmVzaWduLnYxLkNyZWF0ZUhhbmRsZVJlc3BvbnNlYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("ChhwcmVzaWduL3YxL3ByZXNpZ24ucHJvdG8SCnByZXNpZ24udjEi2QEKE0NyZWF0ZUhhbmRsZVJlcXVlc3QSDgoGYnVja2V0GAEgASgJEhUKA2tleRgCIAEoCUIIukgFcgMogAgSPAoKb3BlcmF0aW9ucxgDIAMoDjIVLnByZXNpZ24udjEuT3BlcmF0aW9uQhG6SA6SAQsIASIHggEEEAEgABItCgpleHBpcmVzX2luGAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi4KBGtpbmQYBSABKA4yFi5wcmVzaWduLnYxLkhhbmRsZUtpbmRCCLpIBYIBAhABInwKFENyZWF0ZUhhbmRsZVJlc3BvbnNlEg4KBmhhbmRsZRgBIAEoCRIuCgpleHBpcmVzX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIkCgRraW5kGAMgASgOMhYucHJlc2lnbi52MS5IYW5kbGVLaW5kIjEKE1Jldm9rZUhhbmRsZVJlcXVlc3QSGgoGaGFuZGxlGAEgASgJQgq6SAdyBRABGIAIIicKFFJldm9rZUhhbmRsZVJlc3BvbnNlEg8KB3Jldm9rZWQYASABKAgiogEKEVJlc3BvbnNlT3ZlcnJpZGVzEhQKDGNvbnRlbnRfdHlwZRgBIAEoCRIbChNjb250ZW50X2Rpc3Bvc2l0aW9uGAIgASgJEhUKDWNhY2hlX2NvbnRyb2wYAyABKAkSGAoQY29udGVudF9lbmNvZGluZxgEIAEoCRIYChBjb250ZW50X2xhbmd1YWdlGAUgASgJEg8KB2V4cGlyZXMYBiABKAki4QEKEEdldE9iamVjdFJlcXVlc3QSDgoGYnVja2V0GAEgASgJEhUKA2tleRgCIAEoCUIIukgFcgMogAgSLQoKZXhwaXJlc19pbhgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhISCgp2ZXJzaW9uX2lkGAQgASgJEjAKCW92ZXJyaWRlcxgFIAEoCzIdLnByZXNpZ24udjEuUmVzcG9uc2VPdmVycmlkZXMSDQoFcmFuZ2UYBiABKAkSDgoGaGFuZGxlGAcgASgJOhK6SA8iDQoDa2V5CgZoYW5kbGUi5gIKEFB1dE9iamVjdFJlcXVlc3QSDgoGYnVja2V0GAEgASgJEhUKA2tleRgCIAEoCUIIukgFcgMogAgSJQoOY29udGVudF9sZW5ndGgYAyABKANCDbpICiIIGICAgIAUIAASFAoMY29udGVudF90eXBlGAQgASgJEhMKC2NvbnRlbnRfbWQ1GAUgASgJEhcKD2NoZWNrc3VtX3NoYTI1NhgGIAEoCRI8CghtZXRhZGF0YRgHIAMoCzIqLnByZXNpZ24udjEuUHV0T2JqZWN0UmVxdWVzdC5NZXRhZGF0YUVudHJ5Ei0KCmV4cGlyZXNfaW4YCCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDgoGaGFuZGxlGAkgASgJGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AToSukgPIg0KA2tleQoGaGFuZGxlIssBChBQcmVzaWduZWRSZXF1ZXN0EgsKA3VybBgBIAEoCRIOCgZtZXRob2QYAiABKAkSOgoHaGVhZGVycxgDIAMoCzIpLnByZXNpZ24udjEuUHJlc2lnbmVkUmVxdWVzdC5IZWFkZXJzRW50cnkSLgoKZXhwaXJlc19hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaLgoMSGVhZGVyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi2wMKEVBvc3RQb2xpY3lSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRIVCgNrZXkYAiABKAlCCLpIBXIDKIAIEhwKCmtleV9wcmVmaXgYAyABKAlCCLpIBXIDKIAIEiMKEm1pbl9jb250ZW50X2xlbmd0aBgEIAEoA0IHukgEIgIoABIpChJtYXhfY29udGVudF9sZW5ndGgYBSABKANCDbpICiIIGICAgIAUIAASFAoMY29udGVudF90eXBlGAYgASgJEhsKE2NvbnRlbnRfdHlwZV9wcmVmaXgYByABKAkSLwoVc3VjY2Vzc19hY3Rpb25fc3RhdHVzGAggASgFQhC6SA0aCzAAMMgBMMkBMMwBEj0KCG1ldGFkYXRhGAkgAygLMisucHJlc2lnbi52MS5Qb3N0UG9saWN5UmVxdWVzdC5NZXRhZGF0YUVudHJ5Ei0KCmV4cGlyZXNfaW4YCiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDgoGaGFuZGxlGAsgASgJGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AToeukgbIhkKA2tleQoKa2V5X3ByZWZpeAoGaGFuZGxlIrwBChJQb3N0UG9saWN5UmVzcG9uc2USCwoDdXJsGAEgASgJEjoKBmZpZWxkcxgCIAMoCzIqLnByZXNpZ24udjEuUG9zdFBvbGljeVJlc3BvbnNlLkZpZWxkc0VudHJ5Ei4KCmV4cGlyZXNfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wGi0KC0ZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEqWQoKSGFuZGxlS2luZBIbChdIQU5ETEVfS0lORF9VTlNQRUNJRklFRBAAEhYKEkhBTkRMRV9LSU5EX1NFQUxFRBABEhYKEkhBTkRMRV9LSU5EX1NUT1JFRBACKmAKCU9wZXJhdGlvbhIZChVPUEVSQVRJT05fVU5TUEVDSUZJRUQQABIRCg1PUEVSQVRJT05fR0VUEAESEQoNT1BFUkFUSU9OX1BVVBACEhIKDk9QRVJBVElPTl9QT1NUEAMynwMKDlByZXNpZ25TZXJ2aWNlEkwKCUdldE9iamVjdBIcLnByZXNpZ24udjEuR2V0T2JqZWN0UmVxdWVzdBocLnByZXNpZ24udjEuUHJlc2lnbmVkUmVxdWVzdCIDkAIBEkcKCVB1dE9iamVjdBIcLnByZXNpZ24udjEuUHV0T2JqZWN0UmVxdWVzdBocLnByZXNpZ24udjEuUHJlc2lnbmVkUmVxdWVzdBJLCgpQb3N0UG9saWN5Eh0ucHJlc2lnbi52MS5Qb3N0UG9saWN5UmVxdWVzdBoeLnByZXNpZ24udjEuUG9zdFBvbGljeVJlc3BvbnNlElEKDENyZWF0ZUhhbmRsZRIfLnByZXNpZ24udjEuQ3JlYXRlSGFuZGxlUmVxdWVzdBogLnByZXNpZ24udjEuQ3JlYXRlSGFuZGxlUmVzcG9uc2USVgoMUmV2b2tlSGFuZGxlEh8ucHJlc2lnbi52MS5SZXZva2VIYW5kbGVSZXF1ZXN0GiAucHJlc2lnbi52MS5SZXZva2VIYW5kbGVSZXNwb25zZSIDkAICYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * CreateHandleRequest names the object and what the handle may do with it.
@@ -53,6 +53,13 @@ export type CreateHandleRequest = Message<"presign.v1.CreateHandleRequest"> & {
    * @generated from field: google.protobuf.Duration expires_in = 4;
    */
   expiresIn?: Duration | undefined;
+
+  /**
+   * SEALED or STORED; unspecified means the server's default.
+   *
+   * @generated from field: presign.v1.HandleKind kind = 5;
+   */
+  kind: HandleKind;
 };
 
 /**
@@ -69,8 +76,9 @@ export const CreateHandleRequestSchema: GenMessage<CreateHandleRequest> = /*@__P
  */
 export type CreateHandleResponse = Message<"presign.v1.CreateHandleResponse"> & {
   /**
-   * Opaque, authenticated and encrypted: shows nothing of the bucket or key
-   * and cannot be altered. Up to about 600 characters, URL-safe.
+   * Opaque and URL-safe: shows nothing of the bucket or key and cannot be
+   * altered. Sealed: up to about 600 characters; stored: 47 characters
+   * starting with "psh_".
    *
    * @generated from field: string handle = 1;
    */
@@ -82,6 +90,13 @@ export type CreateHandleResponse = Message<"presign.v1.CreateHandleResponse"> & 
    * @generated from field: google.protobuf.Timestamp expires_at = 2;
    */
   expiresAt?: Timestamp | undefined;
+
+  /**
+   * How the handle is kept (never UNSPECIFIED in a response).
+   *
+   * @generated from field: presign.v1.HandleKind kind = 3;
+   */
+  kind: HandleKind;
 };
 
 /**
@@ -90,6 +105,48 @@ export type CreateHandleResponse = Message<"presign.v1.CreateHandleResponse"> & 
  */
 export const CreateHandleResponseSchema: GenMessage<CreateHandleResponse> = /*@__PURE__*/
   messageDesc(file_presign_v1_presign, 1);
+
+/**
+ * RevokeHandleRequest names a stored handle to withdraw.
+ *
+ * @generated from message presign.v1.RevokeHandleRequest
+ */
+export type RevokeHandleRequest = Message<"presign.v1.RevokeHandleRequest"> & {
+  /**
+   * A stored handle from CreateHandle.
+   *
+   * @generated from field: string handle = 1;
+   */
+  handle: string;
+};
+
+/**
+ * Describes the message presign.v1.RevokeHandleRequest.
+ * Use `create(RevokeHandleRequestSchema)` to create a new message.
+ */
+export const RevokeHandleRequestSchema: GenMessage<RevokeHandleRequest> = /*@__PURE__*/
+  messageDesc(file_presign_v1_presign, 2);
+
+/**
+ * RevokeHandleResponse confirms the revocation.
+ *
+ * @generated from message presign.v1.RevokeHandleResponse
+ */
+export type RevokeHandleResponse = Message<"presign.v1.RevokeHandleResponse"> & {
+  /**
+   * False when the handle had already been revoked (revoking is idempotent).
+   *
+   * @generated from field: bool revoked = 1;
+   */
+  revoked: boolean;
+};
+
+/**
+ * Describes the message presign.v1.RevokeHandleResponse.
+ * Use `create(RevokeHandleResponseSchema)` to create a new message.
+ */
+export const RevokeHandleResponseSchema: GenMessage<RevokeHandleResponse> = /*@__PURE__*/
+  messageDesc(file_presign_v1_presign, 3);
 
 /**
  * ResponseOverrides asks S3 to answer a GET with these response headers
@@ -147,7 +204,7 @@ export type ResponseOverrides = Message<"presign.v1.ResponseOverrides"> & {
  * Use `create(ResponseOverridesSchema)` to create a new message.
  */
 export const ResponseOverridesSchema: GenMessage<ResponseOverrides> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 2);
+  messageDesc(file_presign_v1_presign, 4);
 
 /**
  * GetObjectRequest names one object to download.
@@ -216,7 +273,7 @@ export type GetObjectRequest = Message<"presign.v1.GetObjectRequest"> & {
  * Use `create(GetObjectRequestSchema)` to create a new message.
  */
 export const GetObjectRequestSchema: GenMessage<GetObjectRequest> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 3);
+  messageDesc(file_presign_v1_presign, 5);
 
 /**
  * PutObjectRequest describes one object to upload with a single PUT.
@@ -299,7 +356,7 @@ export type PutObjectRequest = Message<"presign.v1.PutObjectRequest"> & {
  * Use `create(PutObjectRequestSchema)` to create a new message.
  */
 export const PutObjectRequestSchema: GenMessage<PutObjectRequest> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 4);
+  messageDesc(file_presign_v1_presign, 6);
 
 /**
  * PresignedRequest is an HTTP request the caller sends to S3 as is.
@@ -343,7 +400,7 @@ export type PresignedRequest = Message<"presign.v1.PresignedRequest"> & {
  * Use `create(PresignedRequestSchema)` to create a new message.
  */
 export const PresignedRequestSchema: GenMessage<PresignedRequest> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 5);
+  messageDesc(file_presign_v1_presign, 7);
 
 /**
  * PostPolicyRequest describes what a browser form may upload.
@@ -442,7 +499,7 @@ export type PostPolicyRequest = Message<"presign.v1.PostPolicyRequest"> & {
  * Use `create(PostPolicyRequestSchema)` to create a new message.
  */
 export const PostPolicyRequestSchema: GenMessage<PostPolicyRequest> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 6);
+  messageDesc(file_presign_v1_presign, 8);
 
 /**
  * PostPolicyResponse is everything an HTML form needs.
@@ -479,7 +536,44 @@ export type PostPolicyResponse = Message<"presign.v1.PostPolicyResponse"> & {
  * Use `create(PostPolicyResponseSchema)` to create a new message.
  */
 export const PostPolicyResponseSchema: GenMessage<PostPolicyResponse> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 7);
+  messageDesc(file_presign_v1_presign, 9);
+
+/**
+ * How a handle is kept.
+ *
+ * @generated from enum presign.v1.HandleKind
+ */
+export enum HandleKind {
+  /**
+   * The server's default: STORED when it has a handle store, else SEALED.
+   *
+   * @generated from enum value: HANDLE_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The object and grant sealed into the handle itself (JWE, AES-256-GCM):
+   * no state on the server, valid until it expires.
+   *
+   * @generated from enum value: HANDLE_KIND_SEALED = 1;
+   */
+  SEALED = 1,
+
+  /**
+   * A random 256-bit identifier looked up in the server's handle store
+   * (SQLite, or PostgreSQL shared by several instances): short, carries
+   * nothing of the object even encrypted, and revocable.
+   *
+   * @generated from enum value: HANDLE_KIND_STORED = 2;
+   */
+  STORED = 2,
+}
+
+/**
+ * Describes the enum presign.v1.HandleKind.
+ */
+export const HandleKindSchema: GenEnum<HandleKind> = /*@__PURE__*/
+  enumDesc(file_presign_v1_presign, 0);
 
 /**
  * An operation a handle allows.
@@ -518,7 +612,7 @@ export enum Operation {
  * Describes the enum presign.v1.Operation.
  */
 export const OperationSchema: GenEnum<Operation> = /*@__PURE__*/
-  enumDesc(file_presign_v1_presign, 0);
+  enumDesc(file_presign_v1_presign, 1);
 
 /**
  * PresignService signs requests for objects in the buckets the server is
@@ -573,6 +667,18 @@ export const PresignService: GenService<{
     methodKind: "unary";
     input: typeof CreateHandleRequestSchema;
     output: typeof CreateHandleResponseSchema;
+  },
+  /**
+   * RevokeHandle withdraws a stored handle before it expires, on every
+   * server instance sharing the handle store. Only its minter may revoke it.
+   * Sealed handles cannot be revoked (they carry everything in themselves).
+   *
+   * @generated from rpc presign.v1.PresignService.RevokeHandle
+   */
+  revokeHandle: {
+    methodKind: "unary";
+    input: typeof RevokeHandleRequestSchema;
+    output: typeof RevokeHandleResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_presign_v1_presign, 0);

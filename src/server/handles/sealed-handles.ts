@@ -1,22 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { CompactEncrypt, compactDecrypt, decodeProtectedHeader } from "jose";
-import type { Operation, Principal } from "../core/policy/policy.js";
-import { invalidField, PresignError } from "../core/presign-error.js";
+import type { Operation, Principal } from "../../core/policy/policy.js";
+import { invalidField, PresignError } from "../../core/presign-error.js";
+import type { HandleGrant } from "./handle-store.js";
 
 /** A handle's secret: 32 bytes for A256GCM, named by kid for rotation. */
 export interface HandleKey {
   readonly kid: string;
   readonly secret: Uint8Array;
-}
-
-/** What a handle carries, sealed: nobody but presignd can read or alter it. */
-export interface HandleClaims {
-  readonly bucket: string;
-  readonly key: string;
-  readonly operations: readonly Operation[];
-  /** The principal that minted it: the handle allows what they may do. */
-  readonly minter: Principal;
-  readonly expiresAt: Date;
 }
 
 const TYPE = "presignd-handle+jwe";
@@ -36,7 +27,7 @@ export class HandleSealer {
     return new HandleSealer([{ kid: `dev-${randomBytes(4).toString("hex")}`, secret: randomBytes(32) }]);
   }
 
-  async seal(claims: HandleClaims): Promise<string> {
+  async seal(claims: HandleGrant): Promise<string> {
     const key = this.keys[0] as HandleKey;
     const payload = {
       b: claims.bucket,
@@ -53,7 +44,7 @@ export class HandleSealer {
   }
 
   /** The claims of a valid, unexpired handle; precise refusals otherwise. */
-  async open(handle: string, now: Date): Promise<HandleClaims> {
+  async open(handle: string, now: Date): Promise<HandleGrant> {
     let kid: string | undefined;
     try {
       const header = decodeProtectedHeader(handle);
