@@ -9,6 +9,7 @@ import {
   type PutObjectRequestSchema,
 } from "../gen/presign/v1/presign_pb.js";
 import { multipartForm } from "./multipart-form.js";
+import { uploadMultipart } from "./multipart-upload.js";
 import { type DownloadDestination, openSource, type UploadSource, withKnownSize } from "./sources.js";
 import { downloadPresigned, type TransferOptions, type TransferResult, uploadPresigned } from "./transfer.js";
 
@@ -31,6 +32,20 @@ export interface PresignClientOptions {
 
 type GetOptions = Omit<MessageInitShape<typeof GetObjectRequestSchema>, "key" | "$typeName">;
 type PutOptions = Omit<MessageInitShape<typeof PutObjectRequestSchema>, "key" | "contentLength" | "$typeName">;
+
+/** How `upload` handles large objects and streams of unknown length. */
+export interface UploadPlan {
+  /** Sources larger than this go multipart (default 64 MiB); streams of unknown length always do. */
+  readonly multipartThreshold?: number;
+  /** Multipart: bytes per part, parallel parts, a stream's size bound, a resume state file. */
+  readonly partSize?: number;
+  readonly concurrency?: number;
+  readonly maxSize?: number;
+  readonly resumeState?: string;
+}
+
+/** Sources above this size are uploaded in parts. */
+export const DEFAULT_MULTIPART_THRESHOLD = 64 * 1024 * 1024;
 type PostOptions = Omit<MessageInitShape<typeof PostPolicyRequestSchema>, "key" | "$typeName">;
 
 export interface PresignClient {
@@ -42,8 +57,16 @@ export interface PresignClient {
     destination: DownloadDestination,
     options?: GetOptions & TransferOptions,
   ): Promise<TransferResult>;
-  /** Presigns a PUT of the source's exact size and streams it to S3. */
-  upload(key: string, source: UploadSource, options?: PutOptions & TransferOptions): Promise<TransferResult>;
+  /**
+   * Uploads the source: one presigned PUT of its exact size, or — above
+   * `multipartThreshold`, or for a stream of unknown length — a multipart
+   * upload with parallel parts (memory: one part buffer per part in flight).
+   */
+  upload(
+    key: string,
+    source: UploadSource,
+    options?: PutOptions & TransferOptions & UploadPlan,
+  ): Promise<TransferResult & { parts?: number; resumedParts?: number }>;
   /** Gets a POST policy for the key and uploads the source as a form. */
   uploadForm(
     key: string,
@@ -63,8 +86,36 @@ export function createPresignClient(options: PresignClientOptions): PresignClien
       return downloadPresigned(presigned, destination, transferOptions(opts));
     },
     async upload(key, source, opts = {}) {
-      const { onProgress, signal, retries, ...request } = opts;
-      const sized = await withKnownSize(await openSource(source));
+      const {
+        onProgress,
+        signal,
+        retries,
+        multipartThreshold,
+        partSize,
+        concurrency,
+        maxSize,
+        resumeState,
+        ...request
+      } = opts;
+      const opened = await openSource(source);
+      const threshold = multipartThreshold ?? DEFAULT_MULTIPART_THRESHOLD;
+      if (opened.size === undefined || opened.size > threshold || resumeState !== undefined) {
+        if (request.checksumSha256 || request.contentMd5) {
+          throw new Error("contentMd5/checksumSha256 cover one PUT; they do not apply to a multipart upload");
+        }
+        if (opened.size === 0) throw new Error("a multipart upload needs at least one byte");
+        return uploadMultipart(service, key, opened, {
+          ...transferOptions(opts),
+          ...(request.bucket ? { bucket: request.bucket } : {}),
+          ...(request.contentType ? { contentType: request.contentType } : {}),
+          ...(request.metadata ? { metadata: request.metadata } : {}),
+          ...(partSize !== undefined ? { partSize } : {}),
+          ...(concurrency !== undefined ? { concurrency } : {}),
+          ...(maxSize !== undefined ? { maxSize } : {}),
+          ...(resumeState !== undefined ? { resumeState } : {}),
+        });
+      }
+      const sized = await withKnownSize(opened);
       try {
         const presigned = await service.putObject(
           { ...request, key, contentLength: BigInt(sized.size) },

@@ -16,6 +16,8 @@ export interface OpenedSource {
   readonly size?: number;
   /** A file name for forms ("${filename}"). */
   readonly filename: string;
+  /** The file, for a file source (read in ranges by multipart uploads). */
+  readonly path?: string;
   /** True when open() can be called again (retries). */
   readonly replayable: boolean;
   open(): Readable;
@@ -25,7 +27,13 @@ export async function openSource(source: UploadSource): Promise<OpenedSource> {
   if (typeof source === "string") {
     const info = await stat(source);
     if (!info.isFile()) throw new Error(`${source} is not a regular file`);
-    return { size: info.size, filename: basename(source), replayable: true, open: () => createReadStream(source) };
+    return {
+      size: info.size,
+      path: source,
+      filename: basename(source),
+      replayable: true,
+      open: () => createReadStream(source),
+    };
   }
   if (source instanceof Uint8Array) {
     return { size: source.byteLength, filename: "blob", replayable: true, open: () => Readable.from([source]) };

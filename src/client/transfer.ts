@@ -174,12 +174,18 @@ export async function downloadPresigned(
   };
 }
 
-async function withRetries<T>(retries: number, signal: AbortSignal | undefined, attempt: () => Promise<T>): Promise<T> {
+/** Runs `attempt`, again after retryable failures, with exponential backoff and full jitter. */
+export async function withRetries<T>(
+  retries: number,
+  signal: AbortSignal | undefined,
+  attempt: () => Promise<T>,
+  retryable: (error: unknown) => boolean = isRetryable,
+): Promise<T> {
   for (let n = 0; ; n++) {
     try {
       return await attempt();
     } catch (error) {
-      if (n >= retries || signal?.aborted || !isRetryable(error)) throw error;
+      if (n >= retries || signal?.aborted || !retryable(error)) throw error;
       // Exponential backoff with full jitter: 0–250 ms, 0–500 ms, 0–1 s, …
       await sleep(Math.random() * 250 * 2 ** n, undefined, signal ? { signal } : {});
     }

@@ -24,7 +24,7 @@ export interface SigningContext {
 /** An HTTP request to send to S3 as is. */
 export interface PresignedHttpRequest {
   readonly url: string;
-  readonly method: "GET" | "PUT" | "HEAD";
+  readonly method: "GET" | "PUT" | "HEAD" | "POST" | "DELETE";
   /** The headers the caller must send: every signed header but host. */
   readonly headers: Record<string, string>;
   readonly expiresAt: Date;
@@ -42,7 +42,7 @@ export function createPresigner(credentials: SigningCredentials): S3RequestPresi
 }
 
 export interface SignOptions {
-  readonly method: "GET" | "PUT" | "HEAD";
+  readonly method: "GET" | "PUT" | "HEAD" | "POST" | "DELETE";
   readonly path: string;
   readonly query: Record<string, string>;
   /** Lower-case header names. All of them are signed and returned. */

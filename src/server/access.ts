@@ -43,7 +43,12 @@ export class Access {
    */
   check(
     ctx: HandlerContext,
-    request: Omit<AccessRequest, "keyIsPrefix" | "normalizedKey"> & { keyIsPrefix?: boolean; keyField?: string },
+    request: Omit<AccessRequest, "keyIsPrefix" | "normalizedKey"> & {
+      keyIsPrefix?: boolean;
+      keyField?: string;
+      /** The RPC as the audit record names it, when not the operation itself. */
+      auditOperation?: string;
+    },
     actingFor?: Principal,
   ): Granted {
     const caller = ctx.values.get(PRINCIPAL) ?? ANONYMOUS;
@@ -56,7 +61,8 @@ export class Access {
     const record = (key: string) => ({
       principal: caller,
       ...(actingFor ? { onBehalfOf: actingFor } : {}),
-      operation: request.deferConditions ? `create_handle:${request.operation}` : request.operation,
+      operation:
+        request.auditOperation ?? (request.deferConditions ? `create_handle:${request.operation}` : request.operation),
       bucket: request.bucket,
       key,
       requestId,

@@ -15,9 +15,17 @@ import { withSpecGrpcMessage } from "./grpc-message.js";
 import type { HealthState } from "./health.js";
 import { rpcLogging } from "./interceptors/logging.js";
 import { type NodeHandler, type NodeResponse, writeJson } from "./node-http.js";
+import { batchGetObject, batchPutObject } from "./routes/batch-routes.js";
 import { createHandle, revokeHandle } from "./routes/handle-route.js";
 import { healthEndpoints } from "./routes/health-endpoints.js";
 import { healthService } from "./routes/health-routes.js";
+import {
+  abortMultipartUpload,
+  completeMultipartUpload,
+  createMultipartUpload,
+  listParts,
+  presignUploadParts,
+} from "./routes/multipart-routes.js";
 import { getObject, putObject } from "./routes/object-routes.js";
 import { postPolicy } from "./routes/post-policy-route.js";
 import { reflectionService } from "./routes/reflection-routes.js";
@@ -48,6 +56,13 @@ export function presignRoutes(deps: RouteDeps, health: HealthState) {
         postPolicy: postPolicy(deps),
         createHandle: createHandle(deps),
         revokeHandle: revokeHandle(deps),
+        createMultipartUpload: createMultipartUpload(deps),
+        presignUploadParts: presignUploadParts(deps),
+        listParts: listParts(deps),
+        completeMultipartUpload: completeMultipartUpload(deps),
+        abortMultipartUpload: abortMultipartUpload(deps),
+        batchGetObject: batchGetObject(deps),
+        batchPutObject: batchPutObject(deps),
       })
       .service(Health, healthService(health, [PresignService.typeName]))
       .service(ReflectionV1, reflection)

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from "yaml";
 import { OPERATIONS, type Operation, type Policy, type Rule } from "../core/policy/policy.js";
 import { ConfigError, parseDuration } from "./config.js";
-import type { HandleKey } from "./handles/sealed-handles.js";
+import type { SealingKey } from "./jwe-sealer.js";
 
 /** An API key holder. Keys are stored as SHA-256 digests, never in clear. */
 export interface KeyHolder {
@@ -25,7 +25,7 @@ export interface PolicyFile extends Policy {
   readonly principals: readonly KeyHolder[];
   readonly jwt?: JwtSettings;
   /** Keys sealing object handles: the first seals, all open. */
-  readonly handleKeys?: readonly HandleKey[];
+  readonly handleKeys?: readonly SealingKey[];
 }
 
 export async function loadPolicyFile(path: string): Promise<PolicyFile> {
@@ -122,7 +122,7 @@ export function parsePolicy(text: string, source: string): PolicyFile {
     }
   }
 
-  const handleKeys: HandleKey[] = [];
+  const handleKeys: SealingKey[] = [];
   const handlesNode = root.get("handles", true);
   if (handlesNode !== undefined && v.keys(handlesNode, "handles", ["keys"])) {
     v.list((handlesNode as YAMLMap).get("keys", true), "handles.keys", (node, path) => {
@@ -161,7 +161,7 @@ export function parsePolicy(text: string, source: string): PolicyFile {
     if (name !== undefined) ruleNames.add(name);
     const operations = v.strings(node.get("operations", true), `${path}.operations`, true).filter((op, i, all) => {
       if ((OPERATIONS as readonly string[]).includes(op)) return all.indexOf(op) === i;
-      at(node.get("operations", true) as Node, `${path}.operations`, `"${op}" is not one of get, put, post`);
+      at(node.get("operations", true) as Node, `${path}.operations`, `"${op}" is not one of ${OPERATIONS.join(", ")}`);
       return false;
     }) as Operation[];
     const rulePrincipals = v.strings(node.get("principals", true), `${path}.principals`, true);

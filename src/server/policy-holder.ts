@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { JwtVerifier } from "./auth/jwt.js";
-import { HandleSealer } from "./handles/sealed-handles.js";
+import { JweSealer } from "./jwe-sealer.js";
 import type { KeyHolder, PolicyFile } from "./policy-file.js";
 import { loadPolicyFile } from "./policy-file.js";
 
@@ -8,7 +8,8 @@ export interface LoadedPolicy {
   readonly file: PolicyFile;
   readonly holders: readonly KeyHolder[];
   readonly jwt: JwtVerifier | undefined;
-  readonly handles: HandleSealer | undefined;
+  /** From handles.keys: seals handles and multipart upload tokens. */
+  readonly sealer: JweSealer | undefined;
 }
 
 /** The policy in force, swapped atomically on reload (SIGHUP). */
@@ -44,7 +45,7 @@ export class PolicyHolder {
       file,
       holders: file.principals,
       jwt: file.jwt ? await JwtVerifier.create(file.jwt) : undefined,
-      handles: file.handleKeys ? new HandleSealer(file.handleKeys) : undefined,
+      sealer: file.handleKeys ? new JweSealer(file.handleKeys) : undefined,
     };
   }
 }

@@ -1,4 +1,10 @@
-import { GetObjectCommand, HeadBucketCommand, S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
+import {
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  S3Client,
+  type S3ClientConfig,
+} from "@aws-sdk/client-s3";
 import { getEndpointFromInstructions } from "@smithy/core/endpoints";
 import type { Logger } from "pino";
 import type { BucketEndpoint } from "../core/bucket-endpoint.js";
@@ -15,7 +21,19 @@ export interface S3Backend {
   readonly credentials: () => Promise<SigningCredentials>;
   /** Resolves when credentials load and every bucket answers HeadBucket; rejects with why not. */
   probe(signal?: AbortSignal): Promise<void>;
+  /**
+   * S3 CreateMultipartUpload through the SDK, at the endpoint the server
+   * itself reaches, in the bucket's region; resolves with the upload id.
+   */
+  createMultipartUpload(upload: NewMultipartUpload, signal?: AbortSignal): Promise<string>;
   close(): void;
+}
+
+export interface NewMultipartUpload {
+  readonly bucket: string;
+  readonly key: string;
+  readonly contentType?: string;
+  readonly metadata: Record<string, string>;
 }
 
 export interface S3BackendOptions {
@@ -50,6 +68,22 @@ export async function createS3Backend(
   const credentials = internal.config.credentials as () => Promise<SigningCredentials>;
   const buckets = new Map<string, BucketEndpoint>();
   const reachable = new Map<string, BucketEndpoint>();
+  // One SDK client per signing region, for the few calls the server makes itself.
+  const regional = new Map<string, S3Client>();
+  const clientFor = (region: string): S3Client => {
+    let client = regional.get(region);
+    if (!client) {
+      client = new S3Client({
+        ...base,
+        credentials,
+        region,
+        maxAttempts: 2,
+        ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+      });
+      regional.set(region, client);
+    }
+    return client;
+  };
   try {
     for (const bucket of config.buckets) {
       const region = config.region ?? (await discoverRegion(internal, bucket, config, logger));
@@ -71,7 +105,26 @@ export async function createS3Backend(
     defaultBucket: config.buckets[0] as string,
     credentials,
     probe: (signal) => probeBuckets(reachable, credentials, signal),
-    close: () => internal.destroy(),
+    async createMultipartUpload(upload, signal) {
+      const endpoint = reachable.get(upload.bucket);
+      if (!endpoint) throw new Error(`bucket ${upload.bucket} is not configured`);
+      const client = clientFor(endpoint.region);
+      const out = await client.send(
+        new CreateMultipartUploadCommand({
+          Bucket: upload.bucket,
+          Key: upload.key,
+          ...(upload.contentType ? { ContentType: upload.contentType } : {}),
+          Metadata: upload.metadata,
+        }),
+        signal ? { abortSignal: signal } : {},
+      );
+      if (!out.UploadId) throw new Error("S3 answered CreateMultipartUpload without an UploadId");
+      return out.UploadId;
+    },
+    close: () => {
+      internal.destroy();
+      for (const client of regional.values()) client.destroy();
+    },
   };
 }
 

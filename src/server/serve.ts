@@ -13,10 +13,12 @@ import { Handles } from "./handles/handles.js";
 import { openHandleStore } from "./handles/open-handle-store.js";
 import { HandleSealer } from "./handles/sealed-handles.js";
 import { HealthState } from "./health.js";
+import { JweSealer } from "./jwe-sealer.js";
 import { createDualServer, createTlsServer, type TlsOptions } from "./listen.js";
 import { PolicyHolder } from "./policy-holder.js";
 import { createS3Backend } from "./s3-backend.js";
 import { Signing } from "./signing.js";
+import { UploadTokens } from "./uploads/upload-tokens.js";
 
 export interface RunningServer {
   /** Base URL of the RPC server, e.g. http://127.0.0.1:8080 */
@@ -60,10 +62,19 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       logger.warn("NO CALLER AUTHENTICATION (development mode without --policy): every caller may sign anything");
     const access = new Access(() => policy?.current.file, new Audit(logger, config.logKeys));
     const authenticator = policy ? credentialsAuthenticator(() => policy.current) : noAuthentication;
-    // Development mode without a policy: handles sealed with a key of this process only.
-    const devHandles = policy ? undefined : HandleSealer.ephemeral();
+    // Without handles.keys in a policy: a key of this process only. Sealed
+    // handles then exist only in development mode; upload tokens always.
+    const ephemeral = JweSealer.ephemeral();
+    if (policy && !policy.current.sealer)
+      logger.warn(
+        "no handles.keys in the policy: multipart upload tokens are valid on this instance only, until it restarts",
+      );
+    const sealer = () => policy?.current.sealer ?? ephemeral;
     store = config.handleStore ? await openStore(config.handleStore, logger) : undefined;
-    const handles = new Handles(() => (policy ? policy.current.handles : devHandles), store);
+    const handles = new Handles(() => {
+      const keys = policy ? policy.current.sealer : ephemeral;
+      return keys && new HandleSealer(keys);
+    }, store);
     const stopPurge = store ? purgeExpiredHandles(store, logger) : () => {};
     const handleStore = store;
     const health = new HealthState(
@@ -73,7 +84,17 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       undefined,
       handleStore ? [{ name: `${handleStore.engine} handle store`, ping: () => handleStore.ping() }] : [],
     );
-    const handler = buildHandler({ signing, access, handles, authenticator, health, logger, logKeys: config.logKeys });
+    const handler = buildHandler({
+      signing,
+      access,
+      handles,
+      uploads: new UploadTokens(sealer),
+      createMultipartUpload: (upload, signal) => backend.createMultipartUpload(upload, signal),
+      authenticator,
+      health,
+      logger,
+      logKeys: config.logKeys,
+    });
     const dual = config.tls ? createTlsServer(handler, await readTls(config.tls)) : createDualServer(handler);
     await new Promise<void>((resolve, reject) => {
       dual.server.once("error", reject);

@@ -1,6 +1,6 @@
 /** What a caller asks presignd to sign. */
-export type Operation = "get" | "put" | "post";
-export const OPERATIONS: readonly Operation[] = ["get", "put", "post"];
+export type Operation = "get" | "put" | "post" | "multipart";
+export const OPERATIONS: readonly Operation[] = ["get", "put", "post", "multipart"];
 
 /** Who is calling, as authentication established it. */
 export interface Principal {

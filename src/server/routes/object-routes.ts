@@ -1,14 +1,10 @@
-import type { MessageInitShape } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext } from "@connectrpc/connect";
 import { presignGet } from "../../core/presign-get.js";
 import { presignPut } from "../../core/presign-put.js";
-import type { PresignedHttpRequest } from "../../core/signer.js";
-import type { GetObjectRequest, PresignedRequestSchema, PutObjectRequest } from "../../gen/presign/v1/presign_pb.js";
+import type { GetObjectRequest, PutObjectRequest } from "../../gen/presign/v1/presign_pb.js";
 import { resolveObject } from "../object-ref.js";
+import { type PresignedRequestInit, presignedMessage } from "./presigned-message.js";
 import type { RouteDeps } from "./route-deps.js";
-
-type PresignedRequestInit = MessageInitShape<typeof PresignedRequestSchema>;
 
 /** GetObject: presign a download. */
 export function getObject(deps: RouteDeps) {
@@ -40,7 +36,7 @@ export function getObject(deps: RouteDeps) {
       context,
     );
     granted.signed(signed.expiresAt, context.now);
-    return toMessage(signed);
+    return presignedMessage(signed);
   };
 }
 
@@ -69,15 +65,6 @@ export function putObject(deps: RouteDeps) {
       context,
     );
     granted.signed(signed.expiresAt, context.now);
-    return toMessage(signed);
-  };
-}
-
-function toMessage(signed: PresignedHttpRequest): PresignedRequestInit {
-  return {
-    url: signed.url,
-    method: signed.method,
-    headers: signed.headers,
-    expiresAt: timestampFromDate(signed.expiresAt),
+    return presignedMessage(signed);
   };
 }

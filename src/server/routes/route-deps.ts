@@ -1,6 +1,8 @@
 import type { Access } from "../access.js";
 import type { Handles } from "../handles/handles.js";
+import type { S3Backend } from "../s3-backend.js";
 import type { Signing } from "../signing.js";
+import type { UploadTokens } from "../uploads/upload-tokens.js";
 
 /** What the PresignService handlers work with. */
 export interface RouteDeps {
@@ -8,4 +10,8 @@ export interface RouteDeps {
   readonly access: Access;
   /** Sealed and stored object handles. */
   readonly handles: Handles;
+  /** Multipart upload tokens. */
+  readonly uploads: UploadTokens;
+  /** The one S3 call the server makes itself. */
+  readonly createMultipartUpload: S3Backend["createMultipartUpload"];
 }

@@ -17,7 +17,399 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file presign/v1/presign.proto.
  */
 export const file_presign_v1_presign: GenFile = /*@__PURE__*/
-  fileDesc("ChhwcmVzaWduL3YxL3ByZXNpZ24ucHJvdG8SCnByZXNpZ24udjEi2QEKE0NyZWF0ZUhhbmRsZVJlcXVlc3QSDgoGYnVja2V0GAEgASgJEhUKA2tleRgCIAEoCUIIukgFcgMogAgSPAoKb3BlcmF0aW9ucxgDIAMoDjIVLnByZXNpZ24udjEuT3BlcmF0aW9uQhG6SA6SAQsIASIHggEEEAEgABItCgpleHBpcmVzX2luGAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi4KBGtpbmQYBSABKA4yFi5wcmVzaWduLnYxLkhhbmRsZUtpbmRCCLpIBYIBAhABInwKFENyZWF0ZUhhbmRsZVJlc3BvbnNlEg4KBmhhbmRsZRgBIAEoCRIuCgpleHBpcmVzX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIkCgRraW5kGAMgASgOMhYucHJlc2lnbi52MS5IYW5kbGVLaW5kIjEKE1Jldm9rZUhhbmRsZVJlcXVlc3QSGgoGaGFuZGxlGAEgASgJQgq6SAdyBRABGIAIIicKFFJldm9rZUhhbmRsZVJlc3BvbnNlEg8KB3Jldm9rZWQYASABKAgiogEKEVJlc3BvbnNlT3ZlcnJpZGVzEhQKDGNvbnRlbnRfdHlwZRgBIAEoCRIbChNjb250ZW50X2Rpc3Bvc2l0aW9uGAIgASgJEhUKDWNhY2hlX2NvbnRyb2wYAyABKAkSGAoQY29udGVudF9lbmNvZGluZxgEIAEoCRIYChBjb250ZW50X2xhbmd1YWdlGAUgASgJEg8KB2V4cGlyZXMYBiABKAki4QEKEEdldE9iamVjdFJlcXVlc3QSDgoGYnVja2V0GAEgASgJEhUKA2tleRgCIAEoCUIIukgFcgMogAgSLQoKZXhwaXJlc19pbhgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhISCgp2ZXJzaW9uX2lkGAQgASgJEjAKCW92ZXJyaWRlcxgFIAEoCzIdLnByZXNpZ24udjEuUmVzcG9uc2VPdmVycmlkZXMSDQoFcmFuZ2UYBiABKAkSDgoGaGFuZGxlGAcgASgJOhK6SA8iDQoDa2V5CgZoYW5kbGUi5gIKEFB1dE9iamVjdFJlcXVlc3QSDgoGYnVja2V0GAEgASgJEhUKA2tleRgCIAEoCUIIukgFcgMogAgSJQoOY29udGVudF9sZW5ndGgYAyABKANCDbpICiIIGICAgIAUIAASFAoMY29udGVudF90eXBlGAQgASgJEhMKC2NvbnRlbnRfbWQ1GAUgASgJEhcKD2NoZWNrc3VtX3NoYTI1NhgGIAEoCRI8CghtZXRhZGF0YRgHIAMoCzIqLnByZXNpZ24udjEuUHV0T2JqZWN0UmVxdWVzdC5NZXRhZGF0YUVudHJ5Ei0KCmV4cGlyZXNfaW4YCCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDgoGaGFuZGxlGAkgASgJGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AToSukgPIg0KA2tleQoGaGFuZGxlIssBChBQcmVzaWduZWRSZXF1ZXN0EgsKA3VybBgBIAEoCRIOCgZtZXRob2QYAiABKAkSOgoHaGVhZGVycxgDIAMoCzIpLnByZXNpZ24udjEuUHJlc2lnbmVkUmVxdWVzdC5IZWFkZXJzRW50cnkSLgoKZXhwaXJlc19hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaLgoMSGVhZGVyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi2wMKEVBvc3RQb2xpY3lSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRIVCgNrZXkYAiABKAlCCLpIBXIDKIAIEhwKCmtleV9wcmVmaXgYAyABKAlCCLpIBXIDKIAIEiMKEm1pbl9jb250ZW50X2xlbmd0aBgEIAEoA0IHukgEIgIoABIpChJtYXhfY29udGVudF9sZW5ndGgYBSABKANCDbpICiIIGICAgIAUIAASFAoMY29udGVudF90eXBlGAYgASgJEhsKE2NvbnRlbnRfdHlwZV9wcmVmaXgYByABKAkSLwoVc3VjY2Vzc19hY3Rpb25fc3RhdHVzGAggASgFQhC6SA0aCzAAMMgBMMkBMMwBEj0KCG1ldGFkYXRhGAkgAygLMisucHJlc2lnbi52MS5Qb3N0UG9saWN5UmVxdWVzdC5NZXRhZGF0YUVudHJ5Ei0KCmV4cGlyZXNfaW4YCiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDgoGaGFuZGxlGAsgASgJGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AToeukgbIhkKA2tleQoKa2V5X3ByZWZpeAoGaGFuZGxlIrwBChJQb3N0UG9saWN5UmVzcG9uc2USCwoDdXJsGAEgASgJEjoKBmZpZWxkcxgCIAMoCzIqLnByZXNpZ24udjEuUG9zdFBvbGljeVJlc3BvbnNlLkZpZWxkc0VudHJ5Ei4KCmV4cGlyZXNfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wGi0KC0ZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEqWQoKSGFuZGxlS2luZBIbChdIQU5ETEVfS0lORF9VTlNQRUNJRklFRBAAEhYKEkhBTkRMRV9LSU5EX1NFQUxFRBABEhYKEkhBTkRMRV9LSU5EX1NUT1JFRBACKmAKCU9wZXJhdGlvbhIZChVPUEVSQVRJT05fVU5TUEVDSUZJRUQQABIRCg1PUEVSQVRJT05fR0VUEAESEQoNT1BFUkFUSU9OX1BVVBACEhIKDk9QRVJBVElPTl9QT1NUEAMynwMKDlByZXNpZ25TZXJ2aWNlEkwKCUdldE9iamVjdBIcLnByZXNpZ24udjEuR2V0T2JqZWN0UmVxdWVzdBocLnByZXNpZ24udjEuUHJlc2lnbmVkUmVxdWVzdCIDkAIBEkcKCVB1dE9iamVjdBIcLnByZXNpZ24udjEuUHV0T2JqZWN0UmVxdWVzdBocLnByZXNpZ24udjEuUHJlc2lnbmVkUmVxdWVzdBJLCgpQb3N0UG9saWN5Eh0ucHJlc2lnbi52MS5Qb3N0UG9saWN5UmVxdWVzdBoeLnByZXNpZ24udjEuUG9zdFBvbGljeVJlc3BvbnNlElEKDENyZWF0ZUhhbmRsZRIfLnByZXNpZ24udjEuQ3JlYXRlSGFuZGxlUmVxdWVzdBogLnByZXNpZ24udjEuQ3JlYXRlSGFuZGxlUmVzcG9uc2USVgoMUmV2b2tlSGFuZGxlEh8ucHJlc2lnbi52MS5SZXZva2VIYW5kbGVSZXF1ZXN0GiAucHJlc2lnbi52MS5SZXZva2VIYW5kbGVSZXNwb25zZSIDkAICYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("ChhwcmVzaWduL3YxL3ByZXNpZ24ucHJvdG8SCnByZXNpZ24udjEiygIKHENyZWF0ZU11bHRpcGFydFVwbG9hZFJlcXVlc3QSDgoGYnVja2V0GAEgASgJEhUKA2tleRgCIAEoCUIIukgFcgMogAgSIQoIbWF4X3NpemUYAyABKANCD7pIDCIKGICAgICAoAEgABIgCglwYXJ0X3NpemUYBCABKANCDbpICiIIGICAgIAUKAASFAoMY29udGVudF90eXBlGAUgASgJEkgKCG1ldGFkYXRhGAYgAygLMjYucHJlc2lnbi52MS5DcmVhdGVNdWx0aXBhcnRVcGxvYWRSZXF1ZXN0Lk1ldGFkYXRhRW50cnkSLQoKZXhwaXJlc19pbhgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEingEKHUNyZWF0ZU11bHRpcGFydFVwbG9hZFJlc3BvbnNlEhQKDHVwbG9hZF90b2tlbhgBIAEoCRIRCgl1cGxvYWRfaWQYAiABKAkSEQoJcGFydF9zaXplGAMgASgDEhEKCW1heF9wYXJ0cxgEIAEoBRIuCgpleHBpcmVzX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJmCg1QYXJ0VG9QcmVzaWduEh8KC3BhcnRfbnVtYmVyGAEgASgFQgq6SAcaBRiQTigBEh8KDmNvbnRlbnRfbGVuZ3RoGAIgASgDQge6SAQiAiAAEhMKC2NvbnRlbnRfbWQ1GAMgASgJIqABChlQcmVzaWduVXBsb2FkUGFydHNSZXF1ZXN0Eh0KDHVwbG9hZF90b2tlbhgBIAEoCUIHukgEcgIQARI1CgVwYXJ0cxgCIAMoCzIZLnByZXNpZ24udjEuUGFydFRvUHJlc2lnbkILukgIkgEFCAEQ6AcSLQoKZXhwaXJlc19pbhgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJTCg1QcmVzaWduZWRQYXJ0EhMKC3BhcnRfbnVtYmVyGAEgASgFEi0KB3JlcXVlc3QYAiABKAsyHC5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QiRgoaUHJlc2lnblVwbG9hZFBhcnRzUmVzcG9uc2USKAoFcGFydHMYASADKAsyGS5wcmVzaWduLnYxLlByZXNpZ25lZFBhcnQiiAEKEExpc3RQYXJ0c1JlcXVlc3QSHQoMdXBsb2FkX3Rva2VuGAEgASgJQge6SARyAhABEiYKEnBhcnRfbnVtYmVyX21hcmtlchgCIAEoBUIKukgHGgUYkE4oABItCgpleHBpcmVzX2luGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIm4KHkNvbXBsZXRlTXVsdGlwYXJ0VXBsb2FkUmVxdWVzdBIdCgx1cGxvYWRfdG9rZW4YASABKAlCB7pIBHICEAESLQoKZXhwaXJlc19pbhgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJrChtBYm9ydE11bHRpcGFydFVwbG9hZFJlcXVlc3QSHQoMdXBsb2FkX3Rva2VuGAEgASgJQge6SARyAhABEi0KCmV4cGlyZXNfaW4YAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iVAoVQmF0Y2hHZXRPYmplY3RSZXF1ZXN0EjsKCHJlcXVlc3RzGAEgAygLMhwucHJlc2lnbi52MS5HZXRPYmplY3RSZXF1ZXN0Qgu6SAiSAQUIARDoByJUChVCYXRjaFB1dE9iamVjdFJlcXVlc3QSOwoIcmVxdWVzdHMYASADKAsyHC5wcmVzaWduLnYxLlB1dE9iamVjdFJlcXVlc3RCC7pICJIBBQgBEOgHIkYKFEJhdGNoUHJlc2lnblJlc3BvbnNlEi4KCHJlcXVlc3RzGAEgAygLMhwucHJlc2lnbi52MS5QcmVzaWduZWRSZXF1ZXN0ItkBChNDcmVhdGVIYW5kbGVSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRIVCgNrZXkYAiABKAlCCLpIBXIDKIAIEjwKCm9wZXJhdGlvbnMYAyADKA4yFS5wcmVzaWduLnYxLk9wZXJhdGlvbkIRukgOkgELCAEiB4IBBBABIAASLQoKZXhwaXJlc19pbhgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIuCgRraW5kGAUgASgOMhYucHJlc2lnbi52MS5IYW5kbGVLaW5kQgi6SAWCAQIQASJ8ChRDcmVhdGVIYW5kbGVSZXNwb25zZRIOCgZoYW5kbGUYASABKAkSLgoKZXhwaXJlc19hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJAoEa2luZBgDIAEoDjIWLnByZXNpZ24udjEuSGFuZGxlS2luZCIxChNSZXZva2VIYW5kbGVSZXF1ZXN0EhoKBmhhbmRsZRgBIAEoCUIKukgHcgUQARiACCInChRSZXZva2VIYW5kbGVSZXNwb25zZRIPCgdyZXZva2VkGAEgASgIIqIBChFSZXNwb25zZU92ZXJyaWRlcxIUCgxjb250ZW50X3R5cGUYASABKAkSGwoTY29udGVudF9kaXNwb3NpdGlvbhgCIAEoCRIVCg1jYWNoZV9jb250cm9sGAMgASgJEhgKEGNvbnRlbnRfZW5jb2RpbmcYBCABKAkSGAoQY29udGVudF9sYW5ndWFnZRgFIAEoCRIPCgdleHBpcmVzGAYgASgJIuEBChBHZXRPYmplY3RSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRIVCgNrZXkYAiABKAlCCLpIBXIDKIAIEi0KCmV4cGlyZXNfaW4YAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEgoKdmVyc2lvbl9pZBgEIAEoCRIwCglvdmVycmlkZXMYBSABKAsyHS5wcmVzaWduLnYxLlJlc3BvbnNlT3ZlcnJpZGVzEg0KBXJhbmdlGAYgASgJEg4KBmhhbmRsZRgHIAEoCToSukgPIg0KA2tleQoGaGFuZGxlIuYCChBQdXRPYmplY3RSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRIVCgNrZXkYAiABKAlCCLpIBXIDKIAIEiUKDmNvbnRlbnRfbGVuZ3RoGAMgASgDQg26SAoiCBiAgICAFCAAEhQKDGNvbnRlbnRfdHlwZRgEIAEoCRITCgtjb250ZW50X21kNRgFIAEoCRIXCg9jaGVja3N1bV9zaGEyNTYYBiABKAkSPAoIbWV0YWRhdGEYByADKAsyKi5wcmVzaWduLnYxLlB1dE9iamVjdFJlcXVlc3QuTWV0YWRhdGFFbnRyeRItCgpleHBpcmVzX2luGAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg4KBmhhbmRsZRgJIAEoCRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAE6ErpIDyINCgNrZXkKBmhhbmRsZSLLAQoQUHJlc2lnbmVkUmVxdWVzdBILCgN1cmwYASABKAkSDgoGbWV0aG9kGAIgASgJEjoKB2hlYWRlcnMYAyADKAsyKS5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QuSGVhZGVyc0VudHJ5Ei4KCmV4cGlyZXNfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wGi4KDEhlYWRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBItsDChFQb3N0UG9saWN5UmVxdWVzdBIOCgZidWNrZXQYASABKAkSFQoDa2V5GAIgASgJQgi6SAVyAyiACBIcCgprZXlfcHJlZml4GAMgASgJQgi6SAVyAyiACBIjChJtaW5fY29udGVudF9sZW5ndGgYBCABKANCB7pIBCICKAASKQoSbWF4X2NvbnRlbnRfbGVuZ3RoGAUgASgDQg26SAoiCBiAgICAFCAAEhQKDGNvbnRlbnRfdHlwZRgGIAEoCRIbChNjb250ZW50X3R5cGVfcHJlZml4GAcgASgJEi8KFXN1Y2Nlc3NfYWN0aW9uX3N0YXR1cxgIIAEoBUIQukgNGgswADDIATDJATDMARI9CghtZXRhZGF0YRgJIAMoCzIrLnByZXNpZ24udjEuUG9zdFBvbGljeVJlcXVlc3QuTWV0YWRhdGFFbnRyeRItCgpleHBpcmVzX2luGAogASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg4KBmhhbmRsZRgLIAEoCRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAE6HrpIGyIZCgNrZXkKCmtleV9wcmVmaXgKBmhhbmRsZSK8AQoSUG9zdFBvbGljeVJlc3BvbnNlEgsKA3VybBgBIAEoCRI6CgZmaWVsZHMYAiADKAsyKi5wcmVzaWduLnYxLlBvc3RQb2xpY3lSZXNwb25zZS5GaWVsZHNFbnRyeRIuCgpleHBpcmVzX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBotCgtGaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBKlkKCkhhbmRsZUtpbmQSGwoXSEFORExFX0tJTkRfVU5TUEVDSUZJRUQQABIWChJIQU5ETEVfS0lORF9TRUFMRUQQARIWChJIQU5ETEVfS0lORF9TVE9SRUQQAipgCglPcGVyYXRpb24SGQoVT1BFUkFUSU9OX1VOU1BFQ0lGSUVEEAASEQoNT1BFUkFUSU9OX0dFVBABEhEKDU9QRVJBVElPTl9QVVQQAhISCg5PUEVSQVRJT05fUE9TVBADMsYICg5QcmVzaWduU2VydmljZRJMCglHZXRPYmplY3QSHC5wcmVzaWduLnYxLkdldE9iamVjdFJlcXVlc3QaHC5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QiA5ACARJHCglQdXRPYmplY3QSHC5wcmVzaWduLnYxLlB1dE9iamVjdFJlcXVlc3QaHC5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QSSwoKUG9zdFBvbGljeRIdLnByZXNpZ24udjEuUG9zdFBvbGljeVJlcXVlc3QaHi5wcmVzaWduLnYxLlBvc3RQb2xpY3lSZXNwb25zZRJRCgxDcmVhdGVIYW5kbGUSHy5wcmVzaWduLnYxLkNyZWF0ZUhhbmRsZVJlcXVlc3QaIC5wcmVzaWduLnYxLkNyZWF0ZUhhbmRsZVJlc3BvbnNlElYKDFJldm9rZUhhbmRsZRIfLnByZXNpZ24udjEuUmV2b2tlSGFuZGxlUmVxdWVzdBogLnByZXNpZ24udjEuUmV2b2tlSGFuZGxlUmVzcG9uc2UiA5ACAhJsChVDcmVhdGVNdWx0aXBhcnRVcGxvYWQSKC5wcmVzaWduLnYxLkNyZWF0ZU11bHRpcGFydFVwbG9hZFJlcXVlc3QaKS5wcmVzaWduLnYxLkNyZWF0ZU11bHRpcGFydFVwbG9hZFJlc3BvbnNlEmgKElByZXNpZ25VcGxvYWRQYXJ0cxIlLnByZXNpZ24udjEuUHJlc2lnblVwbG9hZFBhcnRzUmVxdWVzdBomLnByZXNpZ24udjEuUHJlc2lnblVwbG9hZFBhcnRzUmVzcG9uc2UiA5ACARJMCglMaXN0UGFydHMSHC5wcmVzaWduLnYxLkxpc3RQYXJ0c1JlcXVlc3QaHC5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QiA5ACARJoChdDb21wbGV0ZU11bHRpcGFydFVwbG9hZBIqLnByZXNpZ24udjEuQ29tcGxldGVNdWx0aXBhcnRVcGxvYWRSZXF1ZXN0GhwucHJlc2lnbi52MS5QcmVzaWduZWRSZXF1ZXN0IgOQAgESYgoUQWJvcnRNdWx0aXBhcnRVcGxvYWQSJy5wcmVzaWduLnYxLkFib3J0TXVsdGlwYXJ0VXBsb2FkUmVxdWVzdBocLnByZXNpZ24udjEuUHJlc2lnbmVkUmVxdWVzdCIDkAIBEloKDkJhdGNoR2V0T2JqZWN0EiEucHJlc2lnbi52MS5CYXRjaEdldE9iamVjdFJlcXVlc3QaIC5wcmVzaWduLnYxLkJhdGNoUHJlc2lnblJlc3BvbnNlIgOQAgESVQoOQmF0Y2hQdXRPYmplY3QSIS5wcmVzaWduLnYxLkJhdGNoUHV0T2JqZWN0UmVxdWVzdBogLnByZXNpZ24udjEuQmF0Y2hQcmVzaWduUmVzcG9uc2ViBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+
+/**
+ * CreateMultipartUploadRequest describes the object a multipart upload makes.
+ *
+ * @generated from message presign.v1.CreateMultipartUploadRequest
+ */
+export type CreateMultipartUploadRequest = Message<"presign.v1.CreateMultipartUploadRequest"> & {
+  /**
+   * Bucket name; empty means the server's default bucket.
+   *
+   * @generated from field: string bucket = 1;
+   */
+  bucket: string;
+
+  /**
+   * Object key; same rules as GetObjectRequest.key.
+   *
+   * @generated from field: string key = 2;
+   */
+  key: string;
+
+  /**
+   * Upper bound of the object's total size in bytes: required, 1 B to 5 TiB
+   * (5497558138880). The parts that can be presigned add up to at most this.
+   *
+   * @generated from field: int64 max_size = 3;
+   */
+  maxSize: bigint;
+
+  /**
+   * Size of every part but the last, in bytes: 5 MiB (5242880) to 5 GiB,
+   * and max_size / part_size at most 10000 parts. 0 lets the server choose
+   * (8 MiB, or larger when max_size needs more than 10000 parts).
+   *
+   * @generated from field: int64 part_size = 4;
+   */
+  partSize: bigint;
+
+  /**
+   * MIME type of the object; same rules as PutObjectRequest.content_type.
+   *
+   * @generated from field: string content_type = 5;
+   */
+  contentType: string;
+
+  /**
+   * User metadata; same rules as PutObjectRequest.metadata.
+   *
+   * @generated from field: map<string, string> metadata = 6;
+   */
+  metadata: { [key: string]: string };
+
+  /**
+   * Lifetime of the upload token (and so of the upload's presigning): unset
+   * means 24 h; capped like GetObjectRequest.expires_in.
+   *
+   * @generated from field: google.protobuf.Duration expires_in = 7;
+   */
+  expiresIn?: Duration | undefined;
+};
+
+/**
+ * Describes the message presign.v1.CreateMultipartUploadRequest.
+ * Use `create(CreateMultipartUploadRequestSchema)` to create a new message.
+ */
+export const CreateMultipartUploadRequestSchema: GenMessage<CreateMultipartUploadRequest> = /*@__PURE__*/
+  messageDesc(file_presign_v1_presign, 0);
+
+/**
+ * CreateMultipartUploadResponse carries the token for the other multipart RPCs.
+ *
+ * @generated from message presign.v1.CreateMultipartUploadResponse
+ */
+export type CreateMultipartUploadResponse = Message<"presign.v1.CreateMultipartUploadResponse"> & {
+  /**
+   * Opaque, authenticated and encrypted; pass it to the other multipart RPCs.
+   *
+   * @generated from field: string upload_token = 1;
+   */
+  uploadToken: string;
+
+  /**
+   * S3's upload id (for the caller's records; the token is what counts).
+   *
+   * @generated from field: string upload_id = 2;
+   */
+  uploadId: string;
+
+  /**
+   * Size of every part but the last.
+   *
+   * @generated from field: int64 part_size = 3;
+   */
+  partSize: bigint;
+
+  /**
+   * The highest part number the upload may use.
+   *
+   * @generated from field: int32 max_parts = 4;
+   */
+  maxParts: number;
+
+  /**
+   * The instant after which the token is refused.
+   *
+   * @generated from field: google.protobuf.Timestamp expires_at = 5;
+   */
+  expiresAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message presign.v1.CreateMultipartUploadResponse.
+ * Use `create(CreateMultipartUploadResponseSchema)` to create a new message.
+ */
+export const CreateMultipartUploadResponseSchema: GenMessage<CreateMultipartUploadResponse> = /*@__PURE__*/
+  messageDesc(file_presign_v1_presign, 1);
+
+/**
+ * PartToPresign is one part to presign.
+ *
+ * @generated from message presign.v1.PartToPresign
+ */
+export type PartToPresign = Message<"presign.v1.PartToPresign"> & {
+  /**
+   * 1 to CreateMultipartUploadResponse.max_parts (at most 10000).
+   *
+   * @generated from field: int32 part_number = 1;
+   */
+  partNumber: number;
+
+  /**
+   * Exact size of the part: 1 to part_size bytes (the last part's bytes
+   * may not reach beyond max_size). S3 requires every part but the last to
+   * be at least 5 MiB when the upload is completed.
+   *
+   * @generated from field: int64 content_length = 2;
+   */
+  contentLength: bigint;
+
+  /**
+   * Base64 of the part's 16-byte MD5 digest; signed when set.
+   *
+   * @generated from field: string content_md5 = 3;
+   */
+  contentMd5: string;
+};
+
+/**
+ * Describes the message presign.v1.PartToPresign.
+ * Use `create(PartToPresignSchema)` to create a new message.
+ */
+export const PartToPresignSchema: GenMessage<PartToPresign> = /*@__PURE__*/
+  messageDesc(file_presign_v1_presign, 2);
+
+/**
+ * PresignUploadPartsRequest names the parts to presign.
+ *
+ * @generated from message presign.v1.PresignUploadPartsRequest
+ */
+export type PresignUploadPartsRequest = Message<"presign.v1.PresignUploadPartsRequest"> & {
+  /**
+   * From CreateMultipartUpload.
+   *
+   * @generated from field: string upload_token = 1;
+   */
+  uploadToken: string;
+
+  /**
+   * 1 to 1000 parts, distinct part numbers.
+   *
+   * @generated from field: repeated presign.v1.PartToPresign parts = 2;
+   */
+  parts: PartToPresign[];
+
+  /**
+   * Lifetime of the URLs; same rules as GetObjectRequest.expires_in, and
+   * never beyond the token's expiry.
+   *
+   * @generated from field: google.protobuf.Duration expires_in = 3;
+   */
+  expiresIn?: Duration | undefined;
+};
+
+/**
+ * Describes the message presign.v1.PresignUploadPartsRequest.
+ * Use `create(PresignUploadPartsRequestSchema)` to create a new message.
+ */
+export const PresignUploadPartsRequestSchema: GenMessage<PresignUploadPartsRequest> = /*@__PURE__*/
+  messageDesc(file_presign_v1_presign, 3);
+
+/**
+ * PresignedPart is the PUT for one part.
+ *
+ * @generated from message presign.v1.PresignedPart
+ */
+export type PresignedPart = Message<"presign.v1.PresignedPart"> & {
+  /**
+   * The part's number.
+   *
+   * @generated from field: int32 part_number = 1;
+   */
+  partNumber: number;
+
+  /**
+   * The PUT to send the part's bytes with.
+   *
+   * @generated from field: presign.v1.PresignedRequest request = 2;
+   */
+  request?: PresignedRequest | undefined;
+};
+
+/**
+ * Describes the message presign.v1.PresignedPart.
+ * Use `create(PresignedPartSchema)` to create a new message.
+ */
+export const PresignedPartSchema: GenMessage<PresignedPart> = /*@__PURE__*/
+  messageDesc(file_presign_v1_presign, 4);
+
+/**
+ * PresignUploadPartsResponse carries one PUT per part, in request order.
+ *
+ * @generated from message presign.v1.PresignUploadPartsResponse
+ */
+export type PresignUploadPartsResponse = Message<"presign.v1.PresignUploadPartsResponse"> & {
+  /**
+   * In the order of the request.
+   *
+   * @generated from field: repeated presign.v1.PresignedPart parts = 1;
+   */
+  parts: PresignedPart[];
+};
+
+/**
+ * Describes the message presign.v1.PresignUploadPartsResponse.
+ * Use `create(PresignUploadPartsResponseSchema)` to create a new message.
+ */
+export const PresignUploadPartsResponseSchema: GenMessage<PresignUploadPartsResponse> = /*@__PURE__*/
+  messageDesc(file_presign_v1_presign, 5);
+
+/**
+ * ListPartsRequest asks for S3's ListParts of an upload.
+ *
+ * @generated from message presign.v1.ListPartsRequest
+ */
+export type ListPartsRequest = Message<"presign.v1.ListPartsRequest"> & {
+  /**
+   * From CreateMultipartUpload.
+   *
+   * @generated from field: string upload_token = 1;
+   */
+  uploadToken: string;
+
+  /**
+   * List parts after this part number (S3's part-number-marker; paging).
+   *
+   * @generated from field: int32 part_number_marker = 2;
+   */
+  partNumberMarker: number;
+
+  /**
+   * Lifetime of the URL; same rules as GetObjectRequest.expires_in.
+   *
+   * @generated from field: google.protobuf.Duration expires_in = 3;
+   */
+  expiresIn?: Duration | undefined;
+};
+
+/**
+ * Describes the message presign.v1.ListPartsRequest.
+ * Use `create(ListPartsRequestSchema)` to create a new message.
+ */
+export const ListPartsRequestSchema: GenMessage<ListPartsRequest> = /*@__PURE__*/
+  messageDesc(file_presign_v1_presign, 6);
+
+/**
+ * CompleteMultipartUploadRequest asks for S3's CompleteMultipartUpload.
+ *
+ * @generated from message presign.v1.CompleteMultipartUploadRequest
+ */
+export type CompleteMultipartUploadRequest = Message<"presign.v1.CompleteMultipartUploadRequest"> & {
+  /**
+   * From CreateMultipartUpload.
+   *
+   * @generated from field: string upload_token = 1;
+   */
+  uploadToken: string;
+
+  /**
+   * Lifetime of the URL; same rules as GetObjectRequest.expires_in.
+   *
+   * @generated from field: google.protobuf.Duration expires_in = 2;
+   */
+  expiresIn?: Duration | undefined;
+};
+
+/**
+ * Describes the message presign.v1.CompleteMultipartUploadRequest.
+ * Use `create(CompleteMultipartUploadRequestSchema)` to create a new message.
+ */
+export const CompleteMultipartUploadRequestSchema: GenMessage<CompleteMultipartUploadRequest> = /*@__PURE__*/
+  messageDesc(file_presign_v1_presign, 7);
+
+/**
+ * AbortMultipartUploadRequest asks for S3's AbortMultipartUpload.
+ *
+ * @generated from message presign.v1.AbortMultipartUploadRequest
+ */
+export type AbortMultipartUploadRequest = Message<"presign.v1.AbortMultipartUploadRequest"> & {
+  /**
+   * From CreateMultipartUpload.
+   *
+   * @generated from field: string upload_token = 1;
+   */
+  uploadToken: string;
+
+  /**
+   * Lifetime of the URL; same rules as GetObjectRequest.expires_in.
+   *
+   * @generated from field: google.protobuf.Duration expires_in = 2;
+   */
+  expiresIn?: Duration | undefined;
+};
+
+/**
+ * Describes the message presign.v1.AbortMultipartUploadRequest.
+ * Use `create(AbortMultipartUploadRequestSchema)` to create a new message.
+ */
+export const AbortMultipartUploadRequestSchema: GenMessage<AbortMultipartUploadRequest> = /*@__PURE__*/
+  messageDesc(file_presign_v1_presign, 8);
+
+/**
+ * BatchGetObjectRequest lists GETs to presign.
+ *
+ * @generated from message presign.v1.BatchGetObjectRequest
+ */
+export type BatchGetObjectRequest = Message<"presign.v1.BatchGetObjectRequest"> & {
+  /**
+   * 1 to 1000 requests, each as for GetObject.
+   *
+   * @generated from field: repeated presign.v1.GetObjectRequest requests = 1;
+   */
+  requests: GetObjectRequest[];
+};
+
+/**
+ * Describes the message presign.v1.BatchGetObjectRequest.
+ * Use `create(BatchGetObjectRequestSchema)` to create a new message.
+ */
+export const BatchGetObjectRequestSchema: GenMessage<BatchGetObjectRequest> = /*@__PURE__*/
+  messageDesc(file_presign_v1_presign, 9);
+
+/**
+ * BatchPutObjectRequest lists PUTs to presign.
+ *
+ * @generated from message presign.v1.BatchPutObjectRequest
+ */
+export type BatchPutObjectRequest = Message<"presign.v1.BatchPutObjectRequest"> & {
+  /**
+   * 1 to 1000 requests, each as for PutObject.
+   *
+   * @generated from field: repeated presign.v1.PutObjectRequest requests = 1;
+   */
+  requests: PutObjectRequest[];
+};
+
+/**
+ * Describes the message presign.v1.BatchPutObjectRequest.
+ * Use `create(BatchPutObjectRequestSchema)` to create a new message.
+ */
+export const BatchPutObjectRequestSchema: GenMessage<BatchPutObjectRequest> = /*@__PURE__*/
+  messageDesc(file_presign_v1_presign, 10);
+
+/**
+ * BatchPresignResponse carries one presigned request per request.
+ *
+ * @generated from message presign.v1.BatchPresignResponse
+ */
+export type BatchPresignResponse = Message<"presign.v1.BatchPresignResponse"> & {
+  /**
+   * In the order of the request.
+   *
+   * @generated from field: repeated presign.v1.PresignedRequest requests = 1;
+   */
+  requests: PresignedRequest[];
+};
+
+/**
+ * Describes the message presign.v1.BatchPresignResponse.
+ * Use `create(BatchPresignResponseSchema)` to create a new message.
+ */
+export const BatchPresignResponseSchema: GenMessage<BatchPresignResponse> = /*@__PURE__*/
+  messageDesc(file_presign_v1_presign, 11);
 
 /**
  * CreateHandleRequest names the object and what the handle may do with it.
@@ -67,7 +459,7 @@ export type CreateHandleRequest = Message<"presign.v1.CreateHandleRequest"> & {
  * Use `create(CreateHandleRequestSchema)` to create a new message.
  */
 export const CreateHandleRequestSchema: GenMessage<CreateHandleRequest> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 0);
+  messageDesc(file_presign_v1_presign, 12);
 
 /**
  * CreateHandleResponse carries the handle.
@@ -104,7 +496,7 @@ export type CreateHandleResponse = Message<"presign.v1.CreateHandleResponse"> & 
  * Use `create(CreateHandleResponseSchema)` to create a new message.
  */
 export const CreateHandleResponseSchema: GenMessage<CreateHandleResponse> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 1);
+  messageDesc(file_presign_v1_presign, 13);
 
 /**
  * RevokeHandleRequest names a stored handle to withdraw.
@@ -125,7 +517,7 @@ export type RevokeHandleRequest = Message<"presign.v1.RevokeHandleRequest"> & {
  * Use `create(RevokeHandleRequestSchema)` to create a new message.
  */
 export const RevokeHandleRequestSchema: GenMessage<RevokeHandleRequest> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 2);
+  messageDesc(file_presign_v1_presign, 14);
 
 /**
  * RevokeHandleResponse confirms the revocation.
@@ -146,7 +538,7 @@ export type RevokeHandleResponse = Message<"presign.v1.RevokeHandleResponse"> & 
  * Use `create(RevokeHandleResponseSchema)` to create a new message.
  */
 export const RevokeHandleResponseSchema: GenMessage<RevokeHandleResponse> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 3);
+  messageDesc(file_presign_v1_presign, 15);
 
 /**
  * ResponseOverrides asks S3 to answer a GET with these response headers
@@ -204,7 +596,7 @@ export type ResponseOverrides = Message<"presign.v1.ResponseOverrides"> & {
  * Use `create(ResponseOverridesSchema)` to create a new message.
  */
 export const ResponseOverridesSchema: GenMessage<ResponseOverrides> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 4);
+  messageDesc(file_presign_v1_presign, 16);
 
 /**
  * GetObjectRequest names one object to download.
@@ -273,7 +665,7 @@ export type GetObjectRequest = Message<"presign.v1.GetObjectRequest"> & {
  * Use `create(GetObjectRequestSchema)` to create a new message.
  */
 export const GetObjectRequestSchema: GenMessage<GetObjectRequest> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 5);
+  messageDesc(file_presign_v1_presign, 17);
 
 /**
  * PutObjectRequest describes one object to upload with a single PUT.
@@ -356,7 +748,7 @@ export type PutObjectRequest = Message<"presign.v1.PutObjectRequest"> & {
  * Use `create(PutObjectRequestSchema)` to create a new message.
  */
 export const PutObjectRequestSchema: GenMessage<PutObjectRequest> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 6);
+  messageDesc(file_presign_v1_presign, 18);
 
 /**
  * PresignedRequest is an HTTP request the caller sends to S3 as is.
@@ -400,7 +792,7 @@ export type PresignedRequest = Message<"presign.v1.PresignedRequest"> & {
  * Use `create(PresignedRequestSchema)` to create a new message.
  */
 export const PresignedRequestSchema: GenMessage<PresignedRequest> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 7);
+  messageDesc(file_presign_v1_presign, 19);
 
 /**
  * PostPolicyRequest describes what a browser form may upload.
@@ -499,7 +891,7 @@ export type PostPolicyRequest = Message<"presign.v1.PostPolicyRequest"> & {
  * Use `create(PostPolicyRequestSchema)` to create a new message.
  */
 export const PostPolicyRequestSchema: GenMessage<PostPolicyRequest> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 8);
+  messageDesc(file_presign_v1_presign, 20);
 
 /**
  * PostPolicyResponse is everything an HTML form needs.
@@ -536,7 +928,7 @@ export type PostPolicyResponse = Message<"presign.v1.PostPolicyResponse"> & {
  * Use `create(PostPolicyResponseSchema)` to create a new message.
  */
 export const PostPolicyResponseSchema: GenMessage<PostPolicyResponse> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 9);
+  messageDesc(file_presign_v1_presign, 21);
 
 /**
  * How a handle is kept.
@@ -679,6 +1071,86 @@ export const PresignService: GenService<{
     methodKind: "unary";
     input: typeof RevokeHandleRequestSchema;
     output: typeof RevokeHandleResponseSchema;
+  },
+  /**
+   * CreateMultipartUpload starts an S3 multipart upload (the one RPC that
+   * calls S3 itself, to learn the upload id) and returns an upload token
+   * binding {upload id, bucket, key, caller, max size, part size, expiry}.
+   * The other multipart RPCs take only the token: nobody but the caller who
+   * created the upload can sign its parts, list, complete or abort it.
+   *
+   * @generated from rpc presign.v1.PresignService.CreateMultipartUpload
+   */
+  createMultipartUpload: {
+    methodKind: "unary";
+    input: typeof CreateMultipartUploadRequestSchema;
+    output: typeof CreateMultipartUploadResponseSchema;
+  },
+  /**
+   * PresignUploadParts presigns one PUT per part, each signing its exact
+   * Content-Length (and Content-MD5 when given). Parts can be presigned
+   * again, e.g. when a URL expired before its part was sent.
+   *
+   * @generated from rpc presign.v1.PresignService.PresignUploadParts
+   */
+  presignUploadParts: {
+    methodKind: "unary";
+    input: typeof PresignUploadPartsRequestSchema;
+    output: typeof PresignUploadPartsResponseSchema;
+  },
+  /**
+   * ListParts presigns S3's ListParts for the upload (resuming: which parts
+   * S3 already has).
+   *
+   * @generated from rpc presign.v1.PresignService.ListParts
+   */
+  listParts: {
+    methodKind: "unary";
+    input: typeof ListPartsRequestSchema;
+    output: typeof PresignedRequestSchema;
+  },
+  /**
+   * CompleteMultipartUpload presigns S3's CompleteMultipartUpload for the
+   * upload; the caller POSTs the part list (XML) to it.
+   *
+   * @generated from rpc presign.v1.PresignService.CompleteMultipartUpload
+   */
+  completeMultipartUpload: {
+    methodKind: "unary";
+    input: typeof CompleteMultipartUploadRequestSchema;
+    output: typeof PresignedRequestSchema;
+  },
+  /**
+   * AbortMultipartUpload presigns S3's AbortMultipartUpload (DELETE) for the
+   * upload, which frees the parts stored so far.
+   *
+   * @generated from rpc presign.v1.PresignService.AbortMultipartUpload
+   */
+  abortMultipartUpload: {
+    methodKind: "unary";
+    input: typeof AbortMultipartUploadRequestSchema;
+    output: typeof PresignedRequestSchema;
+  },
+  /**
+   * BatchGetObject presigns up to 1000 GETs in one call: all or nothing
+   * (AIP-231): a refusal of any one refuses the call, naming its index.
+   *
+   * @generated from rpc presign.v1.PresignService.BatchGetObject
+   */
+  batchGetObject: {
+    methodKind: "unary";
+    input: typeof BatchGetObjectRequestSchema;
+    output: typeof BatchPresignResponseSchema;
+  },
+  /**
+   * BatchPutObject presigns up to 1000 PUTs in one call: all or nothing.
+   *
+   * @generated from rpc presign.v1.PresignService.BatchPutObject
+   */
+  batchPutObject: {
+    methodKind: "unary";
+    input: typeof BatchPutObjectRequestSchema;
+    output: typeof BatchPresignResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_presign_v1_presign, 0);
