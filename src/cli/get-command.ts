@@ -1,20 +1,38 @@
-import { Command } from "commander";
+import { Command, Option } from "commander";
+import { parseByteSize, parseCount } from "./byte-size.js";
 import { type ClientFlags, clientFor, clientOptions } from "./client-options.js";
 import { progressBar } from "./progress.js";
 
+interface GetFlags extends ClientFlags {
+  file?: string;
+  concurrency: number;
+  chunkSize: number;
+}
+
 export function getCommand(): Command {
   const cmd = new Command("get")
-    .description("download an object through a presigned GET (to stdout without -f)")
+    .description(
+      "download an object: into a file with parallel ranged GETs (an interrupted download resumes when run again), to stdout in order",
+    )
     .argument("<key>", "object key")
-    .option("-f, --file <path>", "write to this file instead of stdout");
+    .option("-f, --file <path>", "write to this file instead of stdout")
+    .addOption(new Option("-c, --concurrency <n>", "ranges in flight (files)").argParser(parseCount).default(4))
+    .addOption(
+      new Option("--chunk-size <size>", "bytes per ranged GET")
+        .argParser(parseByteSize)
+        .default(16 * 1024 * 1024, "16MiB"),
+    );
   for (const option of clientOptions()) cmd.addOption(option);
-  return cmd.action(async (key: string, flags: ClientFlags & { file?: string }) => {
+  return cmd.action(async (key: string, flags: GetFlags) => {
     const client = clientFor(flags);
     const progress = progressBar(`get ${key}`, flags.quiet === true || flags.file === undefined);
     try {
       await client.download(key, flags.file ?? process.stdout, {
         ...(flags.bucket ? { bucket: flags.bucket } : {}),
         ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
+        concurrency: flags.concurrency,
+        chunkSize: flags.chunkSize,
+        keepPartial: true,
       });
     } finally {
       progress.stop();

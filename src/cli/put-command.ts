@@ -1,14 +1,62 @@
-import { Command } from "commander";
+import { Command, Option } from "commander";
+import { parseByteSize, parseCount } from "./byte-size.js";
 import { clientFor, clientOptions } from "./client-options.js";
 import { runUpload, type UploadFlags, uploadOptions } from "./upload-options.js";
 
+interface PutFlags extends UploadFlags {
+  file?: string;
+  multipartThreshold: number;
+  partSize?: number;
+  concurrency: number;
+  maxSize?: number;
+  resume?: boolean | string;
+}
+
 export function putCommand(): Command {
   const cmd = new Command("put")
-    .description("upload an object through a presigned PUT (from stdin without -f)")
+    .description(
+      "upload an object: one presigned PUT, or parallel multipart above the threshold; stdin streams multipart",
+    )
     .argument("<key>", "object key")
-    .option("-f, --file <path>", "read from this file instead of stdin");
+    .option("-f, --file <path>", "read from this file instead of stdin")
+    .addOption(
+      new Option("--multipart-threshold <size>", "files larger than this go multipart")
+        .argParser(parseByteSize)
+        .default(64 * 1024 * 1024, "64MiB"),
+    )
+    .addOption(new Option("--part-size <size>", "bytes per part (5MiB-5GiB; default 8MiB)").argParser(parseByteSize))
+    .addOption(new Option("-c, --concurrency <n>", "parts in flight").argParser(parseCount).default(4))
+    .addOption(
+      new Option("--max-size <size>", "stdin: upper bound of the stream (default part size x 10000)").argParser(
+        parseByteSize,
+      ),
+    )
+    .addOption(
+      new Option(
+        "--resume [state-file]",
+        "multipart: record progress in a state file (default <file>.presignd-upload.json); keep the upload on failure and resume it when run again",
+      ),
+    );
   for (const option of [...uploadOptions(), ...clientOptions()]) cmd.addOption(option);
-  return cmd.action((key: string, flags: UploadFlags & { file?: string }) =>
-    runUpload(key, flags, "put", (request) => clientFor(flags).upload(key, flags.file ?? process.stdin, request)),
-  );
+  return cmd.action((key: string, flags: PutFlags) => {
+    if (flags.resume !== undefined && flags.file === undefined) {
+      throw new Error("--resume needs -f/--file (stdin cannot be read again)");
+    }
+    const resumeState =
+      flags.resume === undefined
+        ? undefined
+        : typeof flags.resume === "string"
+          ? flags.resume
+          : `${flags.file}.presignd-upload.json`;
+    return runUpload(key, flags, "put", (request) =>
+      clientFor(flags).upload(key, flags.file ?? process.stdin, {
+        ...request,
+        multipartThreshold: flags.multipartThreshold,
+        concurrency: flags.concurrency,
+        ...(flags.partSize !== undefined ? { partSize: flags.partSize } : {}),
+        ...(flags.maxSize !== undefined ? { maxSize: flags.maxSize } : {}),
+        ...(resumeState !== undefined ? { resumeState } : {}),
+      }),
+    );
+  });
 }

@@ -29,7 +29,7 @@ export async function runUpload(
   key: string,
   flags: UploadFlags,
   label: string,
-  upload: (request: Record<string, unknown>) => Promise<TransferResult>,
+  upload: (request: Record<string, unknown>) => Promise<TransferResult & { parts?: number; resumedParts?: number }>,
 ): Promise<void> {
   const progress = progressBar(`${label} ${key}`, flags.quiet === true);
   try {
@@ -42,7 +42,7 @@ export async function runUpload(
     progress.stop();
     if (!flags.quiet) {
       process.stderr.write(
-        `uploaded ${key}: ${result.bytes} bytes (HTTP ${result.status}), ETag ${result.etag ?? "?"}\n`,
+        `uploaded ${key}: ${result.bytes} bytes${result.parts ? ` in ${result.parts} parts${result.resumedParts ? ` (${result.resumedParts} resumed)` : ""}` : ""} (HTTP ${result.status}), ETag ${result.etag ?? "?"}\n`,
       );
     }
   } finally {

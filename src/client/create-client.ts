@@ -1,3 +1,4 @@
+import { Readable } from "node:stream";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Transport } from "@connectrpc/connect";
 import { type Client, createClient, type Interceptor } from "@connectrpc/connect";
@@ -10,7 +11,14 @@ import {
 } from "../gen/presign/v1/presign_pb.js";
 import { multipartForm } from "./multipart-form.js";
 import { uploadMultipart } from "./multipart-upload.js";
-import { type DownloadDestination, openSource, type UploadSource, withKnownSize } from "./sources.js";
+import { downloadRanged } from "./ranged-download.js";
+import {
+  type DownloadDestination,
+  type OpenedSource,
+  openSource,
+  type UploadSource,
+  withKnownSize,
+} from "./sources.js";
 import { downloadPresigned, type TransferOptions, type TransferResult, uploadPresigned } from "./transfer.js";
 
 const FILENAME = "${filename}";
@@ -44,6 +52,47 @@ export interface UploadPlan {
   readonly resumeState?: string;
 }
 
+/** How `download` fetches into a file. */
+export interface DownloadPlan {
+  /** Parallel ranged GETs (default 4) of `chunkSize` bytes (default 16 MiB). */
+  readonly concurrency?: number;
+  readonly chunkSize?: number;
+  /** Keep a partial file after a failure and resume it next time. */
+  readonly keepPartial?: boolean;
+}
+
+/** How much of a stream of unknown length is read before choosing PUT or multipart. */
+const STREAM_PEEK_BYTES = 8 * 1024 * 1024;
+
+/** Reads up to `limit` bytes: a known size if the stream ended, else the same stream again. */
+async function peekStream(source: OpenedSource, limit: number): Promise<OpenedSource> {
+  const iterator = (source.open() as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  const head: Buffer[] = [];
+  let size = 0;
+  while (size <= limit) {
+    const next = await iterator.next();
+    if (next.done) {
+      const bytes = Buffer.concat(head);
+      return { ...source, size: bytes.length, replayable: true, open: () => Readable.from([bytes]) };
+    }
+    head.push(next.value);
+    size += next.value.length;
+  }
+  async function* rest() {
+    yield* head;
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+  }
+  let used = false;
+  return {
+    ...source,
+    open: () => {
+      if (used) throw new Error("a stream source can be read only once");
+      used = true;
+      return Readable.from(rest(), { objectMode: false });
+    },
+  };
+}
+
 /** Sources above this size are uploaded in parts. */
 export const DEFAULT_MULTIPART_THRESHOLD = 64 * 1024 * 1024;
 type PostOptions = Omit<MessageInitShape<typeof PostPolicyRequestSchema>, "key" | "$typeName">;
@@ -51,11 +100,15 @@ type PostOptions = Omit<MessageInitShape<typeof PostPolicyRequestSchema>, "key" 
 export interface PresignClient {
   /** The generated, typed PresignService client. */
   readonly service: Client<typeof PresignService>;
-  /** Presigns a GET and streams the object into a file or stream. */
+  /**
+   * Presigns a GET and downloads the object: into a file with parallel
+   * ranged GETs (`concurrency`, `chunkSize`; `keepPartial` resumes an
+   * interrupted download), into a stream sequentially.
+   */
   download(
     key: string,
     destination: DownloadDestination,
-    options?: GetOptions & TransferOptions,
+    options?: GetOptions & TransferOptions & DownloadPlan,
   ): Promise<TransferResult>;
   /**
    * Uploads the source: one presigned PUT of its exact size, or — above
@@ -81,9 +134,18 @@ export function createPresignClient(options: PresignClientOptions): PresignClien
   return {
     service,
     async download(key, destination, opts = {}) {
-      const { onProgress, signal, retries, ...request } = opts;
-      const presigned = await service.getObject({ ...request, key }, signal ? { signal } : {});
-      return downloadPresigned(presigned, destination, transferOptions(opts));
+      const { onProgress, signal, retries, concurrency, chunkSize, keepPartial, ...request } = opts;
+      const presign = () => service.getObject({ ...request, key }, signal ? { signal } : {});
+      // A signed Range is one request's business; a stream takes bytes in order.
+      if (typeof destination === "string" && !request.range) {
+        return downloadRanged(presign, destination, {
+          ...transferOptions(opts),
+          ...(concurrency !== undefined ? { concurrency } : {}),
+          ...(chunkSize !== undefined ? { chunkSize } : {}),
+          ...(keepPartial !== undefined ? { keepPartial } : {}),
+        });
+      }
+      return downloadPresigned(await presign(), destination, transferOptions(opts));
     },
     async upload(key, source, opts = {}) {
       const {
@@ -97,8 +159,12 @@ export function createPresignClient(options: PresignClientOptions): PresignClien
         resumeState,
         ...request
       } = opts;
-      const opened = await openSource(source);
+      let opened = await openSource(source);
       const threshold = multipartThreshold ?? DEFAULT_MULTIPART_THRESHOLD;
+      if (opened.size === undefined && resumeState === undefined) {
+        // A stream that ends within one part is one PUT; longer ones go multipart.
+        opened = await peekStream(opened, Math.min(partSize ?? STREAM_PEEK_BYTES, threshold));
+      }
       if (opened.size === undefined || opened.size > threshold || resumeState !== undefined) {
         if (request.checksumSha256 || request.contentMd5) {
           throw new Error("contentMd5/checksumSha256 cover one PUT; they do not apply to a multipart upload");

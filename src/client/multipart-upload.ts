@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import type { IncomingMessage } from "node:http";
@@ -383,7 +384,7 @@ async function loadState(path: string): Promise<UploadState | undefined> {
 
 async function saveState(path: string, state: UploadState): Promise<void> {
   // Atomic: a crash leaves the old file or the new one, never half of one.
-  const temp = `${path}.tmp`;
+  const temp = `${path}.${randomUUID()}.tmp`;
   await writeFile(temp, JSON.stringify(state), { mode: 0o600 });
   await rename(temp, path);
 }

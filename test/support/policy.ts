@@ -18,7 +18,7 @@ export const ALLOW_ALL = `principals:
 rules:
   - name: everything
     principals: [admin]
-    operations: [get, put, post]
+    operations: [get, put, post, multipart]
     buckets: ["*"]
     keys: ["*"]
 `;

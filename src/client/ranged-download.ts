@@ -1,0 +1,278 @@
+import { randomUUID } from "node:crypto";
+import type { FileHandle } from "node:fs/promises";
+import { open, readFile, rename, rm, writeFile } from "node:fs/promises";
+import type { IncomingMessage } from "node:http";
+import { S3Error } from "./s3-error.js";
+import {
+  isRetryable,
+  type PresignedHttp,
+  readS3Error,
+  send,
+  type TransferOptions,
+  type TransferResult,
+  withRetries,
+} from "./transfer.js";
+
+const MiB = 1024 * 1024;
+
+export interface RangedDownloadOptions extends TransferOptions {
+  /** Ranges in flight at once (default 4). */
+  readonly concurrency?: number;
+  /** Bytes per ranged GET (default 16 MiB). */
+  readonly chunkSize?: number;
+  /**
+   * Keep `<file>.presignd-partial` and its state after a failure, and resume
+   * from them on the next call for the same file (if the object's ETag is
+   * unchanged). Default false: a failure removes them.
+   */
+  readonly keepPartial?: boolean;
+}
+
+interface DownloadState {
+  readonly version: 1;
+  readonly etag: string;
+  readonly size: number;
+  readonly chunkSize: number;
+  readonly done: number[];
+}
+
+type Presigned = PresignedHttp & { readonly expiresAt?: { readonly seconds: bigint } | undefined };
+
+/**
+ * Downloads an object into a file with parallel ranged GETs on one presigned
+ * URL (Range is not signed, so one URL serves every range; it is presigned
+ * again if it expires). Every range after the first carries If-Match with the
+ * first answer's ETag, so a change of the object mid-download fails instead
+ * of mixing versions. The file appears under its name only when complete and
+ * of the size S3 reported.
+ */
+export async function downloadRanged(
+  presign: () => Promise<Presigned>,
+  path: string,
+  options: RangedDownloadOptions = {},
+): Promise<TransferResult> {
+  const concurrency = Math.max(1, Math.min(options.concurrency ?? 4, 64));
+  const partial = `${path}.presignd-partial`;
+  const statePath = `${partial}.json`;
+  let state = options.keepPartial ? await loadState(statePath) : undefined;
+  if (!state) await rm(partial, { force: true });
+  const file = await open(partial, state ? "r+" : "w", 0o644);
+  let presigned = await presign();
+  const fresh = async () => {
+    presigned = await presign();
+  };
+  let transferred = 0;
+  let total: number | undefined = state?.size;
+  const report = (n: number) => {
+    transferred += n;
+    options.onProgress?.({ transferred, ...(total === undefined ? {} : { total }) });
+  };
+  let ok = false;
+  const done = new Set<number>();
+  let persist: (() => Promise<void>) | undefined;
+  try {
+    if (state && !(await stillSame(presigned, state, options.signal))) {
+      await file.truncate(0);
+      state = undefined;
+      total = undefined;
+    }
+    if (!state) {
+      const first = await fetchRange(
+        () => presigned,
+        fresh,
+        0,
+        options.chunkSize ?? 16 * MiB,
+        undefined,
+        file,
+        options,
+        report,
+      );
+      if (first.whole) {
+        await file.close();
+        await rename(partial, path);
+        ok = true;
+        return { status: 200, bytes: first.size, ...(first.etag ? { etag: first.etag } : {}) };
+      }
+      if (first.etag === undefined) throw new Error("S3 answered a ranged GET without an ETag");
+      total = first.size;
+      state = { version: 1, etag: first.etag, size: first.size, chunkSize: options.chunkSize ?? 16 * MiB, done: [0] };
+    } else {
+      for (const c of state.done) transferred += chunkLength(state, c);
+    }
+    const current = state;
+    for (const c of current.done) done.add(c);
+    persist = () => saveState(statePath, { ...current, done: [...done] });
+    const save = options.keepPartial ? coalesced(persist) : () => {};
+    const chunks = Math.ceil(current.size / current.chunkSize);
+    const queue: number[] = [];
+    for (let c = 0; c < chunks; c++) if (!done.has(c)) queue.push(c);
+    const controller = new AbortController();
+    const signal = AbortSignal.any([controller.signal, ...(options.signal ? [options.signal] : [])]);
+    const worker = async () => {
+      for (let c = queue.shift(); c !== undefined; c = queue.shift()) {
+        await fetchRange(
+          () => presigned,
+          fresh,
+          c * current.chunkSize,
+          chunkLength(current, c),
+          current.etag,
+          file,
+          { ...options, signal },
+          report,
+        );
+        done.add(c);
+        save();
+      }
+    };
+    const workers = Array.from({ length: Math.min(concurrency, queue.length) }, worker);
+    const results = await Promise.allSettled(workers);
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failure) {
+      controller.abort();
+      // The caller's abort is the story, not the socket error it caused.
+      options.signal?.throwIfAborted();
+      throw failure.reason;
+    }
+    await file.sync();
+    const { size } = await file.stat();
+    if (size !== current.size) throw new Error(`downloaded ${size} bytes, S3 reported ${current.size}`);
+    await file.close();
+    await rename(partial, path);
+    await rm(statePath, { force: true });
+    ok = true;
+    return { status: 206, bytes: current.size, etag: current.etag };
+  } finally {
+    if (!ok) {
+      await file.close().catch(() => {});
+      if (!options.keepPartial) {
+        await rm(partial, { force: true });
+        await rm(statePath, { force: true });
+      } else {
+        await persist?.().catch(() => {});
+      }
+    }
+  }
+}
+
+function chunkLength(state: DownloadState, c: number): number {
+  return Math.min(state.chunkSize, state.size - c * state.chunkSize);
+}
+
+/** Does the object still have the partial download's ETag and size? */
+async function stillSame(presigned: Presigned, state: DownloadState, signal?: AbortSignal): Promise<boolean> {
+  const res = await send(presigned, undefined, {
+    ...(signal ? { signal } : {}),
+    extra: { range: "bytes=0-0", "if-match": state.etag },
+  });
+  res.resume();
+  if (res.statusCode === 412) return false;
+  if ((res.statusCode ?? 0) >= 300) throw await readS3Error(res, presigned.url);
+  return totalOf(res) === state.size;
+}
+
+/**
+ * GETs [start, start+length) into the file at `start`, resuming inside the
+ * range after a broken connection, presigning again after an expiry.
+ */
+async function fetchRange(
+  current: () => Presigned,
+  refresh: () => Promise<void>,
+  start: number,
+  length: number,
+  etag: string | undefined,
+  file: FileHandle,
+  options: TransferOptions,
+  report: (n: number) => void,
+): Promise<{ size: number; etag?: string; whole: boolean }> {
+  let got = 0;
+  let expired = false;
+  let answer: { size: number; etag?: string; whole: boolean } | undefined;
+  await withRetries(
+    options.retries ?? 3,
+    options.signal,
+    async () => {
+      if (expired) await refresh();
+      expired = false;
+      const presigned = current();
+      const from = start + got;
+      const res = await send(presigned, undefined, {
+        ...(options.signal ? { signal: options.signal } : {}),
+        extra: { range: `bytes=${from}-${start + length - 1}`, ...(etag ? { "if-match": etag } : {}) },
+      });
+      const status = res.statusCode ?? 0;
+      if (status === 412) throw new Error("the object changed during the download (ETag differs); download it again");
+      if (status === 416 && start === 0 && etag === undefined) {
+        // An empty object has no byte 0: nothing to write.
+        res.resume();
+        answer = { size: 0, whole: true };
+        return;
+      }
+      if (status >= 300) {
+        const error = await readS3Error(res, presigned.url);
+        expired = error.status === 403 && isExpiredAnswer(error, presigned);
+        throw error;
+      }
+      const whole = status === 200;
+      if (whole && from > 0) throw new Error("S3 ignored the Range header while resuming; download again");
+      const size = whole ? Number(res.headers["content-length"]) : totalOf(res);
+      const tag = typeof res.headers.etag === "string" ? res.headers.etag : undefined;
+      answer = { size, ...(tag ? { etag: tag } : {}), whole };
+      let position = from;
+      for await (const chunk of res as AsyncIterable<Buffer>) {
+        await file.write(chunk, 0, chunk.length, position);
+        position += chunk.length;
+        got += chunk.length;
+        report(chunk.length);
+      }
+      const expected = whole ? size : Math.min(length, size - start);
+      if (got !== expected) {
+        throw Object.assign(new Error(`range ended after ${got} of ${expected} bytes`), { code: "ECONNRESET" });
+      }
+    },
+    (error) => isRetryable(error) || expired,
+  );
+  return answer ?? { size: 0, whole: true };
+}
+
+function isExpiredAnswer(error: S3Error, presigned: Presigned): boolean {
+  const at = presigned.expiresAt ? Number(presigned.expiresAt.seconds) * 1000 : undefined;
+  return /expired/i.test(error.message) || (at !== undefined && at <= Date.now());
+}
+
+/** The total size from Content-Range: "bytes 0-99/12345". */
+function totalOf(res: IncomingMessage): number {
+  const match = /\/(\d+)$/.exec(String(res.headers["content-range"] ?? ""));
+  if (!match) throw new S3Error(res.statusCode ?? 0, "NoContentRange", "a ranged answer without Content-Range");
+  return Number(match[1]);
+}
+
+async function loadState(path: string): Promise<DownloadState | undefined> {
+  try {
+    const state = JSON.parse(await readFile(path, "utf8")) as DownloadState;
+    return state.version === 1 && typeof state.etag === "string" ? state : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function saveState(path: string, state: DownloadState): Promise<void> {
+  const temp = `${path}.${randomUUID()}.tmp`;
+  await writeFile(temp, JSON.stringify(state), { mode: 0o600 });
+  await rename(temp, path);
+}
+
+/** Runs `task` one at a time, merging calls that arrive while it runs. */
+function coalesced(task: () => Promise<void>): () => void {
+  let running: Promise<void> = Promise.resolve();
+  let queued = false;
+  return () => {
+    if (queued) return;
+    queued = true;
+    running = running
+      .then(() => {
+        queued = false;
+        return task();
+      })
+      .catch(() => {});
+  };
+}
