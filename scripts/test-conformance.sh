@@ -33,4 +33,4 @@ scripts/rgw-up.sh "$CLUSTER" >/dev/null
 # shellcheck disable=SC1091
 source "$CLUSTER/env"
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
-node --import tsx --test --test-concurrency=1 test/conformance/*.test.ts
+node --import tsx --test --test-concurrency=1 ${CONFORMANCE_TESTS:-test/conformance/*.test.ts}

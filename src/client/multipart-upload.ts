@@ -315,7 +315,8 @@ async function complete(
   // S3 may answer 200 and still fail: the error is then in the body.
   if (status >= 300 || /<Error>/.test(text)) throw parseS3Error(status, text, res.headers, presigned.url);
   const doc = parser.parse(text) as { CompleteMultipartUploadResult?: { ETag?: string } };
-  const etag = doc.CompleteMultipartUploadResult?.ETag ?? (res.headers.etag as string | undefined);
+  // RGW 16 answers an empty <ETag/>: report none rather than "".
+  const etag = doc.CompleteMultipartUploadResult?.ETag || (res.headers.etag as string | undefined);
   return { status, bytes: 0, ...(etag ? { etag } : {}) };
 }
 
@@ -343,7 +344,8 @@ async function listUploadedParts(
     if (status === 405 || status === 501) return undefined;
     if (status >= 300) {
       const error = parseS3Error(status, text, res.headers, presigned.url);
-      if (error.code === "NoSuchUpload") {
+      // S3 says NoSuchUpload; RGW 16 says NoSuchKey.
+      if (error.code === "NoSuchUpload" || error.code === "NoSuchKey") {
         throw new Error(
           "the upload to resume no longer exists at S3 (aborted or expired): delete the state file to start over",
         );
