@@ -199,6 +199,37 @@ describe("presignd's signing path is byte-identical to the SDK's S3RequestPresig
     );
   });
 
+  it("one long-lived signer signs each instant with its own date, milliseconds dropped", async () => {
+    const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret", sessionToken: "token" };
+    const presigner = createPresigner(credentials);
+    const endpoint: BucketEndpoint = {
+      bucket: "b",
+      region: "us-east-1",
+      protocol: "https:",
+      hostname: "b.s3.amazonaws.com",
+      pathPrefix: "",
+    };
+    const start = Date.parse("2026-01-01T23:59:58.500Z");
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 0, max: 4000 }), { minLength: 1, maxLength: 20 }),
+        async (offsets) => {
+          for (const offset of offsets) {
+            const now = new Date(start + offset);
+            const signed = await presignGet(endpoint, { key: "k" }, { ...contextFor(credentials, now), presigner });
+            const whole = new Date(Math.floor(now.getTime() / 1000) * 1000);
+            const query = { "x-id": "GetObject" };
+            assert.equal(
+              signed.url,
+              await reference(endpoint, credentials, whole, 900, { method: "GET", key: "k", query, headers: {} }),
+            );
+          }
+        },
+      ),
+      { numRuns: 50 },
+    );
+  });
+
   it("signs with the credentials of the context, and a new token changes the signature", async () => {
     const endpoint: BucketEndpoint = {
       bucket: "b",
