@@ -19,7 +19,10 @@ export interface SignerSha256 {
  * which the SDK's getSigningKey computes on every presign only to look up its
  * signing-key cache. Every other input is hashed as given.
  */
-export function signerSha256(credentials: { readonly accessKeyId: string; readonly secretAccessKey: string }) {
+export function signerSha256(credentials: {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}): SignerSha256 {
   const cacheKeySecret = credentials.secretAccessKey;
   const cacheKeyData = Buffer.from(credentials.accessKeyId, "utf8");
   const cacheKeyMac = createHmac("sha256", cacheKeySecret).update(cacheKeyData).digest();
@@ -61,7 +64,7 @@ export function signerSha256(credentials: { readonly accessKeyId: string; readon
       }
       return this.hash;
     }
-  } satisfies SignerSha256;
+  };
 }
 
 function toKey(secret: Secret): string | Uint8Array {
