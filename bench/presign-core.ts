@@ -73,7 +73,7 @@ const cases: [string, () => Promise<unknown> | unknown][] = [
   ],
   ["SDK S3RequestPresigner.presign, prebuilt request", () => sdkPresigner.presign(prebuilt, { expiresIn: 900 })],
   [
-    "presignd core presignGet (validate + build + SDK presigner)",
+    "presignd core presignGet (validate + build + SDK SignatureV4)",
     () => presignGet(endpoint, { key }, { ...ctx, now: new Date() }),
   ],
   ["floor: SHA-256 + HMAC only (node:crypto)", floor],
