@@ -1,7 +1,9 @@
 // Presigns per second: presignd's core vs the AWS SDK's getSignedUrl vs the
 // SDK's S3RequestPresigner on a prebuilt request vs a raw SHA-256 + HMAC
 // floor, measured in one run on this machine. Not a test: prints a table.
-//   npm run bench            (or: node --import tsx bench/presign-core.ts [seconds-per-case])
+// The cases take turns in short rounds and each reports its median round, so
+// load from other processes on a shared machine falls on all of them alike.
+//   npm run bench            (or: node --import tsx bench/presign-core.ts [seconds-per-case] [rounds])
 import { createHash, createHmac } from "node:crypto";
 import os from "node:os";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
@@ -15,6 +17,7 @@ import { createPresigner, type SigningContext } from "../src/core/signer.js";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 const SECONDS = Number(process.argv[2] ?? 2);
+const ROUNDS = Number(process.argv[3] ?? 10);
 const credentials = {
   accessKeyId: "AKIAIOSFODNN7EXAMPLE",
   secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
@@ -70,35 +73,49 @@ const cases: [string, () => Promise<unknown> | unknown][] = [
   ],
   ["SDK S3RequestPresigner.presign, prebuilt request", () => sdkPresigner.presign(prebuilt, { expiresIn: 900 })],
   [
-    "presignd core presignGet (validate + build + SDK presigner)",
+    "presignd core presignGet (validate + build + SDK SignatureV4)",
     () => presignGet(endpoint, { key }, { ...ctx, now: new Date() }),
   ],
   ["floor: SHA-256 + HMAC only (node:crypto)", floor],
 ];
 
-async function measure(fn: () => Promise<unknown> | unknown): Promise<number> {
-  const warmUntil = performance.now() + 300;
-  while (performance.now() < warmUntil) await fn();
+// One round: ms per op over `ms` milliseconds, in batches of 100 calls.
+async function round(fn: () => Promise<unknown> | unknown, ms: number): Promise<number> {
   let n = 0;
   const start = performance.now();
-  const end = start + SECONDS * 1000;
+  const end = start + ms;
   while (performance.now() < end) {
     for (let i = 0; i < 100; i++) await fn();
     n += 100;
   }
-  return (performance.now() - start) / n; // ms per op
+  return (performance.now() - start) / n;
 }
 
-const results: [string, number][] = [];
-for (const [name, fn] of cases) results.push([name, await measure(fn)]);
+for (const [, fn] of cases) await round(fn, 300); // warm-up
+const rounds: number[][] = cases.map(() => []);
+for (let r = 0; r < ROUNDS; r++) {
+  for (const [i, [, fn]] of cases.entries()) rounds[i]?.push(await round(fn, (SECONDS * 1000) / ROUNDS));
+}
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return ((s[(s.length - 1) >> 1] ?? 0) + (s[s.length >> 1] ?? 0)) / 2;
+};
+const results = cases.map(([name], i): [string, number] => [name, median(rounds[i] ?? [])]);
 const sdk = results[0]?.[1] ?? 1;
 console.log(
-  `presign throughput — ${os.cpus()[0]?.model ?? "cpu"} ×${os.cpus().length}, Node ${process.version}, ${SECONDS}s per case`,
+  `presign throughput — ${os.cpus()[0]?.model ?? "cpu"} ×${os.cpus().length}, Node ${process.version}, ` +
+    `${SECONDS}s per case in ${ROUNDS} interleaved rounds (median round)`,
 );
 console.log("| case | µs/op | ops/s | speed-up vs getSignedUrl |");
 console.log("|---|---:|---:|---:|");
 for (const [name, ms] of results) {
   console.log(
     `| ${name} | ${(ms * 1000).toFixed(1)} | ${Math.round(1000 / ms).toLocaleString("en-US")} | ${(sdk / ms).toFixed(1)}× |`,
+  );
+}
+const [, presigner, core, floorMs] = results.map(([, ms]) => ms);
+if (presigner !== undefined && core !== undefined && floorMs !== undefined) {
+  console.log(
+    `core vs S3RequestPresigner: ${(presigner / core).toFixed(2)}×; core vs floor: ${(core / floorMs).toFixed(1)}× slower`,
   );
 }

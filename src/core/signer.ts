@@ -1,8 +1,8 @@
-import { S3RequestPresigner } from "@aws-sdk/s3-request-presigner";
-import { Sha256 } from "@smithy/core/checksum";
-import { buildQueryString, HttpRequest } from "@smithy/core/protocols";
+import { buildQueryString, extendedEncodeURIComponent, HttpRequest } from "@smithy/core/protocols";
+import { SignatureV4 } from "@smithy/signature-v4";
 import type { BucketEndpoint } from "./bucket-endpoint.js";
 import { type Expiry, type RequestedTtl, resolveExpiry, type TtlPolicy } from "./expiry.js";
+import { signerSha256 } from "./signer-hash.js";
 
 /** Credentials as the AWS SDK's providers resolve them. */
 export interface SigningCredentials {
@@ -15,7 +15,7 @@ export interface SigningCredentials {
 /** Everything a presign needs besides the request: injected, never looked up. */
 export interface SigningContext {
   /** Built by createPresigner(credentials) for these very credentials. */
-  readonly presigner: S3RequestPresigner;
+  readonly presigner: Presigner;
   readonly credentials: SigningCredentials;
   readonly now: Date;
   readonly ttl: TtlPolicy;
@@ -31,14 +31,35 @@ export interface PresignedHttpRequest {
 }
 
 /**
- * The SDK's own S3 presigner for one set of credentials: build it once per
- * credential rotation, not per request. The region comes with every call.
- * (Not presignWithCredentials: that one is for S3 Express session
- * credentials and moves the session token into X-Amz-S3session-Token.)
+ * The SDK's SigV4 signer for one set of credentials, configured as the SDK's
+ * S3RequestPresigner configures it for S3 (service "s3", the path signed as
+ * the serializer encoded it): build it once per credential rotation, not per
+ * request. The region comes with every call. Calling it directly skips
+ * S3RequestPresigner's per-call header scan and option objects; signRequest
+ * does the one thing that wrapper did that matters here (UNSIGNED-PAYLOAD).
+ * A session token goes into X-Amz-Security-Token (not presignWithCredentials:
+ * that is for S3 Express and uses X-Amz-S3session-Token).
  */
-export function createPresigner(credentials: SigningCredentials): S3RequestPresigner {
-  const region = () => Promise.reject(new Error("presignd passes signingRegion with every call"));
-  return new S3RequestPresigner({ credentials, region, sha256: Sha256 });
+export class Presigner extends SignatureV4 {
+  private dates: { second: number; formatted: { longDate: string; shortDate: string } } | undefined;
+
+  constructor(credentials: SigningCredentials) {
+    const region = () => Promise.reject(new Error("presignd passes signingRegion with every call"));
+    super({ credentials, region, service: "s3", sha256: signerSha256(credentials), uriEscapePath: false });
+  }
+
+  // Signed dates have whole-second precision: format each second once.
+  protected override formatDate(now: Date | number | string): { longDate: string; shortDate: string } {
+    if (!(now instanceof Date)) return super.formatDate(now);
+    const second = Math.floor(now.getTime() / 1000);
+    if (this.dates?.second !== second) this.dates = { second, formatted: super.formatDate(now) };
+    return this.dates.formatted;
+  }
+}
+
+/** The signer for these credentials; see Presigner. */
+export function createPresigner(credentials: SigningCredentials): Presigner {
+  return new Presigner(credentials);
 }
 
 export interface SignOptions {
@@ -50,51 +71,69 @@ export interface SignOptions {
   readonly expiresIn: RequestedTtl | undefined;
 }
 
-/** Signs one prebuilt request with the SDK's SigV4 presigner. */
+// S3 presigned URLs do not sign the body; the signer reads this header for the
+// payload hash and, like every unlisted x-amz-* header, moves it to the query.
+const PAYLOAD_HASH_HEADER = "X-Amz-Content-Sha256";
+const UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
+const NO_HEADERS: ReadonlySet<string> = new Set();
+
+/** Signs one prebuilt request with the SDK's SigV4 signer. */
 export async function signRequest(
   endpoint: BucketEndpoint,
   options: SignOptions,
   ctx: SigningContext,
 ): Promise<PresignedHttpRequest> {
   const expiry: Expiry = resolveExpiry(options.expiresIn, ctx.ttl, ctx.now, ctx.credentials.expiration);
-  const headerNames = Object.keys(options.headers);
   const host = endpoint.port === undefined ? endpoint.hostname : `${endpoint.hostname}:${endpoint.port}`;
-  const request = new HttpRequest({
-    method: options.method,
-    protocol: endpoint.protocol,
-    hostname: endpoint.hostname,
-    ...(endpoint.port === undefined ? {} : { port: endpoint.port }),
-    path: options.path,
-    query: { ...options.query },
-    headers: { ...options.headers, host },
-  });
-  const signed = await ctx.presigner.presign(request, {
-    signingDate: ctx.now,
-    signingRegion: endpoint.region,
-    expiresIn: expiry.expiresInSeconds,
-    // Sign every header we were given (the presigner would leave content-type
-    // unsigned) and keep x-amz-* ones as headers rather than query parameters,
-    // so that what the caller must send is exactly `headers`.
-    signableHeaders: new Set(headerNames),
-    unhoistableHeaders: new Set(headerNames.filter((name) => name.startsWith("x-amz-"))),
-  });
+  const headerNames = Object.keys(options.headers);
+  // Sign every header we were given (content-type, say, would otherwise go
+  // unsigned) and keep x-amz-* ones as headers rather than query parameters,
+  // so that what the caller must send is exactly `headers`.
+  const signable = headerNames.length === 0 ? NO_HEADERS : new Set(headerNames);
+  const unhoistable = headerNames.length === 0 ? NO_HEADERS : new Set(headerNames.filter(isAmzHeader));
+  const signed = await ctx.presigner.presign(
+    // The signer clones the request before it adds anything: no copies here.
+    new HttpRequest({
+      method: options.method,
+      protocol: endpoint.protocol,
+      hostname: endpoint.hostname,
+      ...(endpoint.port === undefined ? {} : { port: endpoint.port }),
+      path: options.path,
+      query: options.query,
+      headers: { ...options.headers, host, [PAYLOAD_HASH_HEADER]: UNSIGNED_PAYLOAD },
+    }),
+    {
+      signingDate: ctx.now,
+      signingRegion: endpoint.region,
+      expiresIn: expiry.expiresInSeconds,
+      signableHeaders: signable as Set<string>,
+      unhoistableHeaders: unhoistable as Set<string>,
+    },
+  );
   return {
-    url: formatUrl(endpoint, signed.path, definedOnly(signed.query ?? {})),
+    url: `${endpoint.protocol}//${host}${signed.path}?${queryString(signed.query ?? {})}`,
     method: options.method,
     headers: { ...options.headers },
     expiresAt: expiry.expiresAt,
   };
 }
 
-/** URL of a signed request, its query built by the SDK's own encoder. */
-function formatUrl(endpoint: BucketEndpoint, path: string, query: Record<string, string>): string {
-  const port = endpoint.port === undefined ? "" : `:${endpoint.port}`;
-  return `${endpoint.protocol}//${endpoint.hostname}${port}${path}?${buildQueryString(query)}`;
+function isAmzHeader(name: string): boolean {
+  return name.startsWith("x-amz-");
 }
 
-// Drop query slots the SDK may leave undefined: they are not signed.
-function definedOnly(query: Record<string, unknown>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(query)) if (typeof value === "string") out[name] = value;
-  return out;
+/**
+ * The query of a signed URL, byte for byte as the SDK's buildQueryString
+ * writes it (sorted names, RFC 3986 escaping), but with the SDK's
+ * extendedEncodeURIComponent, which returns the many plain names and values
+ * (X-Amz-Algorithm, dates, hex signatures) without re-encoding them.
+ */
+function queryString(query: Record<string, string | string[] | null>): string {
+  const parts: string[] = [];
+  for (const name of Object.keys(query).sort()) {
+    const value = query[name];
+    if (typeof value !== "string") return buildQueryString(query);
+    parts.push(`${extendedEncodeURIComponent(name)}=${extendedEncodeURIComponent(value)}`);
+  }
+  return parts.join("&");
 }

@@ -1,14 +1,13 @@
-import type { S3RequestPresigner } from "@aws-sdk/s3-request-presigner";
 import type { Logger } from "pino";
 import type { BucketEndpoint } from "../core/bucket-endpoint.js";
 import type { TtlPolicy } from "../core/expiry.js";
 import { PresignError } from "../core/presign-error.js";
-import { createPresigner, type SigningContext, type SigningCredentials } from "../core/signer.js";
+import { createPresigner, type Presigner, type SigningContext, type SigningCredentials } from "../core/signer.js";
 import type { S3Backend } from "./s3-backend.js";
 
 /** What the handlers need to sign: buckets, credentials, clock and TTL policy. */
 export class Signing {
-  private presigner?: { credentials: SigningCredentials; presigner: S3RequestPresigner };
+  private presigner?: { credentials: SigningCredentials; presigner: Presigner };
 
   constructor(
     private readonly backend: S3Backend,
