@@ -10,6 +10,7 @@ export function describeError(error: unknown): string {
     return `presignd refused: ${error.message}`;
   }
   if (error instanceof S3Error) return error.message;
+  if ((error as Error)?.name === "AbortError") return (error as Error).message || "interrupted";
   const e = error as NodeJS.ErrnoException;
   if (e?.code === "ECONNREFUSED")
     return `cannot connect to ${(e as { address?: string }).address ?? "the server"}:${(e as { port?: number }).port ?? ""} (is presignd running? see -s/--server)`;

@@ -1,6 +1,7 @@
 import { Command, Option } from "commander";
 import { parseByteSize, parseCount } from "./byte-size.js";
 import { type ClientFlags, clientFor, clientOptions } from "./client-options.js";
+import { interruptSignal } from "./interrupt.js";
 import { progressBar } from "./progress.js";
 
 interface GetFlags extends ClientFlags {
@@ -26,8 +27,10 @@ export function getCommand(): Command {
   return cmd.action(async (key: string, flags: GetFlags) => {
     const client = clientFor(flags);
     const progress = progressBar(`get ${key}`, flags.quiet === true || flags.file === undefined);
+    const interrupt = interruptSignal();
     try {
       await client.download(key, flags.file ?? process.stdout, {
+        signal: interrupt.signal,
         ...(flags.bucket ? { bucket: flags.bucket } : {}),
         ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
         concurrency: flags.concurrency,
@@ -35,6 +38,7 @@ export function getCommand(): Command {
         keepPartial: true,
       });
     } finally {
+      interrupt.dispose();
       progress.stop();
     }
   });

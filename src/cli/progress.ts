@@ -19,19 +19,28 @@ export function progressBar(label: string, quiet: boolean): ProgressReporter {
     },
     cliProgress.Presets.shades_classic,
   );
-  let started = false;
+  // A stream of unknown length: bytes and rate, no bar or ETA.
+  const counter = new cliProgress.SingleBar(
+    { stream: process.stderr, format: `${label} {value_h} | {rate}/s`, hideCursor: true, fps: 10 },
+    cliProgress.Presets.shades_classic,
+  );
+  let started: cliProgress.SingleBar | undefined;
   const startedAt = Date.now();
   return {
     onProgress({ transferred, total }) {
       if (!started) {
-        bar.start(total ?? 0, 0, { value_h: "0 B", total_h: size(total), rate: "-" });
-        started = true;
+        started = total === undefined ? counter : bar;
+        started.start(total ?? 0, 0, { value_h: "0 B", total_h: size(total), rate: "-" });
       }
       const seconds = Math.max((Date.now() - startedAt) / 1000, 0.001);
-      bar.update(transferred, { value_h: size(transferred), total_h: size(total), rate: size(transferred / seconds) });
+      started.update(transferred, {
+        value_h: size(transferred),
+        total_h: size(total),
+        rate: size(transferred / seconds),
+      });
     },
     stop() {
-      if (started) bar.stop();
+      started?.stop();
     },
   };
 }

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, Option } from "commander";
 import type { TransferResult } from "../client/transfer.js";
 import type { ClientFlags } from "./client-options.js";
+import { interruptSignal } from "./interrupt.js";
 import { progressBar } from "./progress.js";
 
 /** Flags of the commands that upload (put, post). */
@@ -32,8 +33,10 @@ export async function runUpload(
   upload: (request: Record<string, unknown>) => Promise<TransferResult & { parts?: number; resumedParts?: number }>,
 ): Promise<void> {
   const progress = progressBar(`${label} ${key}`, flags.quiet === true);
+  const interrupt = interruptSignal();
   try {
     const result = await upload({
+      signal: interrupt.signal,
       ...(flags.bucket ? { bucket: flags.bucket } : {}),
       ...(flags.contentType ? { contentType: flags.contentType } : {}),
       metadata: flags.metadata,
@@ -46,6 +49,7 @@ export async function runUpload(
       );
     }
   } finally {
+    interrupt.dispose();
     progress.stop();
   }
 }

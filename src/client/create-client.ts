@@ -64,23 +64,38 @@ export interface DownloadPlan {
 /** How much of a stream of unknown length is read before choosing PUT or multipart. */
 const STREAM_PEEK_BYTES = 8 * 1024 * 1024;
 
-/** Reads up to `limit` bytes: a known size if the stream ended, else the same stream again. */
+/**
+ * Reads up to `limit` bytes: a known size if the stream ended by then, else
+ * a stream of what was read followed by the rest.
+ */
 async function peekStream(source: OpenedSource, limit: number): Promise<OpenedSource> {
-  const iterator = (source.open() as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  const stream = source.open();
   const head: Buffer[] = [];
   let size = 0;
-  while (size <= limit) {
-    const next = await iterator.next();
-    if (next.done) {
-      const bytes = Buffer.concat(head);
-      return { ...source, size: bytes.length, replayable: true, open: () => Readable.from([bytes]) };
-    }
-    head.push(next.value);
-    size += next.value.length;
-  }
-  async function* rest() {
-    yield* head;
-    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+  const ended = await new Promise<boolean>((resolve, reject) => {
+    const done = (value: boolean) => {
+      stream.off("readable", onReadable);
+      stream.off("end", onEnd);
+      stream.off("error", reject);
+      resolve(value);
+    };
+    const onEnd = () => done(true);
+    const onReadable = () => {
+      for (let chunk = stream.read() as Buffer | null; chunk !== null; chunk = stream.read() as Buffer | null) {
+        head.push(chunk);
+        size += chunk.length;
+        if (size > limit) return done(false);
+      }
+    };
+    stream.on("readable", onReadable);
+    stream.once("end", onEnd);
+    stream.once("error", reject);
+  });
+  const bytes = Buffer.concat(head);
+  if (ended) return { ...source, size: bytes.length, replayable: true, open: () => Readable.from([bytes]) };
+  async function* all() {
+    yield bytes;
+    yield* stream as AsyncIterable<Buffer>;
   }
   let used = false;
   return {
@@ -88,7 +103,14 @@ async function peekStream(source: OpenedSource, limit: number): Promise<OpenedSo
     open: () => {
       if (used) throw new Error("a stream source can be read only once");
       used = true;
-      return Readable.from(rest(), { objectMode: false });
+      const out = Readable.from(all(), { objectMode: false });
+      // Destroying the result must reach the source (stdin), or a pending read keeps the process alive.
+      const destroy = out._destroy.bind(out);
+      out._destroy = (error, callback) => {
+        stream.destroy();
+        destroy(error, callback);
+      };
+      return out;
     },
   };
 }

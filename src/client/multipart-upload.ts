@@ -154,13 +154,28 @@ export async function uploadMultipart(
 
   const failed = new AbortController();
   const stop = AbortSignal.any([failed.signal, ...(signal ? [signal] : [])]);
+  const stream = source.path === undefined ? source.open() : undefined;
+  // Stop waiting for a slow stream (stdin) as soon as the upload is stopped.
+  const stopped = new Promise<never>((_, reject) => {
+    const fire = () => reject(stop.reason);
+    if (stop.aborted) fire();
+    else stop.addEventListener("abort", fire, { once: true });
+  });
+  stopped.catch(() => {});
   try {
-    const parts =
-      source.path === undefined ? streamParts(source.open(), upload.partSize) : fileParts(source, upload.partSize);
+    const parts = (stream ? streamParts(stream, upload.partSize) : fileParts(source, upload.partSize))[
+      Symbol.asyncIterator
+    ]();
     const inFlight = new Set<Promise<void>>();
     let firstError: unknown;
     let count = 0;
-    for await (const part of parts) {
+    for (;;) {
+      const next = await Promise.race([parts.next(), stopped]).catch((error: unknown) => {
+        if (firstError !== undefined) return { done: true as const, value: undefined };
+        throw error;
+      });
+      if (next.done) break;
+      const part = next.value;
       if (firstError !== undefined || stop.aborted) break;
       count = Math.max(count, part.number);
       if (done.has(part.number)) continue;
@@ -188,6 +203,7 @@ export async function uploadMultipart(
     if (options.resumeState) await rm(options.resumeState, { force: true });
     return { ...result, bytes: transferred, parts: count, resumedParts };
   } catch (error) {
+    stream?.destroy();
     await saver?.flush();
     if (!options.resumeState) await abortUpload(service, upload.uploadToken).catch(() => {});
     throw error;

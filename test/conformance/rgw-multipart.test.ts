@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { ListMultipartUploadsCommand, S3Client } from "@aws-sdk/client-s3";
 import { KEYS } from "../support/policy.js";
 import { rawRequest } from "../support/raw-http.js";
 import { presigndForRgw, type RgwPresignd, rgwFromEnv } from "../support/rgw.js";
@@ -112,6 +113,39 @@ describe("multipart against RGW", () => {
     await p.client.download("mp/killed.bin", target);
     assert.ok((await readFile(target)).equals(data));
     assert.ok(!existsSync(state));
+  });
+
+  it("Ctrl-C during presignd put aborts the upload at RGW (without --resume)", async () => {
+    const env = { ...process.env, PRESIGND_SERVER: p.server.url, PRESIGND_API_KEY: KEYS.admin };
+    // From stdin, which then stalls: the upload is under way and waiting when Ctrl-C comes.
+    const child = spawn(PRESIGND, ["put", "mp/interrupted.bin", "--part-size", "5MiB"], {
+      cwd: ROOT,
+      env,
+      stdio: ["pipe", "ignore", "pipe"],
+    });
+    child.stdin.write(data.subarray(0, 6 * MiB));
+    let stderr = "";
+    child.stderr.on("data", (c: Buffer) => {
+      stderr += c.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+    const s3 = new S3Client({ region: "us-east-1", endpoint: rgw.endpoint, forcePathStyle: true });
+    const uploads = async () =>
+      (
+        (await s3.send(new ListMultipartUploadsCommand({ Bucket: rgw.bucket, Prefix: "mp/interrupted.bin" })))
+          .Uploads ?? []
+      ).length;
+    try {
+      for (let i = 0; i < 400 && (await uploads()) === 0; i++) await sleep(25);
+      assert.equal(await uploads(), 1, "the upload started");
+      child.kill("SIGINT");
+      assert.equal(await exited, 1);
+      assert.match(stderr, /presignd: interrupted by SIGINT/);
+      assert.equal(await uploads(), 0, "the upload was aborted, its parts freed");
+    } finally {
+      child.stdin.destroy();
+      s3.destroy();
+    }
   });
 
   it("refuses a Complete moved to another key or another upload, and foreign parts", async () => {
