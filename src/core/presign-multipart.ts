@@ -134,21 +134,8 @@ export function presignListParts(
   expiresIn: RequestedTtl | undefined,
   ctx: SigningContext,
 ): Promise<PresignedHttpRequest> {
-  return signRequest(
-    endpoint,
-    {
-      method: "GET",
-      path: objectPath(endpoint, target.key),
-      query: {
-        "x-id": "ListParts",
-        uploadId: target.uploadId,
-        ...(partNumberMarker > 0 ? { "part-number-marker": String(partNumberMarker) } : {}),
-      },
-      headers: {},
-      expiresIn,
-    },
-    ctx,
-  );
+  const marker: Record<string, string> = partNumberMarker > 0 ? { "part-number-marker": String(partNumberMarker) } : {};
+  return presignUploadRequest(endpoint, target, "GET", "ListParts", marker, expiresIn, ctx);
 }
 
 /** Presigns S3 CompleteMultipartUpload; the caller POSTs the XML part list. */
@@ -158,17 +145,7 @@ export function presignCompleteMultipart(
   expiresIn: RequestedTtl | undefined,
   ctx: SigningContext,
 ): Promise<PresignedHttpRequest> {
-  return signRequest(
-    endpoint,
-    {
-      method: "POST",
-      path: objectPath(endpoint, target.key),
-      query: { "x-id": "CompleteMultipartUpload", uploadId: target.uploadId },
-      headers: {},
-      expiresIn,
-    },
-    ctx,
-  );
+  return presignUploadRequest(endpoint, target, "POST", "CompleteMultipartUpload", {}, expiresIn, ctx);
 }
 
 /** Presigns S3 AbortMultipartUpload (DELETE). */
@@ -178,12 +155,25 @@ export function presignAbortMultipart(
   expiresIn: RequestedTtl | undefined,
   ctx: SigningContext,
 ): Promise<PresignedHttpRequest> {
+  return presignUploadRequest(endpoint, target, "DELETE", "AbortMultipartUpload", {}, expiresIn, ctx);
+}
+
+/** A bodyless request about the whole upload: no headers but Host are signed. */
+function presignUploadRequest(
+  endpoint: BucketEndpoint,
+  target: UploadTarget,
+  method: "GET" | "POST" | "DELETE",
+  operation: string,
+  query: Record<string, string>,
+  expiresIn: RequestedTtl | undefined,
+  ctx: SigningContext,
+): Promise<PresignedHttpRequest> {
   return signRequest(
     endpoint,
     {
-      method: "DELETE",
+      method,
       path: objectPath(endpoint, target.key),
-      query: { "x-id": "AbortMultipartUpload", uploadId: target.uploadId },
+      query: { "x-id": operation, uploadId: target.uploadId, ...query },
       headers: {},
       expiresIn,
     },

@@ -5,7 +5,7 @@ import { after, before, describe, it } from "node:test";
 import { Code } from "@connectrpc/connect";
 import { createPresignClient } from "../../src/client/create-client.js";
 import { HandleKind, Operation } from "../../src/gen/presign/v1/presign_pb.js";
-import { KEYS, sha256, writePolicy } from "../support/policy.js";
+import { homePolicy, KEYS, writePolicy } from "../support/policy.js";
 import { refusal } from "../support/refusal.js";
 import { serverForSuite, startTestServer, type TestServer } from "../support/test-server.js";
 
@@ -81,19 +81,7 @@ describe("handles under a policy", () => {
   let path: string;
   const k1 = randomBytes(32).toString("base64");
   const k2 = randomBytes(32).toString("base64");
-  const policy = (keys: string) => `principals:
-  - name: alice
-    api_key_sha256: ["${sha256(KEYS.alice)}"]
-  - name: bob
-    api_key_sha256: ["${sha256(KEYS.bob)}"]
-rules:
-  - name: home
-    principals: ["*"]
-    operations: [get, put]
-    buckets: [dev]
-    keys: ["users/\${sub}/*"]
-    max_content_length: 100
-${keys}`;
+  const policy = (keys: string) => homePolicy({ rule: "    max_content_length: 100\n", rest: keys });
   const as = (key: string) => createPresignClient({ baseUrl: server.url, headers: { "x-api-key": key } });
   before(async () => {
     path = await writePolicy(policy(`handles:\n  keys:\n    - kid: k1\n      secret_base64: "${k1}"\n`));

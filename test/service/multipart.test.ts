@@ -4,30 +4,18 @@ import { after, before, describe, it } from "node:test";
 import { Code } from "@connectrpc/connect";
 import { createPresignClient } from "../../src/client/create-client.js";
 import { HandleKind, Operation } from "../../src/gen/presign/v1/presign_pb.js";
-import { KEYS, sha256, writePolicy } from "../support/policy.js";
+import { homePolicy, KEYS, writePolicy } from "../support/policy.js";
 import { refusal } from "../support/refusal.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 
 const MiB = 1024n * 1024n;
 
-const policy = (multipart = true) => `principals:
-  - name: alice
-    api_key_sha256: ["${sha256(KEYS.alice)}"]
-  - name: bob
-    api_key_sha256: ["${sha256(KEYS.bob)}"]
-rules:
-  - name: home
-    principals: ["*"]
-    operations: [get, put${multipart ? ", multipart" : ""}]
-    buckets: [dev]
-    keys: ["users/\${sub}/*"]
-    max_content_length: ${100n * MiB}
-    content_types: ["video/*"]
-handles:
-  keys:
-    - kid: test
-      secret_base64: "${Buffer.alloc(32, 7).toString("base64")}"
-`;
+const policy = (multipart = true) =>
+  homePolicy({
+    operations: ["get", "put", ...(multipart ? ["multipart"] : [])],
+    rule: `    max_content_length: ${100n * MiB}\n    content_types: ["video/*"]\n`,
+    rest: `handles:\n  keys:\n    - kid: test\n      secret_base64: "${Buffer.alloc(32, 7).toString("base64")}"\n`,
+  });
 
 describe("multipart upload RPCs", () => {
   let server: TestServer;

@@ -8,7 +8,7 @@ import Database from "better-sqlite3";
 import { createPresignClient } from "../../src/client/create-client.js";
 import { HandleKind, Operation } from "../../src/gen/presign/v1/presign_pb.js";
 import { handleDigest } from "../../src/server/handles/handle-store.js";
-import { KEYS, sha256, writePolicy } from "../support/policy.js";
+import { homePolicy, KEYS, writePolicy } from "../support/policy.js";
 import { refusal } from "../support/refusal.js";
 import { serverForSuite, startTestServer, type TestServer } from "../support/test-server.js";
 
@@ -95,18 +95,7 @@ describe("stored handles in a SQLite file, under a policy", () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "presignd-handles-"));
     file = join(dir, "handles.db");
-    policy = await writePolicy(`principals:
-  - name: alice
-    api_key_sha256: ["${sha256(KEYS.alice)}"]
-  - name: bob
-    api_key_sha256: ["${sha256(KEYS.bob)}"]
-rules:
-  - name: home
-    principals: ["*"]
-    operations: [get, put]
-    buckets: [dev]
-    keys: ["users/\${sub}/*"]
-`);
+    policy = await writePolicy(homePolicy());
     server = await startTestServer({ policy, handleStore: file });
   });
   after(async () => {

@@ -30,3 +30,23 @@ export async function writePolicy(text: string): Promise<string> {
   await writeFile(path, text);
   return path;
 }
+
+/**
+ * Two API-key principals, alice and bob, and one rule "home" letting each
+ * use `users/<their name>/*` in bucket dev. `rule` adds conditions to that
+ * rule (indented lines), `rest` adds top-level sections (e.g. handles).
+ */
+export function homePolicy(options: { operations?: readonly string[]; rule?: string; rest?: string } = {}): string {
+  return `principals:
+  - name: alice
+    api_key_sha256: ["${sha256(KEYS.alice)}"]
+  - name: bob
+    api_key_sha256: ["${sha256(KEYS.bob)}"]
+rules:
+  - name: home
+    principals: ["*"]
+    operations: [${(options.operations ?? ["get", "put"]).join(", ")}]
+    buckets: [dev]
+    keys: ["users/\${sub}/*"]
+${options.rule ?? ""}${options.rest ?? ""}`;
+}
