@@ -8,7 +8,7 @@ import type { Client } from "@connectrpc/connect";
 import { XMLBuilder, XMLParser } from "fast-xml-parser";
 import type { PresignService } from "../gen/presign/v1/presign_pb.js";
 import { parseS3Error, S3Error } from "./s3-error.js";
-import type { OpenedSource } from "./sources.js";
+import { FILE_READ_BYTES, type OpenedSource } from "./sources.js";
 import {
   isRetryable,
   type PresignedHttp,
@@ -207,7 +207,11 @@ async function* fileParts(source: OpenedSource, partSize: number): AsyncGenerato
   if (path === undefined) throw new Error("fileParts needs a file");
   for (let start = 0, n = 1; start < size; start += partSize, n++) {
     const end = Math.min(start + partSize, size);
-    yield { number: n, size: end - start, open: () => createReadStream(path, { start, end: end - 1 }) };
+    yield {
+      number: n,
+      size: end - start,
+      open: () => createReadStream(path, { start, end: end - 1, highWaterMark: FILE_READ_BYTES }),
+    };
   }
 }
 
