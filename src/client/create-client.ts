@@ -79,7 +79,8 @@ async function peekStream(source: OpenedSource, limit: number): Promise<OpenedSo
     size += next.value.length;
   }
   async function* rest() {
-    yield* head;
+    // shift(), not yield*: the peeked part-sized head is freed as it is sent, not kept to the end.
+    for (let chunk = head.shift(); chunk !== undefined; chunk = head.shift()) yield chunk;
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
   }
   let used = false;
