@@ -1,7 +1,5 @@
 import { Command, Option } from "commander";
-import { parseEnvBoolean, parseServeOptions, type RawServeOptions } from "../server/config.js";
-import { createLogger } from "../server/logger.js";
-import { startServer } from "../server/serve.js";
+import type { RawServeOptions } from "../server/config.js";
 
 export function serveCommand(): Command {
   const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(",").filter(Boolean)];
@@ -76,6 +74,13 @@ export function serveCommand(): Command {
         .default("127.0.0.1:4568"),
     )
     .action(async (raw: RawServeOptions, command: Command) => {
+      // Loaded here, not at the top: the server (AWS SDK, s3rver, SQLite, pg)
+      // would cost every `presignd get/put` ~1 s of start-up and ~40 MiB.
+      const [{ parseEnvBoolean, parseServeOptions }, { createLogger }, { startServer }] = await Promise.all([
+        import("../server/config.js"),
+        import("../server/logger.js"),
+        import("../server/serve.js"),
+      ]);
       // Commander turns any set variable on for a boolean, even "false".
       for (const [key, env] of [
         ["pathStyle", "PRESIGND_PATH_STYLE"],

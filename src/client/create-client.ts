@@ -91,10 +91,13 @@ async function peekStream(source: OpenedSource, limit: number): Promise<OpenedSo
     stream.once("end", onEnd);
     stream.once("error", reject);
   });
-  const bytes = Buffer.concat(head);
-  if (ended) return { ...source, size: bytes.length, replayable: true, open: () => Readable.from([bytes]) };
+  if (ended) {
+    const bytes = Buffer.concat(head);
+    return { ...source, size: bytes.length, replayable: true, open: () => Readable.from([bytes]) };
+  }
   async function* all() {
-    yield bytes;
+    // shift(), not yield*: the peeked part-sized head is freed as it is sent, not kept to the end.
+    for (let chunk = head.shift(); chunk !== undefined; chunk = head.shift()) yield chunk;
     yield* stream as AsyncIterable<Buffer>;
   }
   let used = false;

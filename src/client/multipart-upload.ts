@@ -8,7 +8,7 @@ import type { Client } from "@connectrpc/connect";
 import { XMLBuilder, XMLParser } from "fast-xml-parser";
 import type { PresignService } from "../gen/presign/v1/presign_pb.js";
 import { parseS3Error, S3Error } from "./s3-error.js";
-import type { OpenedSource } from "./sources.js";
+import { FILE_READ_BYTES, type OpenedSource } from "./sources.js";
 import {
   isRetryable,
   type PresignedHttp,
@@ -179,16 +179,18 @@ export async function uploadMultipart(
       if (firstError !== undefined || stop.aborted) break;
       count = Math.max(count, part.number);
       if (done.has(part.number)) continue;
-      const task = uploadPart(service, upload.uploadToken, part, options.retries ?? 3, stop, report).then(
-        (etag) => {
-          done.set(part.number, etag);
-          saver?.();
-        },
-        (error: unknown) => {
-          firstError ??= error;
-          failed.abort();
-        },
-      );
+      const task = uploadPart(service, upload.uploadToken, part, options.retries ?? 3, stop, report)
+        .then(
+          (etag) => {
+            done.set(part.number, etag);
+            saver?.();
+          },
+          (error: unknown) => {
+            firstError ??= error;
+            failed.abort();
+          },
+        )
+        .finally(() => part.release?.());
       inFlight.add(task);
       void task.finally(() => inFlight.delete(task));
       // Bounded: never more than `concurrency` parts (and their buffers) at once.
@@ -214,6 +216,8 @@ interface Part {
   readonly number: number;
   readonly size: number;
   open(): Readable;
+  /** Done with the part (uploaded or failed): its buffer may be reused. */
+  release?(): void;
 }
 
 /** Parts of a file, each re-readable for retries; nothing is buffered. */
@@ -223,18 +227,30 @@ async function* fileParts(source: OpenedSource, partSize: number): AsyncGenerato
   if (path === undefined) throw new Error("fileParts needs a file");
   for (let start = 0, n = 1; start < size; start += partSize, n++) {
     const end = Math.min(start + partSize, size);
-    yield { number: n, size: end - start, open: () => createReadStream(path, { start, end: end - 1 }) };
+    yield {
+      number: n,
+      size: end - start,
+      open: () => createReadStream(path, { start, end: end - 1, highWaterMark: FILE_READ_BYTES }),
+    };
   }
 }
 
-/** Parts of a stream of unknown length: each part is one buffer, filled then handed out. */
+/**
+ * Parts of a stream of unknown length: each part is one buffer, filled then
+ * handed out, and taken back when released. Reusing them keeps memory at the
+ * parts in flight: fresh 8 MiB buffers per part left ~10 dead ones for the GC
+ * at any time (peak RSS 174 MiB for a 5 GiB stream, -c 4).
+ */
 async function* streamParts(stream: Readable, partSize: number): AsyncGenerator<Part> {
-  let buffer = Buffer.allocUnsafe(partSize);
+  const free: Buffer[] = [];
+  const nextBuffer = () => free.pop() ?? Buffer.allocUnsafe(partSize);
+  let buffer = nextBuffer();
   let filled = 0;
   let n = 1;
   const emit = (bytes: Buffer): Part => {
     const number = n++;
-    return { number, size: bytes.length, open: () => Readable.from([bytes]) };
+    const whole = buffer;
+    return { number, size: bytes.length, open: () => Readable.from([bytes]), release: () => free.push(whole) };
   };
   for await (const chunk of stream as AsyncIterable<Buffer>) {
     let offset = 0;
@@ -245,7 +261,7 @@ async function* streamParts(stream: Readable, partSize: number): AsyncGenerator<
       offset += take;
       if (filled === partSize) {
         yield emit(buffer);
-        buffer = Buffer.allocUnsafe(partSize);
+        buffer = nextBuffer();
         filled = 0;
       }
     }
