@@ -9,7 +9,6 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { Health } from "../src/gen/grpc/health/v1/health_pb.js";
@@ -19,47 +18,85 @@ const SECONDS = Number(process.argv[2] ?? 5);
 const IN_FLIGHT = 64;
 const TICK_US = 1_000_000 / 100; // CLK_TCK = 100 on Linux
 
-const dataDir = mkdtempSync(join(os.tmpdir(), "presignd-bench-"));
-const server = spawn(
-  process.execPath,
-  [
-    // BENCH_CPU_PROF=DIR: profile the server (--cpu-prof) to see where its time goes.
-    ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_CPU_PROF] : []),
-    "bin/presignd",
-    "serve",
-    "--dev",
-    "--dev-data-dir",
-    dataDir,
-  ],
-  {
-    env: {
-      ...process.env,
-      PRESIGND_ADDR: "127.0.0.1:0",
-      PRESIGND_DEV_S3_ADDR: "127.0.0.1:0",
-      PRESIGND_LOG_LEVEL: "info",
-    },
-    stdio: ["ignore", "pipe", "inherit"],
-  },
-);
-const baseUrl = await new Promise<string>((resolve, reject) => {
-  createInterface({ input: server.stdout }).on("line", (line) => {
-    const entry = JSON.parse(line) as { msg?: string; url?: string };
-    if (entry.msg?.startsWith("presignd listening")) resolve(entry.url as string);
-  });
-  server.once("exit", (code) => reject(new Error(`server exited (${code})`)));
-});
+interface Server {
+  readonly url: string;
+  readonly pid: number;
+  stop(): Promise<void>;
+}
 
-function serverCpuUs(): number {
-  const stat = readFileSync(`/proc/${server.pid}/stat`, "utf8");
+/** Starts a server process and waits for its "listening" log line; its later log lines are drained unread. */
+async function startServer(args: string[], marker: string): Promise<Server> {
+  const dataDir = mkdtempSync(join(os.tmpdir(), "presignd-bench-"));
+  const child = spawn(
+    process.execPath,
+    [
+      // BENCH_CPU_PROF=DIR: profile the servers (--cpu-prof) to see where their time goes.
+      ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_CPU_PROF] : []),
+      ...args,
+      dataDir,
+    ],
+    {
+      env: {
+        ...process.env,
+        PRESIGND_ADDR: "127.0.0.1:0",
+        PRESIGND_DEV_S3_ADDR: "127.0.0.1:0",
+        PRESIGND_LOG_LEVEL: "info",
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+      },
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    let text = "";
+    const onData = (chunk: Buffer) => {
+      text += chunk.toString("utf8");
+      for (let end = text.indexOf("\n"); end >= 0; end = text.indexOf("\n")) {
+        const entry = JSON.parse(text.slice(0, end)) as { msg?: string; url?: string };
+        text = text.slice(end + 1);
+        if (entry.msg?.startsWith(marker)) {
+          // From here on one line per RPC: read and dropped, not parsed (the client's CPU is the bottleneck).
+          child.stdout.off("data", onData);
+          child.stdout.on("data", () => {});
+          resolve(entry.url as string);
+          return;
+        }
+      }
+    };
+    child.stdout.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`${args.join(" ")} exited (${code})`)));
+  });
+  return {
+    url,
+    pid: child.pid as number,
+    stop: async () => {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      await exited;
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function serverCpuUs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[11]) + Number(fields[12])) * TICK_US; // utime + stime
 }
 
-const transports: [string, () => Transport][] = [
-  ["Connect binary", () => createConnectTransport({ baseUrl, httpVersion: "2" })],
-  ["Connect JSON", () => createConnectTransport({ baseUrl, httpVersion: "2", useBinaryFormat: false })],
-  ["gRPC", () => createGrpcTransport({ baseUrl })],
-  ["gRPC-Web", () => createGrpcWebTransport({ baseUrl, httpVersion: "2" })],
+const presignd = await startServer(["bin/presignd", "serve", "--dev", "--dev-data-dir"], "presignd listening");
+const grpcJs = await startServer(["--import", "tsx", "bench/grpc-js-server.ts"], "grpc-js comparison server listening");
+
+const cases: [string, Server, () => Transport][] = [
+  ["Connect binary", presignd, () => createConnectTransport({ baseUrl: presignd.url, httpVersion: "2" })],
+  [
+    "Connect JSON",
+    presignd,
+    () => createConnectTransport({ baseUrl: presignd.url, httpVersion: "2", useBinaryFormat: false }),
+  ],
+  ["gRPC", presignd, () => createGrpcTransport({ baseUrl: presignd.url })],
+  ["gRPC-Web", presignd, () => createGrpcWebTransport({ baseUrl: presignd.url, httpVersion: "2" })],
+  // The same client and calls against @grpc/grpc-js running presignd's handler (bench/grpc-js-server.ts).
+  ["gRPC → grpc-js server", grpcJs, () => createGrpcTransport({ baseUrl: grpcJs.url })],
 ];
 
 interface Result {
@@ -69,7 +106,7 @@ interface Result {
   cpuUs: number;
 }
 
-async function run(call: () => Promise<unknown>): Promise<Result> {
+async function run(server: Server, call: () => Promise<unknown>): Promise<Result> {
   const warmEnd = performance.now() + 1000;
   await Promise.all(
     Array.from({ length: IN_FLIGHT }, async () => {
@@ -77,7 +114,7 @@ async function run(call: () => Promise<unknown>): Promise<Result> {
     }),
   );
   const latencies: number[] = [];
-  const cpu0 = serverCpuUs();
+  const cpu0 = serverCpuUs(server.pid);
   const start = performance.now();
   const end = start + SECONDS * 1000;
   await Promise.all(
@@ -90,7 +127,7 @@ async function run(call: () => Promise<unknown>): Promise<Result> {
     }),
   );
   const elapsed = (performance.now() - start) / 1000;
-  const cpu = serverCpuUs() - cpu0;
+  const cpu = serverCpuUs(server.pid) - cpu0;
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
   return { rps: latencies.length / elapsed, p50: at(0.5), p99: at(0.99), cpuUs: cpu / latencies.length };
@@ -101,13 +138,15 @@ console.log(
 );
 console.log("| protocol | RPC | RPS | p50 ms | p99 ms | server CPU µs/req | presign RPS / empty RPS |");
 console.log("|---|---|---:|---:|---:|---:|---:|");
+const results = new Map<string, { empty: Result; signed: Result }>();
 try {
-  for (const [name, make] of transports) {
+  for (const [name, server, make] of cases) {
     const transport = make();
     const presign = createClient(PresignService, transport);
     const health = createClient(Health, transport);
-    const empty = await run(() => health.check({}));
-    const signed = await run(() => presign.getObject({ key: "photos/2026/11/holiday picture.jpg" }));
+    const empty = await run(server, () => health.check({}));
+    const signed = await run(server, () => presign.getObject({ key: "photos/2026/11/holiday picture.jpg" }));
+    results.set(name, { empty, signed });
     const row = (rpc: string, r: Result, ratio: string) =>
       console.log(
         `| ${name} | ${rpc} | ${Math.round(r.rps)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${Math.round(r.cpuUs)} | ${ratio} |`,
@@ -115,9 +154,14 @@ try {
     row("Health/Check (empty)", empty, "");
     row("GetObject (presign)", signed, `${((100 * signed.rps) / empty.rps).toFixed(0)} %`);
   }
+  const ours = results.get("gRPC");
+  const theirs = results.get("gRPC → grpc-js server");
+  if (ours && theirs) {
+    const ratio = (a: Result, b: Result) => (a.cpuUs / b.cpuUs).toFixed(2);
+    console.log(
+      `\ngRPC server CPU/req, presignd ÷ grpc-js (same handler): GetObject ${ratio(ours.signed, theirs.signed)}×, Health/Check ${ratio(ours.empty, theirs.empty)}× (target: GetObject ≤ 1.5×)`,
+    );
+  }
 } finally {
-  const exited = new Promise((resolve) => server.once("exit", resolve));
-  server.kill("SIGTERM");
-  await exited;
-  rmSync(dataDir, { recursive: true, force: true });
+  await Promise.all([presignd.stop(), grpcJs.stop()]);
 }
