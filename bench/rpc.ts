@@ -138,9 +138,12 @@ console.log(
 );
 console.log("| protocol | RPC | RPS | p50 ms | p99 ms | server CPU µs/req | presign RPS / empty RPS |");
 console.log("|---|---|---:|---:|---:|---:|---:|");
+// BENCH_CASES="gRPC,gRPC → grpc-js server": only these rows (e.g. to profile one protocol).
+const only = process.env.BENCH_CASES?.split(",");
 const results = new Map<string, { empty: Result; signed: Result }>();
 try {
   for (const [name, server, make] of cases) {
+    if (only && !only.includes(name)) continue;
     const transport = make();
     const presign = createClient(PresignService, transport);
     const health = createClient(Health, transport);

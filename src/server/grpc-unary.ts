@@ -6,8 +6,8 @@ import {
   type ConnectRouter,
   createConnectRouter,
   createContextValues,
-  createHandlerContext,
   createServiceImplSpec,
+  type HandlerContext,
   type MethodImplSpec,
 } from "@connectrpc/connect";
 import {
@@ -43,10 +43,9 @@ import type { NodeHandler, NodeRequest, NodeResponse } from "./node-http.js";
 type UnarySpec = MethodImplSpec & { kind: "unary"; method: DescMethodUnary };
 type NodeHeaders = Record<string, string | string[]>;
 
-// Shared abort reasons: on Node 20 `abort()` without a reason builds a new
-// DOMException (with a stack) for every call. Same name and message as that one.
+// One shared abort reason: on Node 20 `abort()` without a reason builds a new
+// DOMException (with a stack) every time. Same name and message as that one.
 const ABORTED = new DOMException("This operation was aborted", "AbortError");
-const COMPLETED = new DOMException("This operation was aborted", "AbortError");
 
 /**
  * connectNodeAdapter with a shorter road for the most common gRPC request: a
@@ -54,10 +53,10 @@ const COMPLETED = new DOMException("This operation was aborted", "AbortError");
  *
  * connect-es runs every gRPC call, unary or not, through its streaming
  * pipeline (a dozen chained async generators per request); this reads the one
- * length-prefixed message, runs the same handler context, interceptors and
- * implementation (connect-es's own `invokeUnaryImplementation`), and writes the
- * answer as the adapter does: headers, one data frame, trailers with
- * grpc-status/grpc-message. Everything else goes to the adapter untouched —
+ * length-prefixed message, runs the same interceptors and implementation
+ * (connect-es's own `invokeUnaryImplementation`) with an equivalent handler
+ * context, and writes the answer as the adapter does: headers, one data
+ * frame, trailers with grpc-status/grpc-message. Everything else goes to the adapter untouched —
  * other protocols, streaming and unknown methods, compressed requests, HTTP/1.1
  * — and a body that is not exactly one acceptable message (too large, flagged
  * compressed, truncated, trailing bytes, not decodable, a broken stream) is
@@ -177,26 +176,43 @@ export function grpcUnaryAdapter(options: ConnectNodeAdapterOptions & { fastPath
   ): Promise<void> {
     const { spec, serialization } = target;
     const header = webHeaders(req.headers);
-    // As connect-node: the RPC's signal aborts when the HTTP/2 stream closes.
-    const requestAbort = new AbortController();
+    // The handler context of connect-es's createHandlerContext, with one
+    // AbortController instead of three linked ones: the signal aborts at the
+    // deadline, when the HTTP/2 stream closes early, and when the call is done.
+    const controller = new AbortController();
+    const abort = (reason: unknown) => {
+      if (!controller.signal.aborted) controller.abort(reason);
+    };
+    let deadline: NodeJS.Timeout | undefined;
+    let timeLeft: () => number | undefined = () => undefined;
+    if (timeoutMs !== undefined) {
+      const end = Date.now() + timeoutMs;
+      timeLeft = () => end - Date.now();
+      const expire = () => abort(new ConnectError("the operation timed out", Code.DeadlineExceeded));
+      if (timeoutMs <= 0) expire();
+      else deadline = setTimeout(expire, timeoutMs);
+    }
+    const shutdown = opt.shutdownSignal;
+    const onShutdown = () => abort(shutdown?.reason ?? ABORTED);
+    if (shutdown?.aborted) onShutdown();
+    else shutdown?.addEventListener("abort", onShutdown);
     let done = false;
     req.once("close", () => {
-      if (!done) requestAbort.abort(resetError(req.stream.rstCode) ?? ABORTED);
+      if (!done) abort(resetError(req.stream.rstCode) ?? ABORTED);
     });
-    const context = createHandlerContext({
-      ...spec,
+    const context: HandlerContext = {
+      method: spec.method,
       service: spec.method.parent,
+      signal: controller.signal,
+      timeoutMs: timeLeft,
       requestMethod: "POST",
       protocolName: "grpc",
-      ...(timeoutMs === undefined ? {} : { timeoutMs }),
-      ...(opt.shutdownSignal === undefined ? {} : { shutdownSignal: opt.shutdownSignal }),
-      requestSignal: requestAbort.signal,
-      requestHeader: header,
       url: new URL(req.url, `http://${req.authority}`).toString(),
-      responseHeader: { [headerContentType]: contentTypeProto },
-      responseTrailer: { [headerGrpcStatus]: grpcStatusOk },
-      contextValues: adapterOptions.contextValues?.(req) ?? createContextValues(),
-    });
+      requestHeader: header,
+      responseHeader: new Headers({ [headerContentType]: contentTypeProto }),
+      responseTrailer: new Headers({ [headerGrpcStatus]: grpcStatusOk }),
+      values: adapterOptions.contextValues?.(req) ?? createContextValues(),
+    };
     const compression = compressionNegotiate(
       opt.acceptCompression,
       null,
@@ -208,9 +224,9 @@ export function grpcUnaryAdapter(options: ConnectNodeAdapterOptions & { fastPath
     try {
       const output = await invokeUnaryImplementation(spec, context, input as never, opt.interceptors);
       frame = await envelope(serialization.getO(true).serialize(output), compression.response, opt.compressMinBytes);
-      context.abort(COMPLETED);
+      abort(ABORTED);
     } catch (error) {
-      context.abort(error);
+      abort(error);
       setTrailerStatus(
         context.responseTrailer,
         error instanceof ConnectError
@@ -218,6 +234,8 @@ export function grpcUnaryAdapter(options: ConnectNodeAdapterOptions & { fastPath
           : new ConnectError("internal error", Code.Internal, undefined, undefined, error),
       );
     }
+    clearTimeout(deadline);
+    shutdown?.removeEventListener("abort", onShutdown);
     try {
       res.writeHead(200, nodeHeaders(context.responseHeader));
       if (frame) res.write(frame);
