@@ -5,6 +5,8 @@
 // in its own process). On 2 shared cores the client's CPU caps RPS; server
 // CPU per request is the capacity figure.
 //   npm run bench:rpc            (or: node --import tsx bench/rpc.ts [seconds-per-case])
+// The same client and calls also go to @grpc/grpc-js running presignd's handler
+// (bench/grpc-js-server.ts), and the gRPC server CPU ratio is printed.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -83,7 +85,11 @@ function serverCpuUs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * TICK_US; // utime + stime
 }
 
-const presignd = await startServer(["bin/presignd", "serve", "--dev", "--dev-data-dir"], "presignd listening");
+// BENCH_PRESIGND=PATH: another build's bin/presignd (e.g. one of the previous commit, for a before/after comparison).
+const presignd = await startServer(
+  [process.env.BENCH_PRESIGND ?? "bin/presignd", "serve", "--dev", "--dev-data-dir"],
+  "presignd listening",
+);
 const grpcJs = await startServer(["--import", "tsx", "bench/grpc-js-server.ts"], "grpc-js comparison server listening");
 
 const cases: [string, Server, () => Transport][] = [
