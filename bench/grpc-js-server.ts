@@ -11,8 +11,8 @@ import {
   Code,
   ConnectError,
   createContextValues,
-  createHandlerContext,
   createMethodImplSpec,
+  type HandlerContext,
   type MethodImplSpec,
 } from "@connectrpc/connect";
 import { invokeUnaryImplementation } from "@connectrpc/connect/protocol";
@@ -60,32 +60,47 @@ const sealer = HandleSealer.ephemeral();
 const deps = { signing, access, handles: () => sealer };
 const interceptors = rpcInterceptors({ authenticator: noAuthentication, logger, logKeys: config.logKeys });
 
-/** A grpc-js unary handler running presignd's implementation and interceptors. */
+/**
+ * A grpc-js unary handler running presignd's implementation and interceptors,
+ * with a handler context built as presignd's gRPC fast path builds it (one
+ * AbortController: deadline, cancellation, completion).
+ */
 function unary(spec: MethodImplSpec): grpc.handleUnaryCall<unknown, unknown> {
   return (call, callback) => {
     const header = new Headers();
-    for (const [key, values] of Object.entries(call.metadata.getMap())) header.append(key, String(values));
+    for (const [key, value] of Object.entries(call.metadata.getMap())) header.append(key, String(value));
+    const controller = new AbortController();
+    const abort = (reason: unknown) => {
+      if (!controller.signal.aborted) controller.abort(reason);
+    };
     const deadline = call.getDeadline();
-    const timeoutMs = deadline instanceof Date ? deadline.getTime() - Date.now() : Number(deadline);
-    const context = createHandlerContext({
-      ...spec,
+    const end = deadline instanceof Date ? deadline.getTime() : Number(deadline);
+    const timer = Number.isFinite(end)
+      ? setTimeout(() => abort(new ConnectError("the operation timed out", Code.DeadlineExceeded)), end - Date.now())
+      : undefined;
+    call.once("cancelled", () => abort(new ConnectError("cancelled", Code.Canceled)));
+    const context: HandlerContext = {
+      method: spec.method,
       service: spec.method.parent,
+      signal: controller.signal,
+      timeoutMs: () => (Number.isFinite(end) ? end - Date.now() : undefined),
       requestMethod: "POST",
       protocolName: "grpc",
-      ...(Number.isFinite(timeoutMs) ? { timeoutMs } : {}),
+      url: `http://127.0.0.1${call.getPath()}`,
       requestHeader: header,
-      url: `http://${call.getPeer()}${call.getPath()}`,
-      responseHeader: {},
-      responseTrailer: {},
-      contextValues: createContextValues(),
-    });
+      responseHeader: new Headers(),
+      responseTrailer: new Headers(),
+      values: createContextValues(),
+    };
     invokeUnaryImplementation(spec as never, context, call.request as never, interceptors).then(
       (output) => {
-        context.abort(COMPLETED);
+        clearTimeout(timer);
+        abort(COMPLETED);
         callback(null, output);
       },
       (error: unknown) => {
-        context.abort(error);
+        clearTimeout(timer);
+        abort(error);
         const e = ConnectError.from(error);
         callback({ code: e.code as number as grpc.status, details: e.rawMessage });
       },

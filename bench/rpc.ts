@@ -92,18 +92,25 @@ const presignd = await startServer(
 );
 const grpcJs = await startServer(["--import", "tsx", "bench/grpc-js-server.ts"], "grpc-js comparison server listening");
 
-const cases: [string, Server, () => Transport][] = [
-  ["Connect binary", presignd, () => createConnectTransport({ baseUrl: presignd.url, httpVersion: "2" })],
+// Rows measured together (interleaved in rounds, so that load from other
+// processes on this shared machine drifts into all of them alike).
+const groups: [string, Server, () => Transport][][] = [
+  [["Connect binary", presignd, () => createConnectTransport({ baseUrl: presignd.url, httpVersion: "2" })]],
   [
-    "Connect JSON",
-    presignd,
-    () => createConnectTransport({ baseUrl: presignd.url, httpVersion: "2", useBinaryFormat: false }),
+    [
+      "Connect JSON",
+      presignd,
+      () => createConnectTransport({ baseUrl: presignd.url, httpVersion: "2", useBinaryFormat: false }),
+    ],
   ],
-  ["gRPC", presignd, () => createGrpcTransport({ baseUrl: presignd.url })],
-  ["gRPC-Web", presignd, () => createGrpcWebTransport({ baseUrl: presignd.url, httpVersion: "2" })],
-  // The same client and calls against @grpc/grpc-js running presignd's handler (bench/grpc-js-server.ts).
-  ["gRPC → grpc-js server", grpcJs, () => createGrpcTransport({ baseUrl: grpcJs.url })],
+  [
+    ["gRPC", presignd, () => createGrpcTransport({ baseUrl: presignd.url })],
+    // The same client and calls against @grpc/grpc-js running presignd's handler (bench/grpc-js-server.ts).
+    ["gRPC → grpc-js server", grpcJs, () => createGrpcTransport({ baseUrl: grpcJs.url })],
+  ],
+  [["gRPC-Web", presignd, () => createGrpcWebTransport({ baseUrl: presignd.url, httpVersion: "2" })]],
 ];
+const ROUNDS = 5;
 
 interface Result {
   rps: number;
@@ -112,35 +119,48 @@ interface Result {
   cpuUs: number;
 }
 
-async function run(server: Server, call: () => Promise<unknown>): Promise<Result> {
-  const warmEnd = performance.now() + 1000;
-  await Promise.all(
-    Array.from({ length: IN_FLIGHT }, async () => {
-      while (performance.now() < warmEnd) await call();
-    }),
-  );
-  const latencies: number[] = [];
-  const cpu0 = serverCpuUs(server.pid);
-  const start = performance.now();
-  const end = start + SECONDS * 1000;
+interface Measurement {
+  readonly server: Server;
+  readonly call: () => Promise<unknown>;
+  readonly latencies: number[];
+  seconds: number;
+  cpuUs: number;
+}
+
+async function load(call: () => Promise<unknown>, ms: number, latencies?: number[]): Promise<void> {
+  const end = performance.now() + ms;
   await Promise.all(
     Array.from({ length: IN_FLIGHT }, async () => {
       while (performance.now() < end) {
         const t = performance.now();
         await call();
-        latencies.push(performance.now() - t);
+        latencies?.push(performance.now() - t);
       }
     }),
   );
-  const elapsed = (performance.now() - start) / 1000;
-  const cpu = serverCpuUs(server.pid) - cpu0;
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
-  return { rps: latencies.length / elapsed, p50: at(0.5), p99: at(0.99), cpuUs: cpu / latencies.length };
+}
+
+/** Warms each up for 1 s, then measures them in turn, ROUNDS times SECONDS/ROUNDS each. */
+async function measure(measurements: Measurement[]): Promise<Result[]> {
+  for (const m of measurements) await load(m.call, 1000);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const m of measurements) {
+      const cpu0 = serverCpuUs(m.server.pid);
+      const start = performance.now();
+      await load(m.call, (SECONDS * 1000) / ROUNDS, m.latencies);
+      m.seconds += (performance.now() - start) / 1000;
+      m.cpuUs += serverCpuUs(m.server.pid) - cpu0;
+    }
+  }
+  return measurements.map(({ latencies, seconds, cpuUs }) => {
+    latencies.sort((a, b) => a - b);
+    const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+    return { rps: latencies.length / seconds, p50: at(0.5), p99: at(0.99), cpuUs: cpuUs / latencies.length };
+  });
 }
 
 console.log(
-  `RPC benchmark — ${os.cpus()[0]?.model ?? "cpu"} ×${os.cpus().length}, Node ${process.version}, h2c, ${IN_FLIGHT} in flight, ${SECONDS}s per case`,
+  `RPC benchmark — ${os.cpus()[0]?.model ?? "cpu"} ×${os.cpus().length}, Node ${process.version}, h2c, ${IN_FLIGHT} in flight, ${SECONDS}s per case (${ROUNDS} interleaved rounds)`,
 );
 console.log("| protocol | RPC | RPS | p50 ms | p99 ms | server CPU µs/req | presign RPS / empty RPS |");
 console.log("|---|---|---:|---:|---:|---:|---:|");
@@ -148,20 +168,28 @@ console.log("|---|---|---:|---:|---:|---:|---:|");
 const only = process.env.BENCH_CASES?.split(",");
 const results = new Map<string, { empty: Result; signed: Result }>();
 try {
-  for (const [name, server, make] of cases) {
-    if (only && !only.includes(name)) continue;
-    const transport = make();
-    const presign = createClient(PresignService, transport);
-    const health = createClient(Health, transport);
-    const empty = await run(server, () => health.check({}));
-    const signed = await run(server, () => presign.getObject({ key: "photos/2026/11/holiday picture.jpg" }));
-    results.set(name, { empty, signed });
-    const row = (rpc: string, r: Result, ratio: string) =>
-      console.log(
-        `| ${name} | ${rpc} | ${Math.round(r.rps)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${Math.round(r.cpuUs)} | ${ratio} |`,
-      );
-    row("Health/Check (empty)", empty, "");
-    row("GetObject (presign)", signed, `${((100 * signed.rps) / empty.rps).toFixed(0)} %`);
+  for (const group of groups) {
+    const rows = group.filter(([name]) => !only || only.includes(name));
+    if (rows.length === 0) continue;
+    const measurements = rows.flatMap(([, server, make]) => {
+      const transport = make();
+      const presign = createClient(PresignService, transport);
+      const health = createClient(Health, transport);
+      const m = (call: () => Promise<unknown>): Measurement => ({ server, call, latencies: [], seconds: 0, cpuUs: 0 });
+      return [m(() => health.check({})), m(() => presign.getObject({ key: "photos/2026/11/holiday picture.jpg" }))];
+    });
+    const measured = await measure(measurements);
+    rows.forEach(([name], i) => {
+      const empty = measured[2 * i] as Result;
+      const signed = measured[2 * i + 1] as Result;
+      results.set(name, { empty, signed });
+      const row = (rpc: string, r: Result, ratio: string) =>
+        console.log(
+          `| ${name} | ${rpc} | ${Math.round(r.rps)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${Math.round(r.cpuUs)} | ${ratio} |`,
+        );
+      row("Health/Check (empty)", empty, "");
+      row("GetObject (presign)", signed, `${((100 * signed.rps) / empty.rps).toFixed(0)} %`);
+    });
   }
   const ours = results.get("gRPC");
   const theirs = results.get("gRPC → grpc-js server");
