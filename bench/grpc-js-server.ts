@@ -78,7 +78,10 @@ function unary(spec: MethodImplSpec): grpc.handleUnaryCall<unknown, unknown> {
     const timer = Number.isFinite(end)
       ? setTimeout(() => abort(new ConnectError("the operation timed out", Code.DeadlineExceeded)), end - Date.now())
       : undefined;
-    call.once("cancelled", () => abort(new ConnectError("cancelled", Code.Canceled)));
+    // grpc-js also reports a finished call as cancelled when its stream closes: no error built then.
+    call.once("cancelled", () => {
+      if (!controller.signal.aborted) abort(new ConnectError("cancelled", Code.Canceled));
+    });
     const context: HandlerContext = {
       method: spec.method,
       service: spec.method.parent,
