@@ -154,13 +154,15 @@ export function grpcUnaryAdapter(options: ConnectNodeAdapterOptions & { fastPath
         giveUp(true);
         return;
       }
-      void answer(
+      answer(
         req as http2.Http2ServerRequest,
         res as http2.Http2ServerResponse,
         target,
         message,
         timeout.timeoutMs,
-      );
+      ).catch(() => {
+        // Only writing can fail here (the RPC's own errors became trailers): the client is gone.
+      });
     };
     req.on("data", onData);
     req.on("end", onEnd);
