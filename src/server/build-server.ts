@@ -1,5 +1,11 @@
-import { type ConnectRouter, createClient, createRouterTransport, type ServiceImpl } from "@connectrpc/connect";
-import { type ConnectNodeAdapterOptions, connectNodeAdapter } from "@connectrpc/connect-node";
+import {
+  type ConnectRouter,
+  createClient,
+  createRouterTransport,
+  type Interceptor,
+  type ServiceImpl,
+} from "@connectrpc/connect";
+import type { ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
 import { createValidateInterceptor } from "@connectrpc/validate";
 import type { Logger } from "pino";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
@@ -12,6 +18,7 @@ import type { KeyLogging } from "./config.js";
 import { withConnectParseErrors } from "./connect-parse-errors.js";
 import { errorMapping } from "./error-map.js";
 import { withSpecGrpcMessage } from "./grpc-message.js";
+import { grpcUnaryAdapter } from "./grpc-unary.js";
 import type { HealthState } from "./health.js";
 import { rpcLogging } from "./interceptors/logging.js";
 import { type NodeHandler, type NodeResponse, writeJson } from "./node-http.js";
@@ -40,6 +47,8 @@ export interface HandlerOptions extends RouteDeps {
   readonly health: HealthState;
   readonly logger: Logger;
   readonly logKeys: KeyLogging;
+  /** Unary gRPC calls on the short road of grpc-unary.ts (default); false: all through connect-es's adapter. */
+  readonly grpcFastPath?: boolean;
 }
 
 /** Services listed by reflection and reported on by health checks. */
@@ -76,19 +85,14 @@ export function presignRoutes(deps: RouteDeps, health: HealthState) {
  */
 export function buildHandler(options: HandlerOptions): NodeHandler {
   const routes = presignRoutes(options, options.health);
-  const interceptors = [
-    rpcLogging(options.logger, options.logKeys),
-    errorMapping(options.logger),
-    authentication(options.authenticator),
-    // The limits annotated in the proto (buf.validate), before any handler runs.
-    createValidateInterceptor(),
-  ];
-  const adapter = connectNodeAdapter({
+  const interceptors = rpcInterceptors(options);
+  const adapter = grpcUnaryAdapter({
     routes,
     interceptors,
     readMaxBytes: MAX_REQUEST_BYTES,
     fallback: notFound,
     contextValues: peerContextValues,
+    fastPath: options.grpcFastPath ?? true,
   });
   const rest = restPresign(createClient(PresignService, createRouterTransport(routes, { router: { interceptors } })));
   const rpc = withConnectParseErrors(withSpecGrpcMessage(adapter as NodeHandler));
@@ -107,6 +111,17 @@ export function buildHandler(options: HandlerOptions): NodeHandler {
     }
     rpc(req, res);
   };
+}
+
+/** What every RPC runs through, in this order, whatever the protocol. */
+export function rpcInterceptors(options: Pick<HandlerOptions, "authenticator" | "logger" | "logKeys">): Interceptor[] {
+  return [
+    rpcLogging(options.logger, options.logKeys),
+    errorMapping(options.logger),
+    authentication(options.authenticator),
+    // The limits annotated in the proto (buf.validate), before any handler runs.
+    createValidateInterceptor(),
+  ];
 }
 
 const notFound: NonNullable<ConnectNodeAdapterOptions["fallback"]> = (req, res) => {

@@ -32,8 +32,18 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** Internal switches, not settings: tests use them to compare code paths. */
+export interface StartOptions {
+  /** false: unary gRPC through connect-es's adapter too (see grpc-unary.ts). */
+  readonly grpcFastPath?: boolean;
+}
+
 /** Starts presignd: S3 backend first (fail fast on bad config), then the port. */
-export async function startServer(config: ServerConfig, logger: Logger): Promise<RunningServer> {
+export async function startServer(
+  config: ServerConfig,
+  logger: Logger,
+  options: StartOptions = {},
+): Promise<RunningServer> {
   let devS3: DevS3 | undefined;
   let store: HandleStore | undefined;
   let effective = config;
@@ -94,6 +104,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       health,
       logger,
       logKeys: config.logKeys,
+      ...(options.grpcFastPath === undefined ? {} : { grpcFastPath: options.grpcFastPath }),
     });
     const dual = config.tls ? createTlsServer(handler, await readTls(config.tls)) : createDualServer(handler);
     await new Promise<void>((resolve, reject) => {

@@ -9,7 +9,7 @@ import { after, before } from "node:test";
 import { createPresignClient, type PresignClient } from "../../src/client/create-client.js";
 import { parseServeOptions, type RawServeOptions } from "../../src/server/config.js";
 import { createLogger } from "../../src/server/logger.js";
-import { type RunningServer, startServer } from "../../src/server/serve.js";
+import { type RunningServer, type StartOptions, startServer } from "../../src/server/serve.js";
 
 export interface TestServer extends RunningServer {
   /** Every log line the server wrote, parsed. */
@@ -22,7 +22,10 @@ export interface TestServer extends RunningServer {
  * A real presignd in development mode: embedded S3 (s3rver) on a free port
  * with its data in a fresh temporary directory, RPC server on a free port.
  */
-export async function startTestServer(overrides: Partial<RawServeOptions> = {}): Promise<TestServer> {
+export async function startTestServer(
+  overrides: Partial<RawServeOptions> = {},
+  start: StartOptions = {},
+): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), "presignd-test-"));
   const lines: string[] = [];
   // Every line also goes to PRESIGND_TEST_LOG_DIR (set by `npm test`), which
@@ -49,7 +52,7 @@ export async function startTestServer(overrides: Partial<RawServeOptions> = {}):
     devS3Addr: "127.0.0.1:0",
     ...overrides,
   });
-  const server = await startServer(config, createLogger(config.logLevel, sink));
+  const server = await startServer(config, createLogger(config.logLevel, sink), start);
   return {
     ...server,
     get logs() {
