@@ -6,6 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { uploadMultipart } from "../../src/client/multipart-upload.js";
+import { downloadRanged } from "../../src/client/ranged-download.js";
+import { openSource } from "../../src/client/sources.js";
 import type { Progress } from "../../src/client/transfer.js";
 import { PRESIGND, run } from "../support/run.js";
 import { serverForSuite } from "../support/test-server.js";
@@ -92,6 +96,51 @@ describe("multipart uploads and parallel ranged downloads (embedded S3)", () => 
     assert.ok(!existsSync(state), "the state file goes once the upload completed");
     const target = join(dir, "resumed.bin");
     await suite.client.download("mp/resumed.bin", target);
+    assert.ok((await readFile(target)).equals(data));
+  });
+
+  it("a part whose URL expired before it was sent is presigned again, and so is a download's URL", async () => {
+    const service = suite.client.service;
+    let calls = 0;
+    let stale = 0;
+    // Hands out URLs that live 1 s and are already expired when the client gets them.
+    const expiring: typeof service = new Proxy(service, {
+      get(target, property, receiver) {
+        if (property !== "presignUploadParts") return Reflect.get(target, property, receiver);
+        return async (request: { uploadToken: string; parts: { partNumber: number; contentLength: bigint }[] }) => {
+          calls++;
+          if (stale >= 2) return target.presignUploadParts(request);
+          stale++;
+          const answer = await target.presignUploadParts({
+            uploadToken: request.uploadToken,
+            parts: request.parts,
+            expiresIn: { seconds: 1n },
+          });
+          await sleep(2100);
+          return answer;
+        };
+      },
+    });
+    const up = await uploadMultipart(expiring, "mp/expired.bin", await openSource(file), {
+      partSize: 5 * MiB,
+      concurrency: 1,
+    });
+    assert.equal(up.parts, 5);
+    assert.equal(calls, 7, "five parts, two of them presigned twice");
+
+    let gets = 0;
+    const target = join(dir, "expired-download.bin");
+    await downloadRanged(
+      async () => {
+        gets++;
+        const answer = await service.getObject({ key: "mp/expired.bin", expiresIn: { seconds: 1n } });
+        if (gets === 1) await sleep(2100);
+        return answer;
+      },
+      target,
+      { chunkSize: 8 * MiB },
+    );
+    assert.equal(gets, 2, "one expired URL, presigned again once");
     assert.ok((await readFile(target)).equals(data));
   });
 
