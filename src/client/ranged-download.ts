@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { FileHandle } from "node:fs/promises";
 import { open, readFile, rename, rm, writeFile } from "node:fs/promises";
 import type { IncomingMessage } from "node:http";
+import { writeBodyInBatches } from "./body-batches.js";
 import { S3Error } from "./s3-error.js";
 import {
   isRetryable,
@@ -14,7 +15,6 @@ import {
 } from "./transfer.js";
 
 const MiB = 1024 * 1024;
-const WRITE_BATCH_BYTES = MiB;
 
 export interface RangedDownloadOptions extends TransferOptions {
   /** Ranges in flight at once (default 4). */
@@ -218,30 +218,17 @@ async function fetchRange(
       const size = whole ? Number(res.headers["content-length"]) : totalOf(res);
       const tag = typeof res.headers.etag === "string" ? res.headers.etag : undefined;
       answer = { size, ...(tag ? { etag: tag } : {}), whole };
-      // Socket chunks are ≤ 64 KiB: write them ~1 MiB at a time (one writev,
-      // no copy) rather than one positioned write and promise per chunk.
+      // ~1 MiB per positioned writev (no copy); one batch may be written
+      // while the next arrives. What arrived before a broken connection is
+      // written too: a retry resumes after it.
       let position = from;
-      let batch: Buffer[] = [];
-      let batched = 0;
-      const flush = async () => {
-        if (batched === 0) return;
-        await file.writev(batch, position);
-        position += batched;
-        got += batched;
-        report(batched);
-        batch = [];
-        batched = 0;
-      };
-      try {
-        for await (const chunk of res as AsyncIterable<Buffer>) {
-          batch.push(chunk);
-          batched += chunk.length;
-          if (batched >= WRITE_BATCH_BYTES) await flush();
-        }
-      } finally {
-        // What arrived before a broken connection is kept: a retry resumes after it.
-        await flush();
-      }
+      await writeBodyInBatches(res, async (chunks, bytes) => {
+        const at = position;
+        position += bytes;
+        await file.writev(chunks, at);
+        got += bytes;
+        report(bytes);
+      });
       const expected = whole ? size : Math.min(length, size - start);
       if (got !== expected) {
         throw Object.assign(new Error(`range ended after ${got} of ${expected} bytes`), { code: "ECONNRESET" });

@@ -5,6 +5,7 @@ import https from "node:https";
 import { type Readable, Transform, type Writable } from "node:stream";
 import { finished, pipeline } from "node:stream/promises";
 import { setTimeout as sleep } from "node:timers/promises";
+import { writeBodyInBatches } from "./body-batches.js";
 import { parseS3Error, S3Error } from "./s3-error.js";
 import { type DownloadDestination, type OpenedSource, openDestination } from "./sources.js";
 
@@ -148,11 +149,18 @@ export async function downloadPresigned(
       const length = Number(res.headers["content-length"]);
       if (!resume && Number.isFinite(length)) total = length;
       last = res;
-      for await (const chunk of res as AsyncIterable<Buffer>) {
-        written += chunk.length;
-        if (!out.write(chunk)) await once(out, "drain");
+      // Progress once per batch (~1 MiB), not per socket chunk.
+      await writeBodyInBatches(res, (chunks, bytes) => {
+        // One writev for a file or socket; the chunks are not copied (the
+        // destination may keep them).
+        out.cork();
+        let ok = true;
+        for (const chunk of chunks) ok = out.write(chunk);
+        out.uncork();
+        written += bytes;
         options.onProgress?.({ transferred: written, ...(total === undefined ? {} : { total }) });
-      }
+        return ok ? undefined : once(out, "drain").then(() => {});
+      });
       if (total !== undefined && written !== total) {
         throw Object.assign(new Error(`download ended after ${written} of ${total} bytes`), { code: "ECONNRESET" });
       }
