@@ -7,6 +7,7 @@
 // (bench/soak-probe.mjs), its heap before and after a forced GC. Reports RPS,
 // errors, the series, and the slope of RSS over the last 2/3 of the run.
 //   npm run bench:soak   (or: node --import tsx bench/soak.ts [minutes=10] [rpc-per-second=200])
+//   PRESIGND_HANDLE_STORE= npm run bench:soak   (no handle store: sealed handles, no server state)
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -189,7 +190,12 @@ const sampleNow = async () => {
 console.log(
   `Soak — ${os.cpus()[0]?.model ?? "cpu"} ×${os.cpus().length}, Node ${process.version}, ${new Date().toISOString()}; ` +
     `${MINUTES} min at ${RATE} RPC/s target (${rpcsPerCycle} RPCs per cycle of ${mix.map(([name]) => name).join(", ")}), ` +
-    `Connect HTTP/1.1 and gRPC h2c alternating; presignd serve --dev, info logging to /dev/null, memory handle store`,
+    `Connect HTTP/1.1 and gRPC h2c alternating; presignd serve --dev, info logging to /dev/null, ` +
+    (process.env.PRESIGND_HANDLE_STORE === undefined
+      ? "memory handle store (CreateHandle mints stored handles, kept a day past expiry)"
+      : process.env.PRESIGND_HANDLE_STORE === ""
+        ? "no handle store (CreateHandle mints sealed handles: no server state)"
+        : `handle store ${process.env.PRESIGND_HANDLE_STORE}`),
 );
 await sampleNow(); // t≈0 baseline
 try {
