@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { createPresignClient, type PresignClient } from "../../src/client/create-client.js";
+import { Operation } from "../../src/gen/presign/v1/presign_pb.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 
 const transports = [
@@ -67,6 +68,35 @@ describe("PresignService over every protocol on one port", () => {
         assert.equal(res.fields.key, "form/${filename}");
         assert.match(res.fields["X-Amz-Signature"] ?? "", /^[0-9a-f]{64}$/);
         assert.ok(res.fields.Policy);
+      });
+
+      it("multipart: CreateMultipartUpload (an S3 call), parts, Complete; batches; stored handles", async () => {
+        const upload = await client.service.createMultipartUpload({
+          key: `mp/${t.transport}.bin`,
+          maxSize: 12n * 1024n * 1024n,
+        });
+        assert.ok(upload.uploadId);
+        assert.equal(upload.maxParts, 2);
+        const { parts } = await client.service.presignUploadParts({
+          uploadToken: upload.uploadToken,
+          parts: [
+            { partNumber: 1, contentLength: 8n * 1024n * 1024n },
+            { partNumber: 2, contentLength: 4n * 1024n * 1024n },
+          ],
+        });
+        assert.deepEqual(
+          parts.map((p) => [p.partNumber, p.request?.method, p.request?.headers["content-length"]]),
+          [
+            [1, "PUT", String(8 * 1024 * 1024)],
+            [2, "PUT", String(4 * 1024 * 1024)],
+          ],
+        );
+        const complete = await client.service.completeMultipartUpload({ uploadToken: upload.uploadToken });
+        assert.equal(complete.method, "POST");
+        const batch = await client.service.batchGetObject({ requests: [{ key: "x/1" }, { key: "x/2" }] });
+        assert.equal(batch.requests.length, 2);
+        const { handle } = await client.service.createHandle({ key: "x/1", operations: [Operation.GET] });
+        assert.equal((await client.service.revokeHandle({ handle })).revoked, true);
       });
     });
   }
