@@ -1,6 +1,5 @@
-import { randomUUID } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { readFile, rm, stat } from "node:fs/promises";
 import type { IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
 import { finished } from "node:stream/promises";
@@ -9,7 +8,9 @@ import { XMLBuilder, XMLParser } from "fast-xml-parser";
 import type { PresignService } from "../gen/presign/v1/presign_pb.js";
 import { parseS3Error, S3Error } from "./s3-error.js";
 import { FILE_READ_BYTES, type OpenedSource } from "./sources.js";
+import { coalesced, writeStateFile } from "./state-file.js";
 import {
+  isExpiredUrl,
   isRetryable,
   type PresignedHttp,
   readS3Error,
@@ -21,11 +22,6 @@ import {
 
 const MiB = 1024 * 1024;
 
-/** A 403 for a URL past its expiry (S3: "Request has expired"): presign again. */
-function isExpired(error: unknown, expiresAt: { seconds: bigint } | undefined): boolean {
-  if (!(error instanceof S3Error) || error.status !== 403) return false;
-  return /expired/i.test(error.message) || (expiresAt !== undefined && Number(expiresAt.seconds) * 1000 <= Date.now());
-}
 /** Part size for a stream when none is given; with S3's 10,000 parts it bounds the stream at ~78 GiB. */
 const STREAM_PART_BYTES = 8 * MiB;
 const MAX_PARTS = 10_000;
@@ -139,10 +135,19 @@ export async function uploadMultipart(
       source: { path: source.path ?? "", size: source.size ?? -1, mtimeMs: sourceInfo?.mtimeMs ?? 0 },
       parts: {},
     };
-    if (options.resumeState) await saveState(options.resumeState, state);
+    if (options.resumeState) await writeStateFile(options.resumeState, state);
   }
   const upload = state;
-  const saver = options.resumeState ? stateSaver(options.resumeState, upload, done) : undefined;
+  // Saved after each part, one write at a time.
+  const resumeState = options.resumeState;
+  const saver = resumeState
+    ? coalesced(() =>
+        writeStateFile(resumeState, {
+          ...upload,
+          parts: Object.fromEntries([...done].map(([n, e]) => [String(n), e])),
+        }),
+      )
+    : undefined;
 
   let transferred = 0;
   for (const n of done.keys()) transferred += expectedPartSize(n, upload.partSize, upload.source.size);
@@ -314,7 +319,7 @@ async function uploadPart(
         return etag;
       } catch (error) {
         report(-sent);
-        expired = isExpired(error, presigned.expiresAt);
+        expired = isExpiredUrl(error, presigned.expiresAt);
         if (expired) presigned = undefined;
         throw error;
       }
@@ -414,26 +419,4 @@ async function loadState(path: string): Promise<UploadState | undefined> {
     throw new Error(`${path} is not a presignd upload state file`);
   }
   return state;
-}
-
-async function saveState(path: string, state: UploadState): Promise<void> {
-  // Atomic: a crash leaves the old file or the new one, never half of one.
-  const temp = `${path}.${randomUUID()}.tmp`;
-  await writeFile(temp, JSON.stringify(state), { mode: 0o600 });
-  await rename(temp, path);
-}
-
-/** Saves the state after each part, one write at a time, coalescing bursts. */
-function stateSaver(path: string, state: UploadState, done: ReadonlyMap<number, string>) {
-  let writing: Promise<void> = Promise.resolve();
-  let pending = false;
-  const save = () => {
-    if (pending) return;
-    pending = true;
-    writing = writing.then(async () => {
-      pending = false;
-      await saveState(path, { ...state, parts: Object.fromEntries([...done].map(([n, e]) => [String(n), e])) });
-    });
-  };
-  return Object.assign(save, { flush: () => writing.then(save).then(() => writing) });
 }

@@ -1,10 +1,11 @@
-import { randomUUID } from "node:crypto";
 import type { FileHandle } from "node:fs/promises";
-import { open, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { open, readFile, rename, rm } from "node:fs/promises";
 import type { IncomingMessage } from "node:http";
 import { writeBodyInBatches } from "./body-batches.js";
 import { S3Error } from "./s3-error.js";
+import { coalesced, writeStateFile } from "./state-file.js";
 import {
+  isExpiredUrl,
   isRetryable,
   type PresignedHttp,
   readS3Error,
@@ -102,7 +103,7 @@ export async function downloadRanged(
     }
     const current = state;
     for (const c of current.done) done.add(c);
-    persist = () => saveState(statePath, { ...current, done: [...done] });
+    persist = () => writeStateFile(statePath, { ...current, done: [...done] });
     const save = options.keepPartial ? coalesced(persist) : () => {};
     const chunks = Math.ceil(current.size / current.chunkSize);
     const queue: number[] = [];
@@ -210,7 +211,7 @@ async function fetchRange(
       }
       if (status >= 300) {
         const error = await readS3Error(res, presigned.url);
-        expired = error.status === 403 && isExpiredAnswer(error, presigned);
+        expired = isExpiredUrl(error, presigned.expiresAt);
         throw error;
       }
       const whole = status === 200;
@@ -239,11 +240,6 @@ async function fetchRange(
   return answer ?? { size: 0, whole: true };
 }
 
-function isExpiredAnswer(error: S3Error, presigned: Presigned): boolean {
-  const at = presigned.expiresAt ? Number(presigned.expiresAt.seconds) * 1000 : undefined;
-  return /expired/i.test(error.message) || (at !== undefined && at <= Date.now());
-}
-
 /** The total size from Content-Range: "bytes 0-99/12345". */
 function totalOf(res: IncomingMessage): number {
   const match = /\/(\d+)$/.exec(String(res.headers["content-range"] ?? ""));
@@ -258,26 +254,4 @@ async function loadState(path: string): Promise<DownloadState | undefined> {
   } catch {
     return undefined;
   }
-}
-
-async function saveState(path: string, state: DownloadState): Promise<void> {
-  const temp = `${path}.${randomUUID()}.tmp`;
-  await writeFile(temp, JSON.stringify(state), { mode: 0o600 });
-  await rename(temp, path);
-}
-
-/** Runs `task` one at a time, merging calls that arrive while it runs. */
-function coalesced(task: () => Promise<void>): () => void {
-  let running: Promise<void> = Promise.resolve();
-  let queued = false;
-  return () => {
-    if (queued) return;
-    queued = true;
-    running = running
-      .then(() => {
-        queued = false;
-        return task();
-      })
-      .catch(() => {});
-  };
 }

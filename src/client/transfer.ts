@@ -46,6 +46,15 @@ export function isRetryable(error: unknown): boolean {
 }
 
 /**
+ * A 403 for a presigned URL past its expiry (S3: "Request has expired"; or
+ * the URL's own expires_at has passed): presigning it again may help.
+ */
+export function isExpiredUrl(error: unknown, expiresAt: { readonly seconds: bigint } | undefined): boolean {
+  if (!(error instanceof S3Error) || error.status !== 403) return false;
+  return /expired/i.test(error.message) || (expiresAt !== undefined && Number(expiresAt.seconds) * 1000 <= Date.now());
+}
+
+/**
  * Sends a presigned request with exactly its headers (plus `extra`), piping
  * `body` into it with backpressure. Resolves with the response once S3
  * answers — including an early error answer before the body was read.
