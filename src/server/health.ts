@@ -20,10 +20,10 @@ export class HealthState {
   constructor(
     private readonly backend: S3Backend,
     private readonly logger: Logger,
-    private readonly maxAgeMs = 5_000,
-    private readonly timeoutMs = 3_000,
     /** Further dependencies that must answer, e.g. the handle store. */
     private readonly dependencies: ReadonlyArray<{ name: string; ping: () => Promise<void> }> = [],
+    private readonly maxAgeMs = 5_000,
+    private readonly timeoutMs = 3_000,
   ) {}
 
   /** The current state, probing first when the last probe is stale. */

@@ -90,8 +90,6 @@ export async function startServer(
     const health = new HealthState(
       backend,
       logger,
-      undefined,
-      undefined,
       handleStore ? [{ name: `${handleStore.engine} handle store`, ping: () => handleStore.ping() }] : [],
     );
     const handler = buildHandler({
