@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { S3Backend } from "./s3-backend.js";
+import { type S3Backend, sdkErrorLabel } from "./s3-backend.js";
 
 export type ServingState = "SERVING" | "NOT_SERVING";
 
@@ -93,7 +93,6 @@ export class HealthState {
 }
 
 function describe(error: unknown): string {
-  const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-  const status = e.$metadata?.httpStatusCode;
-  return `${e.name ?? "Error"}${status ? ` (HTTP ${status})` : ""}: ${e.message ?? String(error)}`.slice(0, 300);
+  const message = (error as { message?: string }).message ?? String(error);
+  return `${sdkErrorLabel(error).label}: ${message}`.slice(0, 300);
 }

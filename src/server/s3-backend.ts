@@ -197,6 +197,13 @@ async function discoverRegion(client: S3Client, bucket: string, config: ServerCo
   throw new Error(`could not discover the region of bucket "${bucket}" (${describe(failure)}); pass --region`);
 }
 
+/** An AWS SDK error as "Name (HTTP status)", and its status, for logs and refusals. */
+export function sdkErrorLabel(error: unknown): { label: string; status?: number } {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  const status = e.$metadata?.httpStatusCode;
+  return { label: `${e.name ?? "Error"}${status ? ` (HTTP ${status})` : ""}`, ...(status ? { status } : {}) };
+}
+
 function describe(error: unknown): string {
   if (error === undefined) return "no x-amz-bucket-region header";
   const e = error as { name?: string; message?: string };

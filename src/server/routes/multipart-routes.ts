@@ -22,6 +22,7 @@ import type {
   PresignUploadPartsResponseSchema,
 } from "../../gen/presign/v1/presign_pb.js";
 import { ANONYMOUS, PRINCIPAL } from "../auth/principal.js";
+import { sdkErrorLabel } from "../s3-backend.js";
 import type { UploadClaims } from "../uploads/upload-tokens.js";
 import { type PresignedRequestInit, presignedMessage } from "./presigned-message.js";
 import type { RouteDeps } from "./route-deps.js";
@@ -188,9 +189,8 @@ async function openUpload(
 
 /** S3 refusing the server's own request: the caller's fault only for a missing bucket. */
 function s3Failure(error: unknown): PresignError {
-  const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-  const status = e.$metadata?.httpStatusCode;
-  const what = `S3 refused CreateMultipartUpload: ${e.name ?? "Error"}${status ? ` (HTTP ${status})` : ""}`;
+  const { label, status } = sdkErrorLabel(error);
+  const what = `S3 refused CreateMultipartUpload: ${label}`;
   if (status !== undefined && status < 500 && status !== 429) return new PresignError("failed_precondition", what);
   return new PresignError("unavailable", `${what}; retry later`);
 }
