@@ -167,8 +167,13 @@ async function probeBuckets(
       ctx,
     );
     const res = await fetch(head.url, { method: "HEAD", ...(signal ? { signal } : {}) });
-    if (!res.ok) throw new Error(`bucket "${endpoint.bucket}" answered HEAD with HTTP ${res.status}`);
+    if (!res.ok) throw new BucketProbeFailure(`bucket "${endpoint.bucket}" answered HEAD with HTTP ${res.status}`);
   }
+}
+
+/** A bucket answered the readiness HEAD with an error status: safe to tell as it is. */
+export class BucketProbeFailure extends Error {
+  override readonly name = "BucketProbeFailure";
 }
 
 /** Reads x-amz-bucket-region, which S3 returns even with a 301 or 403. */

@@ -75,7 +75,7 @@ describe("serving a configured S3 endpoint with the SDK credential chain", () =>
     assert.equal(ready.status, 503);
     assert.deepEqual(await ready.json(), {
       status: "NOT_SERVING",
-      reason: 'Error: bucket "ghost" answered HEAD with HTTP 404',
+      reason: 'bucket "ghost" answered HEAD with HTTP 404',
     });
     assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
   });

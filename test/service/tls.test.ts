@@ -17,12 +17,12 @@ describe("TLS with HTTP/2 by ALPN, and client certificates (mTLS)", () => {
     api_key_sha256: ["${sha256(KEYS.alice)}"]
 rules:
   - name: services
-    principals: [backend.internal]
+    principals: ["cert:backend.internal"]
     operations: [get, put]
     buckets: ["*"]
     keys: ["services/*"]
   - name: alice
-    principals: [alice]
+    principals: ["key:alice"]
     operations: [get]
     buckets: ["*"]
     keys: ["alice/*"]
