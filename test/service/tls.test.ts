@@ -55,7 +55,7 @@ rules:
   it("the certificate's identity is held to the policy", async () => {
     const error = await refusal(client("grpc", pki.client("backend.internal")).service.getObject({ key: "alice/a" }));
     assert.equal(error.code, Code.PermissionDenied);
-    assert.match(error.rawMessage, /no rule allows backend\.internal to get/);
+    assert.match(error.rawMessage, /no rule allows cert:backend\.internal to get/);
   });
 
   it("an untrusted client certificate is UNAUTHENTICATED, not a handshake failure", async () => {
