@@ -1,6 +1,6 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import type { HandlerContext } from "@connectrpc/connect";
+import { ConnectError, type HandlerContext } from "@connectrpc/connect";
 import { resolveExpiry, secondsLeft } from "../../core/expiry.js";
 import { invalidField, PresignError } from "../../core/presign-error.js";
 import {
@@ -184,7 +184,9 @@ async function openUpload(
 }
 
 /** S3 refusing the server's own request: the caller's fault only for a missing bucket. */
-function s3Failure(error: unknown): PresignError {
+function s3Failure(error: unknown): Error {
+  // The caller's deadline or cancel (ctx.signal's reason) keeps its own code.
+  if (error instanceof ConnectError) return error;
   const { label, status } = sdkErrorLabel(error);
   const what = `S3 refused CreateMultipartUpload: ${label}`;
   if (status !== undefined && status < 500 && status !== 429) return new PresignError("failed_precondition", what);
