@@ -23,6 +23,8 @@ export interface Granted {
   readonly key: string;
   /** A lower TTL cap from the allowing rule. */
   readonly maxTtlSeconds?: number;
+  /** The allowing rule's size limit, if it has one. */
+  readonly maxContentLength?: bigint;
   /** Records the allow decision with the lifetime actually signed. */
   signed(expiresAt: Date, now: Date): void;
 }
@@ -115,6 +117,7 @@ export class Access {
     return {
       key,
       ...(decision.maxTtlSeconds === undefined ? {} : { maxTtlSeconds: decision.maxTtlSeconds }),
+      ...(decision.maxContentLength === undefined ? {} : { maxContentLength: decision.maxContentLength }),
       signed: signed(key, decision.rule),
     };
   }

@@ -123,6 +123,8 @@ export type Decision =
       /** The key form the rule matched: the one to sign. */
       readonly key: string;
       readonly maxTtlSeconds?: number;
+      /** The allowing rule's size limit, the default for a POST that names none. */
+      readonly maxContentLength?: bigint;
     }
   | { readonly allowed: false; readonly reason: string };
 
@@ -163,6 +165,7 @@ export function authorize(
       rule: rule.name,
       key,
       ...(rule.maxTtlSeconds === undefined ? {} : { maxTtlSeconds: rule.maxTtlSeconds }),
+      ...(rule.maxContentLength === undefined ? {} : { maxContentLength: rule.maxContentLength }),
     };
   }
   return {
