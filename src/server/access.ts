@@ -160,6 +160,7 @@ function currentMinter(policy: PolicyFile, minter: Principal): Principal | strin
     case "jwt":
       return policy.jwt ? minter : "the handle was minted with a JWT, and the policy no longer accepts JWTs";
     case "mtls":
+    case "anonymous":
       return minter;
     default:
       return "the handle was minted in development mode, without a policy";

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from "yaml";
 import {
+  ANONYMOUS_ENTRY,
   GROUP_NAMESPACES,
   IDENTITY_NAMESPACES,
   instantiateTemplate,
@@ -12,6 +13,7 @@ import {
 } from "../core/policy/policy.js";
 import { ConfigError, parseDuration } from "./config.js";
 import type { SealingKey } from "./jwe-sealer.js";
+import { Networks } from "./networks.js";
 
 /** An API key holder. Keys are stored as SHA-256 digests, never in clear. */
 export interface KeyHolder {
@@ -88,7 +90,7 @@ export function parsePolicy(text: string, source: string): PolicyFile {
     if (!v.keys(node, path, ["name", "api_key_sha256", "groups"])) return;
     const nameNode = node.get("name", true);
     const name = v.string(nameNode, `${path}.name`, /^[A-Za-z0-9._@:-]{1,128}$/, "1-128 letters, digits or ._@:-");
-    if (name !== undefined && (name === ANONYMOUS_NAME || PRINCIPAL_PREFIXES.some((p) => name.startsWith(p)))) {
+    if (name !== undefined && (name === ANONYMOUS_ENTRY || PRINCIPAL_PREFIXES.some((p) => name.startsWith(p)))) {
       at(nameNode as Node, `${path}.name`, `"${name}" is reserved (it would read as a rule namespace)`);
     }
     const digests: Buffer[] = [];
@@ -162,7 +164,7 @@ export function parsePolicy(text: string, source: string): PolicyFile {
   const names = new Set(principals.map((p) => p.name));
   const groups = new Set(principals.flatMap((p) => p.groups));
   const ruleprincipal = (entry: string, node: Node, path: string): string => {
-    if (entry === "*") return entry;
+    if (entry === "*" || entry === ANONYMOUS_ENTRY) return entry;
     const prefix = PRINCIPAL_PREFIXES.find((p) => entry.startsWith(p));
     if (prefix === undefined) {
       if (names.has(entry)) {
@@ -202,6 +204,7 @@ export function parsePolicy(text: string, source: string): PolicyFile {
       "max_ttl",
       "required_metadata",
       "allow_filename",
+      "networks",
     ];
     if (!v.keys(node, path, fields)) return;
     const name = v.string(node.get("name", true), `${path}.name`, /^[\w.-]{1,64}$/, "1-64 letters, digits or ._-");
@@ -248,6 +251,24 @@ export function parsePolicy(text: string, source: string): PolicyFile {
     const requiredMetadata = node.has("required_metadata")
       ? v.strings(node.get("required_metadata", true), `${path}.required_metadata`, true)
       : undefined;
+    const networksNode = node.get("networks", true);
+    let networks: Networks | undefined;
+    if (networksNode !== undefined) {
+      const parsed = Networks.parse(v.strings(networksNode, `${path}.networks`, true));
+      if (parsed instanceof Networks) networks = parsed;
+      else
+        at(
+          (networksNode as { items?: Node[] }).items?.[parsed.index] ?? networksNode,
+          `${path}.networks[${parsed.index}]`,
+          parsed.problem,
+        );
+    }
+    if (rulePrincipals.includes(ANONYMOUS_ENTRY) && networksNode === undefined)
+      at(
+        principalsNode as Node,
+        `${path}.principals`,
+        `"${ANONYMOUS_ENTRY}" (callers without credentials) needs networks: the CIDRs they may call from`,
+      );
     const filenameNode = node.get("allow_filename", true);
     const filenameValue = isScalar(filenameNode) ? filenameNode.value : filenameNode;
     if (filenameNode !== undefined && typeof filenameValue !== "boolean")
@@ -264,13 +285,14 @@ export function parsePolicy(text: string, source: string): PolicyFile {
         ...(maxTtlSeconds === undefined ? {} : { maxTtlSeconds }),
         ...(requiredMetadata === undefined ? {} : { requiredMetadata }),
         ...(filenameValue === true ? { allowFilename: true } : {}),
+        ...(networks ? { networks } : {}),
       });
     }
   });
   if (problems.length > 0) throw new ConfigError(`invalid policy file\n  ${problems.join("\n  ")}`);
-  if (principals.length === 0 && jwt === undefined) {
+  if (principals.length === 0 && jwt === undefined && !rules.some((r) => r.principals.includes(ANONYMOUS_ENTRY))) {
     throw new ConfigError(
-      `invalid policy file\n  ${source}: no way to authenticate: list principals with api_key_sha256, or configure jwt`,
+      `invalid policy file\n  ${source}: no way to authenticate: list principals with api_key_sha256, configure jwt, or allow anonymous callers from networks`,
     );
   }
   return {
@@ -281,9 +303,6 @@ export function parsePolicy(text: string, source: string): PolicyFile {
     warnings,
   };
 }
-
-/** Reserved for callers without credentials. */
-const ANONYMOUS_NAME = "anonymous";
 
 /** Why a key template is unusable, if it is. */
 function templateProblem(template: string): string | undefined {

@@ -33,7 +33,7 @@ function request(key: string, extra: Partial<AccessRequest> = {}): AccessRequest
   return { operation: "put", bucket: "b", key, normalizedKey, keyIsPrefix: false, metadataNames: [], ...extra };
 }
 
-const NAMESPACE: Record<Exclude<Principal["method"], "none">, string> = {
+const NAMESPACE: Record<Exclude<Principal["method"], "none" | "anonymous">, string> = {
   "api-key": "key:",
   jwt: "jwt:",
   mtls: "cert:",
@@ -42,7 +42,7 @@ const GROUP_NAMESPACE: Partial<Record<Principal["method"], string>> = { "api-key
 
 /** Does the rule name this caller: "*", its own namespaced identity, or one of its groups in its namespace? */
 function namesCaller(rule: Rule, p: Principal): boolean {
-  if (p.method === "none") return false;
+  if (p.method === "none" || p.method === "anonymous") return false;
   const groupNs = GROUP_NAMESPACE[p.method];
   return rule.principals.some(
     (entry) =>

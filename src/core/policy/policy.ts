@@ -8,7 +8,16 @@ export interface Principal {
   readonly subject: string;
   /** An API-key principal's groups from the policy file; a JWT's groups from the IdP's groups claim. */
   readonly groups: readonly string[];
-  readonly method: "api-key" | "jwt" | "mtls" | "none";
+  /** "anonymous": no credentials, admitted by a rule's networks; "none": development mode without a policy. */
+  readonly method: "api-key" | "jwt" | "mtls" | "anonymous" | "none";
+}
+
+/** The principal entry for callers without credentials (rules must also list networks). */
+export const ANONYMOUS_ENTRY = "anonymous";
+
+/** A set of networks (CIDRs) a peer address is matched against; the server provides it. */
+export interface NetworkSet {
+  has(address: string): boolean;
 }
 
 /**
@@ -31,7 +40,9 @@ export const PRINCIPAL_PREFIXES: readonly string[] = [
 
 /** The caller's identity as rules name it: "key:alice", "jwt:auth0|42", "cert:spiffe://…". */
 export function identityOf(principal: Principal): string {
-  return principal.method === "none" ? "anonymous" : IDENTITY_NAMESPACES[principal.method] + principal.subject;
+  return principal.method === "none" || principal.method === "anonymous"
+    ? ANONYMOUS_ENTRY
+    : IDENTITY_NAMESPACES[principal.method] + principal.subject;
 }
 
 /** The one template variable: the caller's subject. */
@@ -83,6 +94,8 @@ export interface Rule {
    * characters), so a rule must allow them explicitly.
    */
   readonly allowFilename?: boolean;
+  /** The rule applies only to callers whose peer address is in these networks. */
+  readonly networks?: NetworkSet;
 }
 
 export interface Policy {
@@ -102,6 +115,8 @@ export interface AccessRequest {
    */
   readonly normalizedKey: string | undefined;
   readonly keyIsPrefix: boolean;
+  /** The caller's address (the socket's peer, or as a trusted proxy forwarded it). */
+  readonly peerAddress?: string;
   /** A POST whose key ends in "${filename}" (key is then the part before it). */
   readonly filename?: boolean;
   readonly contentLength?: bigint;
@@ -142,7 +157,7 @@ export function authorize(
 ): Decision {
   let nearest: string | undefined;
   for (const rule of policy.rules) {
-    if (!appliesTo(rule, principal) || !rule.operations.includes(request.operation)) continue;
+    if (!appliesTo(rule, principal, request.peerAddress) || !rule.operations.includes(request.operation)) continue;
     if (!rule.buckets.includes("*") && !rule.buckets.includes(request.bucket)) continue;
     const key = rule.keys.includes("*") ? request.key : request.normalizedKey;
     if (key === undefined) {
@@ -176,8 +191,14 @@ export function authorize(
   };
 }
 
-/** Does the rule name this caller: its own identity, one of its groups, or "*"? */
-function appliesTo(rule: Rule, principal: Principal): boolean {
+/**
+ * Does the rule name this caller — its own identity, one of its groups, or
+ * "*" (any authenticated caller; not anonymous ones) — from one of the
+ * rule's networks, if it lists any?
+ */
+function appliesTo(rule: Rule, principal: Principal, peerAddress: string | undefined): boolean {
+  if (rule.networks && !(peerAddress !== undefined && rule.networks.has(peerAddress))) return false;
+  if (principal.method === "anonymous") return rule.principals.includes(ANONYMOUS_ENTRY);
   const identity = identityOf(principal);
   const groupPrefix =
     principal.method === "api-key" || principal.method === "jwt" ? GROUP_NAMESPACES[principal.method] : undefined;
