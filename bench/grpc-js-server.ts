@@ -67,6 +67,7 @@ const deps: RouteDeps = {
   access,
   handles: new Handles(() => new HandleSealer(sealer), undefined),
   uploads: new UploadTokens(() => sealer),
+  postMaxSize: config.postMaxSize,
   createMultipartUpload: (upload, signal) => backend.createMultipartUpload(upload, signal),
 };
 const interceptors = rpcInterceptors({ authenticator: noAuthentication, logger, logKeys: config.logKeys });

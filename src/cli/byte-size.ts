@@ -1,27 +1,10 @@
 import { InvalidArgumentError } from "commander";
-
-const UNITS: Record<string, number> = {
-  "": 1,
-  b: 1,
-  k: 1024,
-  kib: 1024,
-  m: 1024 ** 2,
-  mib: 1024 ** 2,
-  g: 1024 ** 3,
-  gib: 1024 ** 3,
-  t: 1024 ** 4,
-  tib: 1024 ** 4,
-};
+import { BYTE_SIZE_SYNTAX, parseByteSize as parseBytes } from "../core/byte-size.js";
 
 /** A byte count for a flag: 1048576, 64MiB, 8M, 1.5GiB (binary units). */
 export function parseByteSize(value: string): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
-  const unit = UNITS[match?.[2]?.toLowerCase() ?? "?"];
-  if (!match || unit === undefined) {
-    throw new InvalidArgumentError(`expected a size such as 8388608, 8MiB, 64M or 1GiB, got "${value}"`);
-  }
-  const bytes = Math.round(Number(match[1]) * unit);
-  if (!Number.isSafeInteger(bytes) || bytes < 1) throw new InvalidArgumentError(`"${value}" is not a positive size`);
+  const bytes = parseBytes(value);
+  if (bytes === undefined) throw new InvalidArgumentError(`expected ${BYTE_SIZE_SYNTAX} (positive), got "${value}"`);
   return bytes;
 }
 

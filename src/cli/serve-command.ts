@@ -34,6 +34,14 @@ export function serveCommand(): Command {
         .env("PRESIGND_MAX_TTL")
         .default("7d"),
     )
+    .addOption(
+      new Option(
+        "--post-max-size <size>",
+        "largest POST upload when neither the request nor its rule sets one (≤ 5GiB)",
+      )
+        .env("PRESIGND_POST_MAX_SIZE")
+        .default("5GiB"),
+    )
     .addOption(new Option("--log-level <level>", "pino log level").env("PRESIGND_LOG_LEVEL").default("info"))
     .addOption(
       new Option("--policy <file>", "policy file: API keys, JWT settings and rules (YAML or JSON; SIGHUP reloads)").env(

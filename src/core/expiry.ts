@@ -79,3 +79,13 @@ export function resolveExpiry(
   const signedAt = Math.floor(now.getTime() / 1000) * 1000;
   return { expiresInSeconds: seconds, expiresAt: new Date(signedAt + seconds * 1000) };
 }
+
+/**
+ * Whole seconds from `now` until `until`, the most a URL signed under a
+ * handle or an upload token may live; refused once under a second is left.
+ */
+export function secondsLeft(until: Date, now: Date, field: string): number {
+  const left = Math.floor((until.getTime() - now.getTime()) / 1000);
+  if (left < 1) throw new PresignError("failed_precondition", `${field}: expired at ${until.toISOString()}`, field);
+  return left;
+}

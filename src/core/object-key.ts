@@ -3,8 +3,9 @@ import { invalidField } from "./presign-error.js";
 /** S3's limit on the length of a key, in bytes of UTF-8. */
 export const MAX_KEY_BYTES = 1024;
 
-// C0 controls and DEL: invisible in logs, rejected or mangled by S3's XML listings.
-const CONTROL = /[\u0000-\u001f\u007f]/;
+// C0 controls, DEL and C1 controls (U+0080–U+009F, e.g. U+0085 NEL, a line
+// break to some parsers): invisible in logs, rejected or mangled by S3's XML listings.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**
  * Checks an object key (or key prefix) from a caller and returns it unchanged.
@@ -24,7 +25,7 @@ export function checkObjectKey(key: string, field = "key", { allowEmpty = false 
     throw invalidField(field, `is ${bytes} bytes of UTF-8; the limit is ${MAX_KEY_BYTES}`);
   }
   if (CONTROL.test(key)) {
-    throw invalidField(field, "must not contain control characters (U+0000–U+001F, U+007F)");
+    throw invalidField(field, "must not contain control characters (U+0000–U+001F, U+007F–U+009F)");
   }
   for (const segment of key.split("/")) {
     // HTTP clients and proxies remove dot segments from URLs (RFC 3986 §5.2.4,

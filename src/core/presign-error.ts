@@ -18,8 +18,10 @@ export class PresignError extends Error {
     message: string,
     /** The request field at fault, in proto (snake_case) spelling. */
     readonly field?: string,
+    /** `cause`: what went wrong inside, for the server's log only; never told to the caller. */
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 

@@ -2,12 +2,13 @@ import { randomUUID } from "node:crypto";
 import { createContextKey, type HandlerContext } from "@connectrpc/connect";
 import { checkObjectKey } from "../core/object-key.js";
 import { normalizeKey } from "../core/policy/key-normalization.js";
-import { type AccessRequest, authorize, type Policy, type Principal } from "../core/policy/policy.js";
+import { type AccessRequest, authorize, type Principal } from "../core/policy/policy.js";
 import { PresignError } from "../core/presign-error.js";
 import { FILENAME } from "../core/presign-post.js";
 import type { Audit } from "./audit.js";
 import { ANONYMOUS, PRINCIPAL } from "./auth/principal.js";
 import type { HandleGrant } from "./handles/handle-store.js";
+import type { PolicyFile } from "./policy-file.js";
 
 /** The request id of the current RPC (x-request-id when well-formed, else a UUID). */
 export const REQUEST_ID = createContextKey<string>("", { description: "presignd request id" });
@@ -22,6 +23,8 @@ export interface Granted {
   readonly key: string;
   /** A lower TTL cap from the allowing rule. */
   readonly maxTtlSeconds?: number;
+  /** The allowing rule's size limit, if it has one. */
+  readonly maxContentLength?: bigint;
   /** Records the allow decision with the lifetime actually signed. */
   signed(expiresAt: Date, now: Date): void;
 }
@@ -33,7 +36,7 @@ export interface Granted {
  */
 export class Access {
   constructor(
-    private readonly policy: () => Policy | undefined,
+    private readonly policy: () => PolicyFile | undefined,
     private readonly audit: Audit,
   ) {}
 
@@ -52,7 +55,6 @@ export class Access {
     actingFor?: Principal,
   ): Granted {
     const caller = ctx.values.get(PRINCIPAL) ?? ANONYMOUS;
-    const principal = actingFor ?? caller;
     const requestId = ctx.values.get(REQUEST_ID);
     const field = request.keyField ?? "key";
     const raw = checkObjectKey(request.key, field);
@@ -77,6 +79,18 @@ export class Access {
       });
     const policy = this.policy();
     if (!policy) return { key: raw, signed: signed(raw, "development mode (no policy)") };
+    const deny = (reason: string, told = reason): never => {
+      this.audit.record({ ...record(raw), decision: "deny", reason });
+      throw new PresignError("permission_denied", `permission denied: ${told}`);
+    };
+    // A handle is decided as its minter is now: a reload that removed the
+    // minter, or a group it was in, takes the handle's rights with it.
+    let principal = caller;
+    if (actingFor) {
+      const current = currentMinter(policy, actingFor);
+      if (typeof current === "string") return deny(current, HANDLE_DENIED);
+      principal = current;
+    }
 
     let normalized: string | undefined;
     try {
@@ -84,21 +98,26 @@ export class Access {
     } catch {
       normalized = undefined;
     }
-    const decision = authorize(policy, principal, {
-      ...request,
-      key: strip(raw),
-      normalizedKey: normalized === undefined ? undefined : strip(normalized),
-      keyIsPrefix: isFilename || request.keyIsPrefix === true,
-    });
-    if (!decision.allowed) {
-      this.audit.record({ ...record(raw), decision: "deny", reason: decision.reason });
-      throw new PresignError("permission_denied", `permission denied: ${decision.reason}`);
-    }
+    const decision = authorize(
+      policy,
+      principal,
+      {
+        ...request,
+        key: strip(raw),
+        normalizedKey: normalized === undefined ? undefined : strip(normalized),
+        keyIsPrefix: isFilename || request.keyIsPrefix === true,
+        filename: isFilename,
+      },
+      // Denials for a handle never name its minter to the holder.
+      actingFor ? "the handle's minter" : undefined,
+    );
+    if (!decision.allowed) return deny(decision.reason);
     // Sign exactly the form the rule matched ("${filename}" restored).
     const key = isFilename ? decision.key + FILENAME : decision.key;
     return {
       key,
       ...(decision.maxTtlSeconds === undefined ? {} : { maxTtlSeconds: decision.maxTtlSeconds }),
+      ...(decision.maxContentLength === undefined ? {} : { maxContentLength: decision.maxContentLength }),
       signed: signed(key, decision.rule),
     };
   }
@@ -119,5 +138,30 @@ export class Access {
     });
     if (!allowed)
       throw new PresignError("permission_denied", "permission denied: only the handle's minter may revoke it");
+  }
+}
+
+/** What a handle's holder is told when its minter's identity no longer stands. */
+const HANDLE_DENIED = "the handle's minter no longer holds this right";
+
+/**
+ * The minter of a handle as the policy in force knows it: an API-key
+ * principal with its current groups, or a JWT or certificate identity while
+ * that way of authenticating is still configured. A string says why not (for
+ * the audit record only: it may name the minter).
+ */
+function currentMinter(policy: PolicyFile, minter: Principal): Principal | string {
+  switch (minter.method) {
+    case "api-key": {
+      const holder = policy.principals.find((p) => p.name === minter.subject);
+      if (!holder) return `the handle's minter ${minter.subject} is no longer a principal of the policy`;
+      return { subject: holder.name, groups: holder.groups, method: "api-key" };
+    }
+    case "jwt":
+      return policy.jwt ? minter : "the handle was minted with a JWT, and the policy no longer accepts JWTs";
+    case "mtls":
+      return minter;
+    default:
+      return "the handle was minted in development mode, without a policy";
   }
 }

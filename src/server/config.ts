@@ -1,4 +1,6 @@
+import { BYTE_SIZE_SYNTAX, parseByteSize } from "../core/byte-size.js";
 import { MAX_SIGV4_TTL_SECONDS } from "../core/expiry.js";
+import { MAX_SINGLE_PUT_BYTES } from "../core/presign-put.js";
 import { type HandleStoreSetting, parseHandleStore } from "./handles/handle-store-setting.js";
 
 /** How object keys appear in logs: keys can carry personal data. */
@@ -19,6 +21,8 @@ export interface ServerConfig {
   readonly pathStyle: boolean;
   readonly defaultTtlSeconds: number;
   readonly maxTtlSeconds: number;
+  /** Largest upload a POST policy allows when neither the request nor the matched rule bounds it. */
+  readonly postMaxSize: bigint;
   readonly logLevel: string;
   readonly logKeys: KeyLogging;
   /** The policy file: API keys, JWT settings and rules. Required outside --dev. */
@@ -47,6 +51,8 @@ export interface RawServeOptions {
   pathStyle?: boolean;
   defaultTtl: string;
   maxTtl: string;
+  /** Default "5GiB" (S3's limit for one upload). */
+  postMaxSize?: string;
   logLevel: string;
   logKeys: string;
   policy?: string;
@@ -76,6 +82,12 @@ export function parseServeOptions(raw: RawServeOptions): ServerConfig {
   if (defaultTtlSeconds > maxTtlSeconds) {
     throw new ConfigError("--default-ttl (PRESIGND_DEFAULT_TTL) is longer than --max-ttl (PRESIGND_MAX_TTL)");
   }
+  const postMaxSize = parseByteSize(raw.postMaxSize ?? "5GiB");
+  if (postMaxSize === undefined || BigInt(postMaxSize) > MAX_SINGLE_PUT_BYTES) {
+    throw new ConfigError(
+      `--post-max-size (PRESIGND_POST_MAX_SIZE): expected ${BYTE_SIZE_SYNTAX}, at most 5GiB (S3's limit), got "${raw.postMaxSize}"`,
+    );
+  }
   if (!["full", "hash", "none"].includes(raw.logKeys)) {
     throw new ConfigError(`--log-keys (PRESIGND_LOG_KEYS): expected full, hash or none, got "${raw.logKeys}"`);
   }
@@ -90,6 +102,7 @@ export function parseServeOptions(raw: RawServeOptions): ServerConfig {
     port,
     defaultTtlSeconds,
     maxTtlSeconds,
+    postMaxSize: BigInt(postMaxSize),
     logLevel: raw.logLevel,
     logKeys: raw.logKeys as KeyLogging,
     ...(publicEndpoint ? { publicEndpoint } : {}),

@@ -16,7 +16,8 @@ const CODES: Record<PresignErrorReason, Code> = {
  * logged with its stack, and described to the caller without details.
  */
 export function toConnectError(error: unknown, logger: Logger): ConnectError {
-  if (error instanceof PresignError) return new ConnectError(error.message, CODES[error.reason]);
+  if (error instanceof PresignError)
+    return new ConnectError(error.message, CODES[error.reason], undefined, undefined, error.cause);
   if (error instanceof ConnectError) return error;
   logger.error({ err: error }, "unexpected error");
   return new ConnectError("internal error (logged on the server)", Code.Internal);

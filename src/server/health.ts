@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { type S3Backend, sdkErrorLabel } from "./s3-backend.js";
+import { BucketProbeFailure, type S3Backend, sdkErrorLabel } from "./s3-backend.js";
 
 export type ServingState = "SERVING" | "NOT_SERVING";
 
@@ -59,10 +59,12 @@ export class HealthState {
 
   private probe(): Promise<void> {
     this.inFlight ??= Promise.all([
-      this.backend.probe(AbortSignal.timeout(this.timeoutMs)),
+      this.backend.probe(AbortSignal.timeout(this.timeoutMs)).catch((error: unknown) => {
+        throw new ProbeFailure(describeS3Failure(error), error);
+      }),
       ...this.dependencies.map((d) =>
         d.ping().catch((error: unknown) => {
-          throw new Error(`${d.name}: ${(error as Error).message}`);
+          throw new ProbeFailure(`${d.name} does not answer`, error);
         }),
       ),
     ])
@@ -72,7 +74,7 @@ export class HealthState {
             "SERVING",
             `credentials load and every bucket answers${this.dependencies.map((d) => `; ${d.name} answers`).join("")}`,
           ),
-        (error: unknown) => this.set("NOT_SERVING", describe(error)),
+        (failure: ProbeFailure) => this.set("NOT_SERVING", failure.message, failure.detail),
       )
       .finally(() => {
         this.checkedAt = Date.now();
@@ -81,18 +83,40 @@ export class HealthState {
     return this.inFlight;
   }
 
-  private set(state: ServingState, reason: string): void {
+  /** `reason` is public (unauthenticated /readyz); `detail`, for the log, may name hosts and errors. */
+  private set(state: ServingState, reason: string, detail?: string): void {
     if (this.stopped && state === "SERVING") return;
-    const changed = state !== this.state;
+    const changed = state !== this.state || reason !== this.reason;
     this.state = state;
     this.reason = reason;
     if (!changed) return;
-    this.logger[state === "SERVING" ? "info" : "warn"]({ health: state, reason }, "health changed");
+    this.logger[state === "SERVING" ? "info" : "warn"](
+      { health: state, reason, ...(detail ? { detail } : {}) },
+      "health changed",
+    );
     for (const listener of this.listeners) listener(state);
   }
 }
 
-function describe(error: unknown): string {
-  const message = (error as { message?: string }).message ?? String(error);
-  return `${sdkErrorLabel(error).label}: ${message}`.slice(0, 300);
+/** A failed probe: what callers may read, and the detail for the log. */
+class ProbeFailure extends Error {
+  readonly detail: string;
+  constructor(reason: string, cause: unknown) {
+    super(reason);
+    const message = (cause as { message?: string }).message ?? String(cause);
+    this.detail = `${sdkErrorLabel(cause).label}: ${message}`.slice(0, 300);
+  }
+}
+
+/**
+ * What /readyz may say of an S3 failure: our own findings (a bucket's HTTP
+ * status) as they are; for the rest, the kind of failure only, never hosts,
+ * ports or exception classes.
+ */
+function describeS3Failure(error: unknown): string {
+  if (error instanceof BucketProbeFailure) return error.message;
+  const name = (error as { name?: string }).name;
+  if (name === "TimeoutError" || name === "AbortError") return "S3 did not answer in time";
+  if (name === "CredentialsProviderError" || name === "PresignError") return "S3 credentials do not load";
+  return "S3 is unreachable";
 }

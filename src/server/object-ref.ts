@@ -1,6 +1,7 @@
 import type { HandlerContext } from "@connectrpc/connect";
 import type { BucketEndpoint } from "../core/bucket-endpoint.js";
-import type { Operation, Principal } from "../core/policy/policy.js";
+import { secondsLeft } from "../core/expiry.js";
+import type { Operation } from "../core/policy/policy.js";
 import { invalidField, PresignError } from "../core/presign-error.js";
 import type { Access, Granted } from "./access.js";
 import type { Handles } from "./handles/handles.js";
@@ -28,18 +29,19 @@ export async function resolveObject(
   ref: ObjectRef,
   request: Omit<Parameters<Access["check"]>[1], "bucket" | "key">,
 ): Promise<ResolvedObject> {
-  let bucket = ref.bucket;
-  let key = ref.key;
-  let minter: Principal | undefined;
-  if (ref.handle) {
-    if (ref.key || ref.bucket) throw invalidField("handle", "send either a handle or bucket and key, not both");
-    const claims = await deps.handles.open(ref.handle, new Date());
-    if (!claims.operations.includes(request.operation as Operation)) {
-      throw new PresignError("permission_denied", `permission denied: the handle does not allow ${request.operation}`);
-    }
-    ({ bucket, key } = claims);
-    minter = claims.minter;
+  if (!ref.handle) {
+    const endpoint = deps.signing.bucket(ref.bucket);
+    return { endpoint, granted: deps.access.check(ctx, { ...request, bucket: endpoint.bucket, key: ref.key }) };
   }
-  const endpoint = deps.signing.bucket(bucket);
-  return { endpoint, granted: deps.access.check(ctx, { ...request, bucket: endpoint.bucket, key }, minter) };
+  if (ref.key || ref.bucket) throw invalidField("handle", "send either a handle or bucket and key, not both");
+  const now = new Date();
+  const claims = await deps.handles.open(ref.handle, now);
+  if (!claims.operations.includes(request.operation as Operation)) {
+    throw new PresignError("permission_denied", `permission denied: the handle does not allow ${request.operation}`);
+  }
+  const endpoint = deps.signing.bucket(claims.bucket);
+  const granted = deps.access.check(ctx, { ...request, bucket: endpoint.bucket, key: claims.key }, claims.minter);
+  // A URL signed through a handle ends no later than the handle.
+  const left = secondsLeft(claims.expiresAt, now, "handle");
+  return { endpoint, granted: { ...granted, maxTtlSeconds: Math.min(granted.maxTtlSeconds ?? left, left) } };
 }

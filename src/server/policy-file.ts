@@ -1,6 +1,15 @@
 import { readFile } from "node:fs/promises";
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from "yaml";
-import { OPERATIONS, type Operation, type Policy, type Rule } from "../core/policy/policy.js";
+import {
+  GROUP_NAMESPACES,
+  IDENTITY_NAMESPACES,
+  instantiateTemplate,
+  OPERATIONS,
+  type Operation,
+  type Policy,
+  PRINCIPAL_PREFIXES,
+  type Rule,
+} from "../core/policy/policy.js";
 import { ConfigError, parseDuration } from "./config.js";
 import type { SealingKey } from "./jwe-sealer.js";
 
@@ -26,6 +35,8 @@ export interface PolicyFile extends Policy {
   readonly jwt?: JwtSettings;
   /** Keys sealing object handles: the first seals, all open. */
   readonly handleKeys?: readonly SealingKey[];
+  /** Things that work but should be written otherwise, each as "file:line:col: path: advice". */
+  readonly warnings: readonly string[];
 }
 
 export async function loadPolicyFile(path: string): Promise<PolicyFile> {
@@ -46,9 +57,16 @@ export function parsePolicy(text: string, source: string): PolicyFile {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const problems: string[] = [];
-  const at = (node: Node | null | undefined, path: string, problem: string) => {
+  const warnings: string[] = [];
+  const position = (node: Node | null | undefined, path: string, text: string) => {
     const pos = node?.range ? lines.linePos(node.range[0]) : { line: 1, col: 1 };
-    problems.push(`${source}:${pos.line}:${pos.col}: ${path}: ${problem}`);
+    return `${source}:${pos.line}:${pos.col}: ${path}: ${text}`;
+  };
+  const at = (node: Node | null | undefined, path: string, problem: string) => {
+    problems.push(position(node, path, problem));
+  };
+  const warn = (node: Node | null | undefined, path: string, advice: string) => {
+    warnings.push(position(node, path, advice));
   };
   for (const error of doc.errors) {
     const pos = lines.linePos(error.pos[0]);
@@ -68,12 +86,11 @@ export function parsePolicy(text: string, source: string): PolicyFile {
   const seenDigests = new Set<string>();
   v.list(root.get("principals", true), "principals", (node, path) => {
     if (!v.keys(node, path, ["name", "api_key_sha256", "groups"])) return;
-    const name = v.string(
-      node.get("name", true),
-      `${path}.name`,
-      /^[A-Za-z0-9._@:-]{1,128}$/,
-      "1-128 letters, digits or ._@:-",
-    );
+    const nameNode = node.get("name", true);
+    const name = v.string(nameNode, `${path}.name`, /^[A-Za-z0-9._@:-]{1,128}$/, "1-128 letters, digits or ._@:-");
+    if (name !== undefined && (name === ANONYMOUS_NAME || PRINCIPAL_PREFIXES.some((p) => name.startsWith(p)))) {
+      at(nameNode as Node, `${path}.name`, `"${name}" is reserved (it would read as a rule namespace)`);
+    }
     const digests: Buffer[] = [];
     v.list(node.get("api_key_sha256", true), `${path}.api_key_sha256`, (item, p) => {
       const hex = v.string(item, p, /^[0-9a-f]{64}$/, "the lower-case hex SHA-256 of the key (sha256sum)");
@@ -140,6 +157,37 @@ export function parsePolicy(text: string, source: string): PolicyFile {
     });
   }
 
+  // Each entry of a rule's principals, in its namespace; a bare name is read
+  // as the API-key principal of that name (migration), with a warning.
+  const names = new Set(principals.map((p) => p.name));
+  const groups = new Set(principals.flatMap((p) => p.groups));
+  const ruleprincipal = (entry: string, node: Node, path: string): string => {
+    if (entry === "*") return entry;
+    const prefix = PRINCIPAL_PREFIXES.find((p) => entry.startsWith(p));
+    if (prefix === undefined) {
+      if (names.has(entry)) {
+        warn(node, path, `bare "${entry}" is read as ${IDENTITY_NAMESPACES["api-key"]}${entry}; write it so`);
+        return IDENTITY_NAMESPACES["api-key"] + entry;
+      }
+      at(
+        node,
+        path,
+        `"${entry}" is not a namespaced principal: write key:<name> for an API-key principal listed under principals, ` +
+          "jwt:<sub> for a JWT subject, cert:<identity> for a client certificate, group:<name> or jwt-group:<name>",
+      );
+      return entry;
+    }
+    const name = entry.slice(prefix.length);
+    if (name === "") at(node, path, `"${prefix}" names nobody`);
+    else if (prefix === IDENTITY_NAMESPACES["api-key"] && !names.has(name))
+      at(node, path, `"${name}" is not listed under principals`);
+    else if (prefix === GROUP_NAMESPACES["api-key"] && !groups.has(name))
+      warn(node, path, `no principal is in group "${name}": this entry matches nobody`);
+    else if ((prefix === IDENTITY_NAMESPACES.jwt || prefix === GROUP_NAMESPACES.jwt) && jwt === undefined)
+      warn(node, path, "there is no jwt section: this entry matches nobody");
+    return entry;
+  };
+
   const rules: Rule[] = [];
   const ruleNames = new Set<string>();
   v.list(root.get("rules", true), "rules", (node, path) => {
@@ -153,6 +201,7 @@ export function parsePolicy(text: string, source: string): PolicyFile {
       "content_types",
       "max_ttl",
       "required_metadata",
+      "allow_filename",
     ];
     if (!v.keys(node, path, fields)) return;
     const name = v.string(node.get("name", true), `${path}.name`, /^[\w.-]{1,64}$/, "1-64 letters, digits or ._-");
@@ -164,7 +213,12 @@ export function parsePolicy(text: string, source: string): PolicyFile {
       at(node.get("operations", true) as Node, `${path}.operations`, `"${op}" is not one of ${OPERATIONS.join(", ")}`);
       return false;
     }) as Operation[];
-    const rulePrincipals = v.strings(node.get("principals", true), `${path}.principals`, true);
+    const principalsNode = node.get("principals", true);
+    const rulePrincipals = v
+      .strings(principalsNode, `${path}.principals`, true)
+      .map((entry, i) =>
+        ruleprincipal(entry, (principalsNode as { items?: Node[] }).items?.[i] ?? node, `${path}.principals[${i}]`),
+      );
     const buckets = v.strings(node.get("buckets", true), `${path}.buckets`, true);
     const keys = v.strings(node.get("keys", true), `${path}.keys`, true);
     keys.forEach((key, i) => {
@@ -194,6 +248,10 @@ export function parsePolicy(text: string, source: string): PolicyFile {
     const requiredMetadata = node.has("required_metadata")
       ? v.strings(node.get("required_metadata", true), `${path}.required_metadata`, true)
       : undefined;
+    const filenameNode = node.get("allow_filename", true);
+    const filenameValue = isScalar(filenameNode) ? filenameNode.value : filenameNode;
+    if (filenameNode !== undefined && typeof filenameValue !== "boolean")
+      at(filenameNode as Node, `${path}.allow_filename`, "expected true or false");
     if (name !== undefined) {
       rules.push({
         name,
@@ -205,6 +263,7 @@ export function parsePolicy(text: string, source: string): PolicyFile {
         ...(contentTypes === undefined ? {} : { contentTypes }),
         ...(maxTtlSeconds === undefined ? {} : { maxTtlSeconds }),
         ...(requiredMetadata === undefined ? {} : { requiredMetadata }),
+        ...(filenameValue === true ? { allowFilename: true } : {}),
       });
     }
   });
@@ -214,15 +273,24 @@ export function parsePolicy(text: string, source: string): PolicyFile {
       `invalid policy file\n  ${source}: no way to authenticate: list principals with api_key_sha256, or configure jwt`,
     );
   }
-  return { principals, ...(jwt ? { jwt } : {}), rules, ...(handleKeys.length > 0 ? { handleKeys } : {}) };
+  return {
+    principals,
+    ...(jwt ? { jwt } : {}),
+    rules,
+    ...(handleKeys.length > 0 ? { handleKeys } : {}),
+    warnings,
+  };
 }
+
+/** Reserved for callers without credentials. */
+const ANONYMOUS_NAME = "anonymous";
 
 /** Why a key template is unusable, if it is. */
 function templateProblem(template: string): string | undefined {
   if (template === "*") return undefined;
   const body = template.endsWith("*") ? template.slice(0, -1) : template;
   if (body.includes("*")) return 'only a trailing "*" is a wildcard';
-  const bare = body.replaceAll("${sub}", "x");
+  const bare = instantiateTemplate(body, "x");
   if (bare.includes("${")) return 'the only variable is "${sub}"';
   if (bare.split("/").some((s) => s === "." || s === "..")) return 'must not contain "." or ".." segments';
   if (bare.includes("//")) return 'must not contain "//"';

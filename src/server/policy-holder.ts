@@ -23,6 +23,7 @@ export class PolicyHolder {
   static async load(path: string, logger: Logger): Promise<PolicyHolder> {
     const loaded = await PolicyHolder.read(path);
     logger.info(summary(loaded), "policy loaded");
+    warnAbout(loaded, logger);
     return new PolicyHolder(path, logger, loaded);
   }
 
@@ -31,6 +32,7 @@ export class PolicyHolder {
     try {
       this.current = await PolicyHolder.read(this.path);
       this.logger.info(summary(this.current), "policy reloaded");
+      warnAbout(this.current, this.logger);
     } catch (error) {
       this.logger.error(
         { err: { message: (error as Error).message } },
@@ -56,4 +58,8 @@ function summary(p: LoadedPolicy): Record<string, unknown> {
     jwt: p.file.jwt ? p.file.jwt.issuer : false,
     rules: p.file.rules.map((r) => r.name),
   };
+}
+
+function warnAbout(p: LoadedPolicy, logger: Logger): void {
+  for (const warning of p.file.warnings) logger.warn({ policy_warning: warning }, "policy: ambiguous or inert entry");
 }

@@ -1,4 +1,5 @@
 import {
+  AbortMultipartUploadCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadBucketCommand,
@@ -24,6 +25,9 @@ export interface S3Backend {
   /**
    * S3 CreateMultipartUpload through the SDK, at the endpoint the server
    * itself reaches, in the bucket's region; resolves with the upload id.
+   * When `signal` (the caller's deadline or cancel) aborts first, rejects
+   * with its reason at once; the S3 call itself runs on, under its own
+   * timeout, so that an upload S3 did create is aborted, never orphaned.
    */
   createMultipartUpload(upload: NewMultipartUpload, signal?: AbortSignal): Promise<string>;
   close(): void;
@@ -105,27 +109,67 @@ export async function createS3Backend(
     defaultBucket: config.buckets[0] as string,
     credentials,
     probe: (signal) => probeBuckets(reachable, credentials, signal),
-    async createMultipartUpload(upload, signal) {
+    createMultipartUpload(upload, signal) {
       const endpoint = reachable.get(upload.bucket);
-      if (!endpoint) throw new Error(`bucket ${upload.bucket} is not configured`);
+      if (!endpoint) return Promise.reject(new Error(`bucket ${upload.bucket} is not configured`));
       const client = clientFor(endpoint.region);
-      const out = await client.send(
-        new CreateMultipartUploadCommand({
-          Bucket: upload.bucket,
-          Key: upload.key,
-          ...(upload.contentType ? { ContentType: upload.contentType } : {}),
-          Metadata: upload.metadata,
-        }),
-        signal ? { abortSignal: signal } : {},
-      );
-      if (!out.UploadId) throw new Error("S3 answered CreateMultipartUpload without an UploadId");
-      return out.UploadId;
+      const created = client
+        .send(
+          new CreateMultipartUploadCommand({
+            Bucket: upload.bucket,
+            Key: upload.key,
+            ...(upload.contentType ? { ContentType: upload.contentType } : {}),
+            Metadata: upload.metadata,
+          }),
+          { abortSignal: AbortSignal.timeout(S3_CALL_TIMEOUT_MS) },
+        )
+        .then((out) => {
+          if (!out.UploadId) throw new Error("S3 answered CreateMultipartUpload without an UploadId");
+          return out.UploadId;
+        });
+      if (!signal) return created;
+      return new Promise<string>((resolve, reject) => {
+        const gaveUp = () => {
+          reject(signal.reason);
+          created.then(
+            (uploadId) => abortOrphan(client, { ...upload, uploadId }, logger),
+            () => {}, // S3 created nothing
+          );
+        };
+        if (signal.aborted) return gaveUp();
+        signal.addEventListener("abort", gaveUp, { once: true });
+        created.then(resolve, reject).finally(() => signal.removeEventListener("abort", gaveUp));
+      });
     },
     close: () => {
       internal.destroy();
       for (const client of regional.values()) client.destroy();
     },
   };
+}
+
+/** The most the server waits for its own S3 calls. */
+const S3_CALL_TIMEOUT_MS = 30_000;
+
+/** Aborts an upload whose caller gave up before learning its id. */
+function abortOrphan(
+  client: S3Client,
+  upload: { bucket: string; key: string; uploadId: string },
+  logger: Logger,
+): void {
+  client
+    .send(new AbortMultipartUploadCommand({ Bucket: upload.bucket, Key: upload.key, UploadId: upload.uploadId }), {
+      abortSignal: AbortSignal.timeout(S3_CALL_TIMEOUT_MS),
+    })
+    .then(
+      () =>
+        logger.info({ bucket: upload.bucket }, "aborted a multipart upload whose caller gave up before its id came"),
+      (error: unknown) =>
+        logger.warn(
+          { bucket: upload.bucket, err: sdkErrorLabel(error).label },
+          "could not abort a multipart upload whose caller gave up; S3 lifecycle rules must reclaim it",
+        ),
+    );
 }
 
 async function resolveEndpoint(client: S3Client, bucket: string, region: string): Promise<BucketEndpoint> {
@@ -167,8 +211,13 @@ async function probeBuckets(
       ctx,
     );
     const res = await fetch(head.url, { method: "HEAD", ...(signal ? { signal } : {}) });
-    if (!res.ok) throw new Error(`bucket "${endpoint.bucket}" answered HEAD with HTTP ${res.status}`);
+    if (!res.ok) throw new BucketProbeFailure(`bucket "${endpoint.bucket}" answered HEAD with HTTP ${res.status}`);
   }
+}
+
+/** A bucket answered the readiness HEAD with an error status: safe to tell as it is. */
+export class BucketProbeFailure extends Error {
+  override readonly name = "BucketProbeFailure";
 }
 
 /** Reads x-amz-bucket-region, which S3 returns even with a 301 or 403. */

@@ -97,6 +97,7 @@ export async function startServer(
       access,
       handles,
       uploads: new UploadTokens(sealer),
+      postMaxSize: config.postMaxSize,
       createMultipartUpload: (upload, signal) => backend.createMultipartUpload(upload, signal),
       authenticator,
       health,

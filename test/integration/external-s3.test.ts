@@ -12,6 +12,7 @@ import { type DevS3, startDevS3 } from "../../src/server/dev-s3.js";
 import { createLogger } from "../../src/server/logger.js";
 import { type RunningServer, startServer } from "../../src/server/serve.js";
 import { ALLOW_ALL, KEYS, writePolicy } from "../support/policy.js";
+import { startSlowProxy } from "../support/slow-proxy.js";
 
 // Not development mode: an S3 endpoint given by --endpoint, credentials from
 // the AWS SDK's default provider chain (here: the environment).
@@ -75,9 +76,33 @@ describe("serving a configured S3 endpoint with the SDK credential chain", () =>
     assert.equal(ready.status, 503);
     assert.deepEqual(await ready.json(), {
       status: "NOT_SERVING",
-      reason: 'Error: bucket "ghost" answered HEAD with HTTP 404',
+      reason: 'bucket "ghost" answered HEAD with HTTP 404',
     });
     assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
+  });
+
+  it("CreateMultipartUpload past its deadline is DEADLINE_EXCEEDED, and the upload S3 made is aborted", async () => {
+    process.env.AWS_ACCESS_KEY_ID = "S3RVER";
+    process.env.AWS_SECRET_ACCESS_KEY = "S3RVER";
+    const proxy = await startSlowProxy(new URL(s3.endpoint), 1_500);
+    try {
+      const server = await serve({ endpoint: proxy.url, region: "us-east-1" });
+      const res = await fetch(`${server.url}/presign.v1.PresignService/CreateMultipartUpload`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-api-key": KEYS.admin, "connect-timeout-ms": "300" },
+        body: JSON.stringify({ key: "slow/upload.bin", maxSize: String(20 * 1024 * 1024) }),
+      });
+      const body = await res.clone().text();
+      assert.equal(res.status, 504, body);
+      assert.equal(((await res.json()) as { code: string }).code, "deadline_exceeded");
+      // S3 answers later with the upload id; presignd then aborts that upload.
+      const deadline = Date.now() + 10_000;
+      const aborted = () => proxy.requests.some((r) => /^DELETE \/ext-bucket\/slow\/upload\.bin\?uploadId=/.test(r));
+      while (!aborted() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.ok(aborted(), `no AbortMultipartUpload among ${JSON.stringify(proxy.requests)}`);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it("caps TTLs at --max-ttl and says so in expires_at", async () => {

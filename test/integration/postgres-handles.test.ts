@@ -5,7 +5,7 @@ import pg from "pg";
 import { createPresignClient } from "../../src/client/create-client.js";
 import { HandleKind, Operation } from "../../src/gen/presign/v1/presign_pb.js";
 import { MIGRATIONS } from "../../src/server/handles/migrations.js";
-import { PostgresHandleStore } from "../../src/server/handles/postgres-handle-store.js";
+import { PostgresHandleStore, QUERY_TIMEOUT_MS } from "../../src/server/handles/postgres-handle-store.js";
 import { handleStoreContract } from "../support/handle-store-contract.js";
 import { type Postgres, startPostgres } from "../support/postgres.js";
 import { refusal } from "../support/refusal.js";
@@ -79,6 +79,23 @@ describe("PostgreSQL handle store", () => {
       assert.match(refused.rawMessage, /^handle: revoked at /);
     });
 
+    it("with the database frozen: UNAVAILABLE within the query timeout, not a hang", async () => {
+      const client = createPresignClient({ baseUrl: a.url });
+      const { handle } = await client.service.createHandle({ key: "x/frozen", operations: [Operation.GET] });
+      await postgres.freeze();
+      try {
+        const started = Date.now();
+        const frozen = await refusal(client.service.getObject({ handle }));
+        const took = Date.now() - started;
+        assert.equal(frozen.code, Code.Unavailable);
+        assert.ok(took < QUERY_TIMEOUT_MS + 3_000, `answered after ${took} ms`);
+        assert.ok(took >= QUERY_TIMEOUT_MS - 500, `answered after ${took} ms: not the query timeout?`);
+      } finally {
+        await postgres.thaw();
+      }
+      await client.service.getObject({ handle });
+    });
+
     it("with the database down: UNAVAILABLE (retryable) and not ready; back when it is", async () => {
       const client = createPresignClient({ baseUrl: a.url });
       const { handle } = await client.service.createHandle({ key: "x/y", operations: [Operation.GET] });
@@ -86,7 +103,10 @@ describe("PostgreSQL handle store", () => {
       try {
         const down = await refusal(client.service.getObject({ handle }));
         assert.equal(down.code, Code.Unavailable);
-        assert.match(down.rawMessage, /^handle store unavailable: /);
+        // The caller learns nothing of the store: no host, port or engine error.
+        assert.equal(down.rawMessage, "the handle store is unavailable; retry later");
+        const logged = a.logs.findLast((l) => l.rpc === "GetObject" && l.code === "unavailable");
+        assert.match(String(logged?.cause), /ECONNREFUSED|terminat|connect/i);
         const minted = await refusal(client.service.createHandle({ key: "x/z", operations: [Operation.GET] }));
         assert.equal(minted.code, Code.Unavailable);
         // Keys still work without the store.
@@ -94,7 +114,8 @@ describe("PostgreSQL handle store", () => {
         await new Promise((resolve) => setTimeout(resolve, 5_100));
         const ready = await fetch(`${a.url}/readyz`);
         assert.equal(ready.status, 503);
-        assert.match(await ready.text(), /postgres handle store: /);
+        const reason = (await ready.json()) as { reason: string };
+        assert.equal(reason.reason, "postgres handle store does not answer");
       } finally {
         await postgres.start();
       }

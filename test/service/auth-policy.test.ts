@@ -34,13 +34,14 @@ rules:
     keys: ["users/\${sub}/*"]
     max_content_length: 1048576
     max_ttl: 10m
+    allow_filename: true
   - name: public-read
     principals: ["group:uploaders"]
     operations: [get]
     buckets: ["*"]
     keys: ["public/*"]
   - name: images
-    principals: [alice]
+    principals: ["key:alice"]
     operations: [put, post]
     buckets: [dev]
     keys: ["images/*"]
@@ -116,7 +117,7 @@ describe("authentication and per-caller policy", () => {
     it("but not under users/bob/, and the denial names no template", async () => {
       const error = await refusal(put(alice(), "users/bob/a.txt"));
       assert.equal(error.code, Code.PermissionDenied);
-      assert.equal(error.rawMessage, 'permission denied: no rule allows alice to put this key in bucket "dev"');
+      assert.equal(error.rawMessage, 'permission denied: no rule allows key:alice to put this key in bucket "dev"');
     });
     it("prefix escapes are refused before matching", async () => {
       await refused(put(alice(), "users/alice/../bob/x"), Code.InvalidArgument, /"\.\." path segment/);
@@ -145,7 +146,7 @@ describe("authentication and per-caller policy", () => {
     });
     it("a group rule: uploaders (alice) may read public/, bob may not", async () => {
       await get(alice(), "public/readme.txt");
-      await refused(get(bob(), "public/readme.txt"), Code.PermissionDenied, /no rule allows bob to get/);
+      await refused(get(bob(), "public/readme.txt"), Code.PermissionDenied, /no rule allows key:bob to get/);
     });
     it("rule conditions: length, content type, required metadata, TTL cap", async () => {
       await refused(
@@ -195,11 +196,20 @@ describe("authentication and per-caller policy", () => {
         ["a/b", "users/a/b/x"],
         ["*", "users/*/x"],
         ["..", "users/x"],
-        ["", "users/x"],
       ] as const) {
         const jwt = await token({ sub });
-        await refused(put(as({ authorization: `Bearer ${jwt}` }), key), Code.PermissionDenied, /no rule allows/);
+        await refused(
+          put(as({ authorization: `Bearer ${jwt}` }), key),
+          Code.PermissionDenied,
+          /the caller's subject cannot fill "\$\{sub\}"/,
+        );
       }
+      const empty = await token({ sub: "" });
+      await refused(
+        put(as({ authorization: `Bearer ${empty}` }), "users/x"),
+        Code.Unauthenticated,
+        /claim "sub" must be a non-empty string/,
+      );
     });
     it("expired, wrong audience, alg=none and HS256 tokens are refused", async () => {
       const expired = await token({ sub: "zoë" }, { exp: "-1h" });

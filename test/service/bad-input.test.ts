@@ -123,9 +123,9 @@ describe("bad input gets a precise code and a message naming the field", () => {
       Code.InvalidArgument,
       /^only one of key, key_prefix, handle can be set \[message\.oneof\]$/,
     ));
-  it("post without max length", () =>
+  it("post with max length above 5 GiB", () =>
     refused(
-      post({ maxContentLength: 0n }),
+      post({ maxContentLength: 5368709121n }),
       Code.InvalidArgument,
       /^max_content_length: must be greater than 0 and less than or equal to 5368709120 \[int64\.gt_lte\]$/,
     ));

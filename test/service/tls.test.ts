@@ -20,12 +20,12 @@ describe("TLS with HTTP/2 by ALPN, and client certificates (mTLS)", () => {
     api_key_sha256: ["${sha256(KEYS.bob)}"]
 rules:
   - name: services
-    principals: [backend.internal]
+    principals: ["cert:backend.internal"]
     operations: [get, put]
     buckets: ["*"]
     keys: ["services/*"]
   - name: alice
-    principals: [alice]
+    principals: ["key:alice"]
     operations: [get]
     buckets: ["*"]
     keys: ["alice/*"]
@@ -58,7 +58,7 @@ rules:
   it("the certificate's identity is held to the policy", async () => {
     const error = await refusal(client("grpc", pki.client("backend.internal")).service.getObject({ key: "alice/a" }));
     assert.equal(error.code, Code.PermissionDenied);
-    assert.match(error.rawMessage, /no rule allows backend\.internal to get/);
+    assert.match(error.rawMessage, /no rule allows cert:backend\.internal to get/);
   });
 
   it("an untrusted client certificate is UNAUTHENTICATED, not a handshake failure", async () => {

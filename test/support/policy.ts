@@ -17,10 +17,11 @@ export const ALLOW_ALL = `principals:
     api_key_sha256: ["${sha256(KEYS.admin)}"]
 rules:
   - name: everything
-    principals: [admin]
+    principals: ["key:admin"]
     operations: [get, put, post, multipart]
     buckets: ["*"]
     keys: ["*"]
+    allow_filename: true
 `;
 
 /** Writes a policy document to a fresh temporary file and returns its path. */

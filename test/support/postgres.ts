@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
-import { chmod, chown, mkdtemp, rm } from "node:fs/promises";
+import { chmod, chown, mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +17,9 @@ export interface Postgres {
   /** Stops the server (fast shutdown), keeping its data, so a test can see the store fail. */
   stop(): Promise<void>;
   start(): Promise<void>;
+  /** SIGSTOPs the server and its backends: connections stay open, nothing answers. */
+  freeze(): Promise<void>;
+  thaw(): Promise<void>;
   /** Stops it and deletes its data. */
   close(): Promise<void>;
 }
@@ -84,9 +87,19 @@ export async function startPostgres(): Promise<Postgres> {
     start: async () => {
       await start();
     },
+    freeze: () => signalAll(data, "STOP"),
+    thaw: () => signalAll(data, "CONT"),
     async close() {
       await stop().catch(() => {});
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Sends a signal to the postmaster of a data directory and every process it started. */
+async function signalAll(data: string, signal: "STOP" | "CONT"): Promise<void> {
+  const postmaster = Number((await readFile(join(data, "postmaster.pid"), "utf8")).split("\n")[0]);
+  const { stdout } = await run("ps", ["-o", "pid=", "--ppid", String(postmaster)]);
+  const pids = [postmaster, ...stdout.split(/\s+/).filter(Boolean).map(Number)];
+  for (const pid of pids) process.kill(pid, `SIG${signal}`);
 }

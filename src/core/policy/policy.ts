@@ -4,16 +4,67 @@ export const OPERATIONS: readonly Operation[] = ["get", "put", "post", "multipar
 
 /** Who is calling, as authentication established it. */
 export interface Principal {
-  /** API key owner name, or the JWT subject. Substituted for ${sub} in key templates. */
+  /** API key owner name, JWT subject or certificate identity. Substituted for ${sub} in key templates. */
   readonly subject: string;
+  /** An API-key principal's groups from the policy file; a JWT's groups from the IdP's groups claim. */
   readonly groups: readonly string[];
   readonly method: "api-key" | "jwt" | "mtls" | "none";
+}
+
+/**
+ * Each authentication method names its callers in its own namespace, so that
+ * a JWT subject "alice" never gets the rules of the API-key principal
+ * "alice", nor an IdP group those of a policy group.
+ */
+export const IDENTITY_NAMESPACES = {
+  "api-key": "key:",
+  jwt: "jwt:",
+  mtls: "cert:",
+} as const;
+/** Groups of API-key principals (policy file) and groups asserted by the IdP (JWT groups claim). */
+export const GROUP_NAMESPACES = { "api-key": "group:", jwt: "jwt-group:" } as const;
+/** Every prefix a rule's principal entry may start with. */
+export const PRINCIPAL_PREFIXES: readonly string[] = [
+  ...Object.values(IDENTITY_NAMESPACES),
+  ...Object.values(GROUP_NAMESPACES),
+];
+
+/** The caller's identity as rules name it: "key:alice", "jwt:auth0|42", "cert:spiffe://…". */
+export function identityOf(principal: Principal): string {
+  return principal.method === "none" ? "anonymous" : IDENTITY_NAMESPACES[principal.method] + principal.subject;
+}
+
+/** The one template variable: the caller's subject. */
+const SUB = "${sub}";
+
+/**
+ * What a subject may contain before it instantiates "${sub}" in a key
+ * template: letters, marks and digits of any script, and . _ ~ @ + = : , | -,
+ * 1-256 characters in Unicode NFC, and not "." or "..". Nothing here can
+ * widen a template ("*"), leave a segment ("/", fullwidth or not), hide in a
+ * log (controls) or be read as a pattern ("$"); and keys are matched in NFC.
+ */
+const TEMPLATE_SUBJECT = /^(?!\.{1,2}$)[\p{L}\p{M}\p{N}._~@+=:,|-]{1,256}$/u;
+export const TEMPLATE_SUBJECT_RULE = "1-256 letters, digits or . _ ~ @ + = : , | - in Unicode NFC (and not . or ..)";
+
+/** May this subject be substituted for "${sub}"? */
+export function isTemplateSubject(subject: string): boolean {
+  return TEMPLATE_SUBJECT.test(subject) && subject.normalize("NFC") === subject;
+}
+
+/** A key template with "${sub}" replaced, literally, by the subject. */
+export function instantiateTemplate(template: string, subject: string): string {
+  return template.split(SUB).join(subject);
 }
 
 /** One allow rule of the policy file. Rules only allow; nothing matches → denied. */
 export interface Rule {
   readonly name: string;
-  /** Principal subjects, "group:<name>", or "*" for any authenticated caller. */
+  /**
+   * Namespaced identities ("key:<name>", "jwt:<sub>", "cert:<identity>"),
+   * groups ("group:<name>" from the policy file, "jwt-group:<name>" from the
+   * IdP), or "*" for any authenticated caller.
+   */
   readonly principals: readonly string[];
   readonly operations: readonly Operation[];
   /** Bucket names, or "*" for every bucket the server serves. */
@@ -26,6 +77,12 @@ export interface Rule {
   readonly maxTtlSeconds?: number;
   /** Metadata names every put/post must set. */
   readonly requiredMetadata?: readonly string[];
+  /**
+   * POST policies whose key ends in "${filename}": the browser picks the
+   * rest of the key and S3 takes it unchecked (".." segments, control
+   * characters), so a rule must allow them explicitly.
+   */
+  readonly allowFilename?: boolean;
 }
 
 export interface Policy {
@@ -45,6 +102,8 @@ export interface AccessRequest {
    */
   readonly normalizedKey: string | undefined;
   readonly keyIsPrefix: boolean;
+  /** A POST whose key ends in "${filename}" (key is then the part before it). */
+  readonly filename?: boolean;
   readonly contentLength?: bigint;
   readonly contentType?: string;
   /** For a POST with content_type_prefix. */
@@ -64,6 +123,8 @@ export type Decision =
       /** The key form the rule matched: the one to sign. */
       readonly key: string;
       readonly maxTtlSeconds?: number;
+      /** The allowing rule's size limit, the default for a POST that names none. */
+      readonly maxContentLength?: bigint;
     }
   | { readonly allowed: false; readonly reason: string };
 
@@ -72,7 +133,13 @@ export type Decision =
  * aspect allows it. Denials name the nearest rule's unmet condition but
  * never list key templates the caller may not see.
  */
-export function authorize(policy: Policy, principal: Principal, request: AccessRequest): Decision {
+export function authorize(
+  policy: Policy,
+  principal: Principal,
+  request: AccessRequest,
+  /** How a denial names the principal, when not as itself (a handle's minter). */
+  who?: string,
+): Decision {
   let nearest: string | undefined;
   for (const rule of policy.rules) {
     if (!appliesTo(rule, principal) || !rule.operations.includes(request.operation)) continue;
@@ -83,6 +150,10 @@ export function authorize(policy: Policy, principal: Principal, request: AccessR
       continue;
     }
     const asMatched = { key, keyIsPrefix: request.keyIsPrefix };
+    const templated = rule.keys.some((template) => template.includes(SUB));
+    if (templated && !isTemplateSubject(principal.subject)) {
+      nearest ??= `rule "${rule.name}": the caller's subject cannot fill "\${sub}" (a subject may contain only ${TEMPLATE_SUBJECT_RULE})`;
+    }
     if (!rule.keys.some((template) => keyMatches(template, principal.subject, asMatched))) continue;
     const unmet = request.deferConditions ? undefined : unmetCondition(rule, request);
     if (unmet) {
@@ -94,23 +165,36 @@ export function authorize(policy: Policy, principal: Principal, request: AccessR
       rule: rule.name,
       key,
       ...(rule.maxTtlSeconds === undefined ? {} : { maxTtlSeconds: rule.maxTtlSeconds }),
+      ...(rule.maxContentLength === undefined ? {} : { maxContentLength: rule.maxContentLength }),
     };
   }
   return {
     allowed: false,
     reason:
-      nearest ?? `no rule allows ${principal.subject} to ${request.operation} this key in bucket "${request.bucket}"`,
+      nearest ??
+      `no rule allows ${who ?? describeCaller(principal)} to ${request.operation} this key in bucket "${request.bucket}"`,
   };
 }
 
+/** Does the rule name this caller: its own identity, one of its groups, or "*"? */
 function appliesTo(rule: Rule, principal: Principal): boolean {
+  const identity = identityOf(principal);
+  const groupPrefix =
+    principal.method === "api-key" || principal.method === "jwt" ? GROUP_NAMESPACES[principal.method] : undefined;
   return rule.principals.some(
-    (p) => p === "*" || p === principal.subject || (p.startsWith("group:") && principal.groups.includes(p.slice(6))),
+    (p) =>
+      p === "*" ||
+      p === identity ||
+      (groupPrefix !== undefined &&
+        p.startsWith(groupPrefix) &&
+        principal.groups.includes(p.slice(groupPrefix.length))),
   );
 }
 
-// A subject that could widen a template ("*", "/", dot segments) never matches.
-const UNSAFE_SUBJECT = /[*/\u0000-\u001f\u007f]|^\.{1,2}$|^$/;
+// A hostile subject is never echoed into a reason: only its identity kind.
+function describeCaller(principal: Principal): string {
+  return isTemplateSubject(principal.subject) ? identityOf(principal) : `this ${principal.method} caller`;
+}
 
 /** Does a key template cover the requested key (or every key under the requested prefix)? */
 export function keyMatches(
@@ -118,9 +202,9 @@ export function keyMatches(
   subject: string,
   request: Pick<AccessRequest, "key" | "keyIsPrefix">,
 ): boolean {
-  if (template.includes("${sub}")) {
-    if (UNSAFE_SUBJECT.test(subject)) return false;
-    template = template.replaceAll("${sub}", subject);
+  if (template.includes(SUB)) {
+    if (!isTemplateSubject(subject)) return false;
+    template = instantiateTemplate(template, subject);
   }
   if (template === "*") return true;
   if (template.endsWith("*")) return request.key.startsWith(template.slice(0, -1));
@@ -128,6 +212,9 @@ export function keyMatches(
 }
 
 function unmetCondition(rule: Rule, request: AccessRequest): string | undefined {
+  if (request.filename && !rule.allowFilename) {
+    return '"${filename}" keys need allow_filename: true (the uploader then names the rest of the key)';
+  }
   if (rule.maxContentLength !== undefined && request.operation !== "get") {
     if (request.contentLength === undefined || request.contentLength > rule.maxContentLength) {
       return `content length above ${rule.maxContentLength} bytes`;

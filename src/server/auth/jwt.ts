@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { createLocalJWKSet, createRemoteJWKSet, errors, type JWTVerifyGetKey, jwtVerify } from "jose";
+import { createLocalJWKSet, createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
 import type { Principal } from "../../core/policy/policy.js";
 import type { JwtSettings } from "../policy-file.js";
 
@@ -31,16 +31,35 @@ export class JwtVerifier {
         algorithms: ALGORITHMS,
         requiredClaims: ["sub", "exp"],
       });
-      const groups = payload[this.settings.groupsClaim];
+      const mistyped = claimTypeProblem(payload, this.settings.groupsClaim);
+      if (mistyped) return { failure: mistyped };
       return {
         subject: payload.sub as string,
-        groups: Array.isArray(groups) ? groups.filter((g): g is string => typeof g === "string") : [],
+        groups: (payload[this.settings.groupsClaim] as string[]) ?? [],
         method: "jwt",
       };
     } catch (error) {
       return { failure: describe(error) };
     }
   }
+}
+
+const isString = (value: unknown): value is string => typeof value === "string";
+
+/**
+ * RFC 7519's types, never coerced: sub and iss are strings, aud a string or
+ * an array of strings, and the groups claim (when present) an array of strings.
+ */
+function claimTypeProblem(payload: JWTPayload, groupsClaim: string): string | undefined {
+  if (!isString(payload.sub) || payload.sub === "") return 'token claim "sub" must be a non-empty string';
+  if (!isString(payload.iss)) return 'token claim "iss" must be a string';
+  const aud: unknown = payload.aud;
+  if (!isString(aud) && !(Array.isArray(aud) && aud.every(isString)))
+    return 'token claim "aud" must be a string or an array of strings';
+  const groups = payload[groupsClaim];
+  if (groups !== undefined && !(Array.isArray(groups) && groups.every(isString)))
+    return `token claim "${groupsClaim}" must be an array of strings`;
+  return undefined;
 }
 
 function describe(error: unknown): string {

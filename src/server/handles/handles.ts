@@ -123,7 +123,13 @@ export class Handles {
   }
 }
 
-/** The store failing is the server's trouble, and retryable: UNAVAILABLE. */
+/**
+ * The store failing is the server's trouble, and retryable: UNAVAILABLE. The
+ * caller learns nothing of the store (host, port, engine errors); the RPC's
+ * log line carries the cause.
+ */
 function storeUnavailable(error: unknown): never {
-  throw new PresignError("unavailable", `handle store unavailable: ${(error as Error).message ?? String(error)}`);
+  throw new PresignError("unavailable", "the handle store is unavailable; retry later", undefined, {
+    cause: error instanceof Error ? error : new Error(String(error)),
+  });
 }

@@ -9,6 +9,13 @@ import {
 } from "./handle-store.js";
 import { pendingMigrations, SCHEMA_TABLE } from "./migrations.js";
 
+/**
+ * Every query answers within this, or fails (UNAVAILABLE to the caller): a
+ * frozen or partitioned database must not hang RPCs. Set on the client (the
+ * socket may be dead) and the server (a slow plan is cancelled there too).
+ */
+export const QUERY_TIMEOUT_MS = 5_000;
+
 /** Arbitrary constant naming presignd's migration lock (pg_advisory_xact_lock). */
 const MIGRATION_LOCK = 7_270_148_613;
 
@@ -27,6 +34,8 @@ export class PostgresHandleStore implements HandleStore {
       connectionString,
       max: options.max ?? 8,
       connectionTimeoutMillis: 5_000,
+      query_timeout: QUERY_TIMEOUT_MS,
+      statement_timeout: QUERY_TIMEOUT_MS,
       idleTimeoutMillis: 30_000,
       application_name: "presignd",
     });

@@ -32,7 +32,9 @@ export function rpcLogging(logger: Logger, logKeys: KeyLogging): Interceptor {
       const principal = req.contextValues.get(PRINCIPAL);
       if (principal) line.principal = principal.subject;
       const level = e.code === Code.Internal || e.code === Code.Unknown ? "error" : "info";
-      logger[level]({ ...line, code: codeName(e.code), ms: elapsed(start), error: e.rawMessage }, "rpc");
+      // The cause is the server's own detail (e.g. why the handle store failed), kept from the caller.
+      const cause = e.cause instanceof Error && !(e.cause instanceof ConnectError) ? { cause: e.cause.message } : {};
+      logger[level]({ ...line, code: codeName(e.code), ms: elapsed(start), error: e.rawMessage, ...cause }, "rpc");
       throw e;
     }
   };

@@ -1,7 +1,7 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import type { HandlerContext } from "@connectrpc/connect";
-import { resolveExpiry } from "../../core/expiry.js";
+import { ConnectError, type HandlerContext } from "@connectrpc/connect";
+import { resolveExpiry, secondsLeft } from "../../core/expiry.js";
 import { invalidField, PresignError } from "../../core/presign-error.js";
 import {
   createMultipartHeaders,
@@ -174,11 +174,7 @@ async function openUpload(
     auditOperation,
   });
   const base = await deps.signing.context(granted.maxTtlSeconds);
-  const left = Math.floor((claims.expiresAt.getTime() - base.now.getTime()) / 1000);
-  if (left < 1) {
-    throw new PresignError("failed_precondition", `upload_token: expired at ${claims.expiresAt.toISOString()}`);
-  }
-  const maxSeconds = Math.min(base.ttl.maxSeconds, left);
+  const maxSeconds = Math.min(base.ttl.maxSeconds, secondsLeft(claims.expiresAt, base.now, "upload_token"));
   const context = {
     ...base,
     ttl: { ...base.ttl, maxSeconds, defaultSeconds: Math.min(base.ttl.defaultSeconds, maxSeconds) },
@@ -188,7 +184,9 @@ async function openUpload(
 }
 
 /** S3 refusing the server's own request: the caller's fault only for a missing bucket. */
-function s3Failure(error: unknown): PresignError {
+function s3Failure(error: unknown): Error {
+  // The caller's deadline or cancel (ctx.signal's reason) keeps its own code.
+  if (error instanceof ConnectError) return error;
   const { label, status } = sdkErrorLabel(error);
   const what = `S3 refused CreateMultipartUpload: ${label}`;
   if (status !== undefined && status < 500 && status !== 429) return new PresignError("failed_precondition", what);

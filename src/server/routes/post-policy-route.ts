@@ -39,7 +39,8 @@ export function postPolicy(deps: RouteDeps) {
       {
         ...(byPrefix ? { keyPrefix: granted.key } : { key: granted.key }),
         minContentLength: req.minContentLength,
-        maxContentLength: req.maxContentLength,
+        // Unset: the allowing rule's limit, else the server's --post-max-size.
+        maxContentLength: req.maxContentLength || (granted.maxContentLength ?? deps.postMaxSize),
         contentType: req.contentType,
         contentTypePrefix: req.contentTypePrefix,
         successActionStatus: req.successActionStatus,

@@ -12,6 +12,8 @@ export interface RouteDeps {
   readonly handles: Handles;
   /** Multipart upload tokens. */
   readonly uploads: UploadTokens;
+  /** The size bound of a POST policy that neither the request nor its rule bounds (--post-max-size). */
+  readonly postMaxSize: bigint;
   /** The one S3 call the server makes itself. */
   readonly createMultipartUpload: S3Backend["createMultipartUpload"];
 }
