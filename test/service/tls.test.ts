@@ -25,7 +25,7 @@ rules:
     buckets: ["*"]
     keys: ["services/*"]
   - name: alice
-    principals: ["key:alice"]
+    principals: ["key:alice", "cert:alice"]
     operations: [get]
     buckets: ["*"]
     keys: ["alice/*"]
@@ -109,7 +109,7 @@ rules:
         assert.equal(audit?.auth, "mtls");
         const denied = await rest("services/a", { cert: alice, http2 });
         assert.equal(denied.status, 403);
-        assert.match(denied.body.message ?? "", /no rule allows alice to get/);
+        assert.match(denied.body.message ?? "", /no rule allows cert:alice to get/);
       });
     }
 

@@ -22,10 +22,7 @@ const OPEN_SERVICES = new Set([
 export function authentication(authenticator: Authenticator): Interceptor {
   return (next) => async (req) => {
     if (!OPEN_SERVICES.has(req.service.typeName)) {
-      req.contextValues.set(
-        PRINCIPAL,
-        await authenticator.authenticate(req.contextValues.get(PRESENTED_CREDENTIALS)),
-      );
+      req.contextValues.set(PRINCIPAL, await authenticator.authenticate(req.contextValues.get(PRESENTED_CREDENTIALS)));
     }
     return next(req);
   };
@@ -48,7 +45,11 @@ export function credentialsAuthenticator(
       // Two credentials could name two callers: refuse rather than pick one (even when they agree).
       const both = ambiguity(credentials);
       if (both) throw unauthenticated(`ambiguous credentials: ${both} were sent; send only one credential`);
-      const { peer, authorization: [authorization], apiKeys: [apiKey] } = credentials;
+      const {
+        peer,
+        authorization: [authorization],
+        apiKeys: [apiKey],
+      } = credentials;
       if (peer.presented) {
         if (!peer.trusted) throw unauthenticated(`client certificate not accepted: ${peer.error}`);
         return peer.principal;

@@ -47,7 +47,9 @@ export function ambiguity(credentials: PresentedCredentials): string | undefined
     [credentials.apiKeys.length, "x-api-key header"],
   ];
   if (counts.reduce((sum, [n]) => sum + n, 0) <= 1) return undefined;
-  const parts = counts.filter(([n]) => n > 0).map(([n, what]) => (n === 1 ? `${article(what)} ${what}` : plural(n, what)));
+  const parts = counts
+    .filter(([n]) => n > 0)
+    .map(([n, what]) => (n === 1 ? `${article(what)} ${what}` : plural(n, what)));
   return parts.length === 1 ? parts[0] : `${parts.slice(0, -1).join(", ")} and ${parts.at(-1)}`;
 }
 
