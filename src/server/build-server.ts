@@ -13,7 +13,8 @@ import { ServerReflection as ReflectionV1 } from "../gen/grpc/reflection/v1/refl
 import { ServerReflection as ReflectionV1alpha } from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { PresignService } from "../gen/presign/v1/presign_pb.js";
 import { type Authenticator, authentication } from "./auth/authenticate.js";
-import { peerContextValues } from "./auth/peer-certificate.js";
+import { callerCredentials } from "./auth/in-process-caller.js";
+import { credentialContextValues } from "./auth/presented-credentials.js";
 import type { KeyLogging } from "./config.js";
 import { withConnectParseErrors } from "./connect-parse-errors.js";
 import { errorMapping } from "./error-map.js";
@@ -91,10 +92,15 @@ export function buildHandler(options: HandlerOptions): NodeHandler {
     interceptors,
     readMaxBytes: MAX_REQUEST_BYTES,
     fallback: notFound,
-    contextValues: peerContextValues,
+    contextValues: credentialContextValues,
     fastPath: options.grpcFastPath ?? true,
   });
-  const rest = restPresign(createClient(PresignService, createRouterTransport(routes, { router: { interceptors } })));
+  const rest = restPresign(
+    createClient(
+      PresignService,
+      createRouterTransport(routes, { router: { interceptors: [callerCredentials, ...interceptors] } }),
+    ),
+  );
   const rpc = withConnectParseErrors(withSpecGrpcMessage(adapter as NodeHandler));
   const probes = healthEndpoints(options.health);
   return (req, res) => {

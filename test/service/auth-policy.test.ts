@@ -7,6 +7,7 @@ import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { createPresignClient, createTransport, type PresignClient } from "../../src/client/create-client.js";
 import { Health } from "../../src/gen/grpc/health/v1/health_pb.js";
 import { KEYS, sha256, writePolicy } from "../support/policy.js";
+import { rawRequest } from "../support/raw-http.js";
 import { refusal } from "../support/refusal.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 
@@ -99,7 +100,7 @@ describe("authentication and per-caller policy", () => {
       refused(
         get(as({ authorization: `Bearer ${KEYS.bob}`, "x-api-key": KEYS.alice }), "a"),
         Code.Unauthenticated,
-        /either/,
+        /^ambiguous credentials: an Authorization header and an x-api-key header were sent; send only one credential$/,
       ));
     it("but health and reflection stay open", async () => {
       const health = createClient(Health, createTransport({ baseUrl: server.url }));
@@ -123,6 +124,25 @@ describe("authentication and per-caller policy", () => {
       await refused(put(alice(), "users/alice//x"), Code.PermissionDenied, /not in normal form/);
       await refused(put(alice(), "users/alice\u0000/x"), Code.InvalidArgument, /control characters/);
       await refused(put(alice(), "users/alicex/y"), Code.PermissionDenied, /no rule allows/);
+    });
+    it("the REST shape refuses dot segments as the RPCs do, also percent-encoded", async () => {
+      // As sent: a WHATWG URL parser (fetch, browsers) would resolve "%2e%2e" before sending,
+      // and presignd would then be asked, and refuse, users/bob/a.txt.
+      for (const path of ["users/alice/%2e%2e/bob/a.txt", "users/alice/%2E%2E/bob/a.txt", "users/alice/../bob/a.txt"]) {
+        const res = await rawRequest(`${server.url}/presign/${path}?method=GET`, {
+          headers: { "x-api-key": KEYS.alice },
+        });
+        assert.equal(res.status, 400, path);
+        assert.deepEqual(JSON.parse(res.body.toString()), {
+          code: "invalid_argument",
+          message: 'key: must not contain a ".." path segment',
+        });
+      }
+      await refused(
+        get(alice(), "users/alice/../bob/a.txt"),
+        Code.InvalidArgument,
+        /^key: must not contain a "\.\." path/,
+      );
     });
     it("a group rule: uploaders (alice) may read public/, bob may not", async () => {
       await get(alice(), "public/readme.txt");

@@ -3,12 +3,12 @@ import type { Principal } from "../../core/policy/policy.js";
 import type { KeyHolder } from "../policy-file.js";
 import { findKeyHolder } from "./api-keys.js";
 import type { JwtVerifier } from "./jwt.js";
-import { PEER_CERTIFICATE, type PeerCertificate } from "./peer-certificate.js";
+import { ambiguity, PRESENTED_CREDENTIALS, type PresentedCredentials } from "./presented-credentials.js";
 import { ANONYMOUS, PRINCIPAL } from "./principal.js";
 
 export interface Authenticator {
-  /** The principal for these request headers and TLS peer; throws unauthenticated. */
-  authenticate(headers: Headers, peer: PeerCertificate): Promise<Principal>;
+  /** The principal for what the request presented; throws unauthenticated. */
+  authenticate(credentials: PresentedCredentials): Promise<Principal>;
 }
 
 // Health checks and reflection describe the server, not the buckets.
@@ -22,10 +22,7 @@ const OPEN_SERVICES = new Set([
 export function authentication(authenticator: Authenticator): Interceptor {
   return (next) => async (req) => {
     if (!OPEN_SERVICES.has(req.service.typeName)) {
-      req.contextValues.set(
-        PRINCIPAL,
-        await authenticator.authenticate(req.header, req.contextValues.get(PEER_CERTIFICATE)),
-      );
+      req.contextValues.set(PRINCIPAL, await authenticator.authenticate(req.contextValues.get(PRESENTED_CREDENTIALS)));
     }
     return next(req);
   };
@@ -35,33 +32,36 @@ export function authentication(authenticator: Authenticator): Interceptor {
 export const noAuthentication: Authenticator = { authenticate: async () => ANONYMOUS };
 
 /**
- * API keys (Authorization: Bearer <key>, or x-api-key) and JWTs (Bearer
- * <JWT>, when JWT is configured). Failures are UNAUTHENTICATED and never echo
- * what was presented.
+ * Exactly one of: a client certificate, API keys (Authorization: Bearer
+ * <key>, or x-api-key) and JWTs (Bearer <JWT>, when JWT is configured).
+ * Failures are UNAUTHENTICATED and never echo what was presented.
  */
 export function credentialsAuthenticator(
   current: () => { readonly holders: readonly KeyHolder[]; readonly jwt: JwtVerifier | undefined },
 ): Authenticator {
   return {
-    async authenticate(headers, peer) {
+    async authenticate(credentials) {
       const { holders, jwt } = current();
-      // A client certificate, when presented, is the identity; an untrusted one is refused.
+      // Two credentials could name two callers: refuse rather than pick one (even when they agree).
+      const both = ambiguity(credentials);
+      if (both) throw unauthenticated(`ambiguous credentials: ${both} were sent; send only one credential`);
+      const {
+        peer,
+        authorization: [authorization],
+        apiKeys: [apiKey],
+      } = credentials;
       if (peer.presented) {
         if (!peer.trusted) throw unauthenticated(`client certificate not accepted: ${peer.error}`);
         return peer.principal;
       }
-      const authorization = headers.get("authorization");
-      const apiKey = headers.get("x-api-key");
       let bearer: string | undefined;
-      if (authorization !== null) {
+      if (authorization !== undefined) {
         const match = /^Bearer[ ]+([\x21-\x7e]+)[ ]*$/i.exec(authorization);
         if (!match?.[1]) throw unauthenticated('malformed Authorization header: expected "Bearer <API key or JWT>"');
         bearer = match[1];
       }
-      if (bearer !== undefined && apiKey !== null)
-        throw unauthenticated("send either Authorization or x-api-key, not both");
       const presented = bearer ?? apiKey;
-      if (presented === null || presented === undefined || presented === "") {
+      if (presented === undefined || presented === "") {
         throw unauthenticated(
           "missing credentials: send Authorization: Bearer <API key or JWT>, or x-api-key: <API key>",
         );

@@ -1,21 +1,23 @@
 import { type Client, ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus } from "@connectrpc/connect/protocol-connect";
 import type { PresignedRequest, PresignService } from "../../gen/presign/v1/presign_pb.js";
-import { peerContextValues } from "../auth/peer-certificate.js";
+import { asCaller } from "../auth/in-process-caller.js";
 import { codeName } from "../interceptors/logging.js";
 import { type NodeRequest, type NodeResponse, writeJson } from "../node-http.js";
 
 /** Where the classic REST shape lives: GET /presign/<key>?method=GET|PUT&contentLength=N */
 export const REST_PREFIX = "/presign/";
 
-// Headers a REST caller may pass on to the RPC (authentication, tracing).
-const FORWARDED = ["authorization", "x-api-key", "traceparent", "x-request-id"];
+// Headers a REST caller passes on to the RPC (tracing). Credentials are not
+// headers of the call: asCaller gives it those of this request, raw.
+const FORWARDED = ["traceparent", "x-request-id"];
 
 /**
  * The aws-sdk-go presignURL example's REST API, answered exactly in its shape
  * ({"URL", "Method", "Header": {Name: [values]}}) so its client works
  * unchanged. It calls PresignService through an in-process transport, so the
- * request passes the same interceptors (logging, errors) and validation.
+ * request passes the same interceptors (logging, errors, authentication) and
+ * validation; the transport's router must start with `callerCredentials`.
  */
 export function restPresign(service: Client<typeof PresignService>) {
   return async (req: NodeRequest, res: NodeResponse): Promise<void> => {
@@ -43,12 +45,12 @@ export function restPresign(service: Client<typeof PresignService>) {
     const headers = new Headers();
     for (const name of FORWARDED) {
       const value = req.headers[name];
-      if (typeof value === "string") headers.set(name, value);
+      for (const v of typeof value === "string" ? [value] : (value ?? [])) headers.append(name, v);
     }
     try {
       let presigned: PresignedRequest;
       if (method === "GET") {
-        presigned = await service.getObject({ key }, { headers, contextValues: peerContextValues(req) });
+        presigned = await asCaller(req, () => service.getObject({ key }, { headers }));
       } else if (method === "PUT") {
         const length = query.get("contentLength");
         if (length === null || length === "") {
@@ -63,10 +65,7 @@ export function restPresign(service: Client<typeof PresignService>) {
             message: `contentLength: "${length.slice(0, 32)}" is not a whole number of bytes`,
           });
         }
-        presigned = await service.putObject(
-          { key, contentLength: BigInt(length) },
-          { headers, contextValues: peerContextValues(req) },
-        );
+        presigned = await asCaller(req, () => service.putObject({ key, contentLength: BigInt(length) }, { headers }));
       } else {
         return writeJson(res, 400, {
           code: "invalid_argument",
