@@ -30,7 +30,8 @@ const putWithBadMetadata = Buffer.concat([
   toBinary(PutObjectRequestSchema, create(PutObjectRequestSchema, { key: "k", contentLength: 1n })),
   new BinaryWriter().tag(7, ld).fork().tag(1, ld).string("owner").tag(2, ld).bytes(NOT_UTF8).join().finish(),
 ]);
-const getProto = (key: string) => Buffer.from(toBinary(GetObjectRequestSchema, create(GetObjectRequestSchema, { key })));
+const getProto = (key: string) =>
+  Buffer.from(toBinary(GetObjectRequestSchema, create(GetObjectRequestSchema, { key })));
 /** A JSON document with NOT_UTF8 where `@` stands. */
 const jsonWithBadBytes = (template: string) => {
   const [before = "", after = ""] = template.split("@");
@@ -125,7 +126,11 @@ describe("protocol-layer garbage is invalid_argument naming the field", () => {
         /^message: is not valid base64/,
       );
     });
-    for (const query of ["encoding=json&message=%ZZ", "encoding=json&base64=1&message=%ZZ", "encoding=proto&message=%ZZ"]) {
+    for (const query of [
+      "encoding=json&message=%ZZ",
+      "encoding=json&base64=1&message=%ZZ",
+      "encoding=proto&message=%ZZ",
+    ]) {
       it(`malformed percent-encoding: ${query}`, async () => {
         refused(await getQuery(query), /^message: is not valid percent-encoding/);
       });
@@ -146,7 +151,10 @@ describe("protocol-layer garbage is invalid_argument naming the field", () => {
       );
     });
     it("a base64 proto message with a string that is not UTF-8 names the field", async () => {
-      refused(await getQuery(`encoding=proto&base64=1&message=${base64url(getWithBadKey)}`), /^key: is not valid UTF-8$/);
+      refused(
+        await getQuery(`encoding=proto&base64=1&message=${base64url(getWithBadKey)}`),
+        /^key: is not valid UTF-8$/,
+      );
     });
     it("a percent-encoded proto message (no base64) that is not UTF-8", async () => {
       refused(
@@ -202,11 +210,18 @@ describe("protocol-layer garbage is invalid_argument naming the field", () => {
 
   describe("strings that are not UTF-8 are refused, never replaced by U+FFFD", () => {
     it("Connect JSON body, key", async () => {
-      refused(await post(GET_OBJECT, "application/json", jsonWithBadBytes('{"key": "@"}')), /^key: is not valid UTF-8$/);
+      refused(
+        await post(GET_OBJECT, "application/json", jsonWithBadBytes('{"key": "@"}')),
+        /^key: is not valid UTF-8$/,
+      );
     });
     it("Connect JSON body, metadata value", async () => {
       refused(
-        await post(PUT_OBJECT, "application/json", jsonWithBadBytes('{"key":"k","contentLength":"1","metadata":{"owner":"@"}}')),
+        await post(
+          PUT_OBJECT,
+          "application/json",
+          jsonWithBadBytes('{"key":"k","contentLength":"1","metadata":{"owner":"@"}}'),
+        ),
         /^metadata\.owner: is not valid UTF-8$/,
       );
     });
@@ -232,7 +247,10 @@ describe("protocol-layer garbage is invalid_argument naming the field", () => {
       refused(await post(GET_OBJECT, "application/proto", getWithBadKey), /^key: is not valid UTF-8$/);
     });
     it("Connect binary body, metadata map value", async () => {
-      refused(await post(PUT_OBJECT, "application/proto", putWithBadMetadata), /^metadata\["owner"\]: is not valid UTF-8$/);
+      refused(
+        await post(PUT_OBJECT, "application/proto", putWithBadMetadata),
+        /^metadata\["owner"\]: is not valid UTF-8$/,
+      );
     });
 
     for (const [name, target] of [
