@@ -1,7 +1,6 @@
 import {
   type ConnectRouter,
   createClient,
-  createConnectRouter,
   createRouterTransport,
   type Interceptor,
   type ServiceImpl,
@@ -104,7 +103,7 @@ export function buildHandler(options: HandlerOptions): NodeHandler {
     fastPath: options.grpcFastPath ?? true,
   });
   const rest = restPresign(createClient(PresignService, createRouterTransport(routes, { router: { interceptors } })));
-  const rpc = withConnectParseErrors(withSpecGrpcMessage(adapter as NodeHandler), getPaths(routes));
+  const rpc = withConnectParseErrors(withSpecGrpcMessage(adapter as NodeHandler), routes);
   const probes = healthEndpoints(options.health);
   return (req, res) => {
     if (req.url === "/healthz" || req.url === "/readyz") {
@@ -133,13 +132,6 @@ export function rpcInterceptors(options: Pick<HandlerOptions, "authenticator" | 
     // The limits annotated in the proto (buf.validate), before any handler runs.
     createValidateInterceptor(),
   ];
-}
-
-/** The RPC paths connect-es serves over HTTP GET too (methods without side effects). */
-function getPaths(routes: (router: ConnectRouter) => void): Set<string> {
-  const router = createConnectRouter();
-  routes(router);
-  return new Set(router.handlers.filter((h) => h.allowedMethods.includes("GET")).map((h) => h.requestPath));
 }
 
 const notFound: NonNullable<ConnectNodeAdapterOptions["fallback"]> = (req, res) => {

@@ -99,6 +99,19 @@ describe("protocol-layer garbage is invalid_argument naming the field", () => {
         /^key: is not valid UTF-8$/,
       );
     });
+    it("a streaming call (Connect, application/Connect+Proto) ends with invalid_argument", async () => {
+      const res = await rawH2Post(
+        server.url,
+        "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+        { "content-type": "application/Connect+Proto" },
+        grpcFrame(Buffer.from([0x0a, 0x05, 0x61])),
+      );
+      assert.equal(res.headers[":status"], 200);
+      assert.equal(res.body[0], 0b10, "an end-stream message");
+      assert.deepEqual(JSON.parse(res.body.subarray(5).toString()), {
+        error: { code: "invalid_argument", message: "request: not a valid protobuf message (premature EOF)" },
+      });
+    });
     it("Application/Proto with a valid message is answered in binary", async () => {
       const res = await rawRequest(`${server.url}${GET_OBJECT}`, {
         method: "POST",
@@ -270,6 +283,15 @@ describe("protocol-layer garbage is invalid_argument naming the field", () => {
         });
       });
     }
+    it("a streamed request message (gRPC server reflection)", async () => {
+      const res = await rawH2Post(
+        server.url,
+        "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+        { "content-type": "application/grpc", te: "trailers" },
+        grpcFrame(Buffer.from(new BinaryWriter().tag(3, ld).bytes(NOT_UTF8).finish())), // file_by_filename
+      );
+      assert.deepEqual(grpcStatus(res), { code: 3, message: "file_by_filename: is not valid UTF-8" });
+    });
     it("gRPC with the JSON codec (application/grpc+json)", async () => {
       const res = await rawH2Post(
         server.url,
