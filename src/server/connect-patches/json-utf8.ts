@@ -52,26 +52,42 @@ export function describeNotUtf8Json(bytes: Uint8Array, subject: string): string 
   } catch {
     return whole; // the bad bytes are outside any string, or the text is not JSON either
   }
-  // Depth-first in document order, without recursion (the nesting depth is the caller's).
-  const pending: [value: unknown, path: string][] = [[document, ""]];
-  for (let next = pending.pop(); next; next = pending.pop()) {
-    const [value, path] = next;
+  // Depth-first in document order, without recursion (the nesting depth is the caller's);
+  // a path is spelled out only for the member found.
+  const pending: Step[] = [{ value: document, segment: "" }];
+  for (let step = pending.pop(); step; step = pending.pop()) {
+    const { value } = step;
     if (typeof value === "string") {
-      if (!value.isWellFormed()) return `${path || subject}: is not valid UTF-8`;
+      if (!value.isWellFormed()) return `${pathOf(step) || subject}: is not valid UTF-8`;
     } else if (Array.isArray(value)) {
-      for (let i = value.length - 1; i >= 0; i--) pending.push([value[i], `${path}[${i}]`]);
+      for (let i = value.length - 1; i >= 0; i--) pending.push({ value: value[i], segment: `[${i}]`, parent: step });
     } else if (typeof value === "object" && value !== null) {
       const members = Object.entries(value);
       if (members.some(([name]) => !name.isWellFormed())) {
-        return `${path || subject}: has a member name that is not valid UTF-8`;
+        return `${pathOf(step) || subject}: has a member name that is not valid UTF-8`;
       }
-      for (const [name, member] of members.reverse()) pending.push([member, memberPath(path, name)]);
+      for (const [name, member] of members.reverse()) {
+        pending.push({
+          value: member,
+          segment: IDENTIFIER.test(name) ? `.${name}` : `[${JSON.stringify(name)}]`,
+          parent: step,
+        });
+      }
     }
   }
   return whole;
 }
 
-function memberPath(path: string, name: string): string {
-  if (!IDENTIFIER.test(name)) return `${path}[${JSON.stringify(name)}]`;
-  return path === "" ? name : `${path}.${name}`;
+interface Step {
+  readonly value: unknown;
+  /** `.name`, `["name"]` or `[index]`; "" for the document. */
+  readonly segment: string;
+  readonly parent?: Step;
+}
+
+/** `requests[1].key`: the segments from the document down to `step`. */
+function pathOf(step: Step): string {
+  const segments: string[] = [];
+  for (let s: Step | undefined = step; s; s = s.parent) segments.push(s.segment);
+  return segments.reverse().join("").replace(/^\./, "");
 }
