@@ -1,12 +1,11 @@
 import type { JsonReadOptions, JsonWriteOptions } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { NOT_UTF8 } from "./protobuf-utf8.js";
 
 const strict = new TextDecoder("utf-8", { fatal: true });
 const lenient = new TextDecoder("utf-8");
 const REPLACEMENT = "\ufffd";
 const REPLACEMENT_UTF8 = Buffer.from(REPLACEMENT);
-/** A lone surrogate put where bytes were not UTF-8 (no UTF-8 decodes to one). */
-const NOT_UTF8 = "\udc00";
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
 /**
@@ -38,10 +37,10 @@ export const strictJsonOptions: Partial<JsonReadOptions & JsonWriteOptions> & {
  * "<member path>: is not valid UTF-8" for a JSON document that is not UTF-8,
  * naming the first string where that is certain, else "<subject>: …".
  *
- * The member is found by decoding with U+FFFD for the bad bytes and looking
- * for it in the parsed document; that is certain only when the document has no
- * U+FFFD of its own. Paths use the names as written in the document
- * (`metadata.owner`, `requests[0].key`).
+ * The member is found by decoding with U+FFFD for the bad bytes, replacing
+ * each U+FFFD by the NOT_UTF8 mark and looking for it in the parsed document;
+ * that is certain only when the document has no U+FFFD of its own. Paths use
+ * the names as written in the document (`metadata.owner`, `requests[0].key`).
  */
 export function describeNotUtf8Json(bytes: Uint8Array, subject: string): string {
   const whole = `${subject}: is not valid UTF-8`;

@@ -4,7 +4,7 @@ import { configureTextEncoding } from "@bufbuild/protobuf/wire";
  * A lone low surrogate: no UTF-8 decodes to one, so a string holding it came
  * from bytes that are not UTF-8 (`isWellFormed()` is false).
  */
-const NOT_UTF8 = "\udc00";
+export const NOT_UTF8 = "\udc00";
 
 /**
  * Sets how protobuf-es decodes the string fields of every binary message in
