@@ -16,12 +16,16 @@ import { type Authenticator, authentication } from "./auth/authenticate.js";
 import { callerCredentials } from "./auth/in-process-caller.js";
 import { credentialContextValues } from "./auth/presented-credentials.js";
 import type { KeyLogging } from "./config.js";
-import { withConnectParseErrors } from "./connect-parse-errors.js";
+import { withConnectParseErrors } from "./connect-patches/connect-parse-errors.js";
+import { acceptCompression } from "./connect-patches/decompression.js";
+import { strictJsonOptions } from "./connect-patches/json-utf8.js";
+import { decodeProtobufStringsStrictly } from "./connect-patches/protobuf-utf8.js";
 import { errorMapping } from "./error-map.js";
 import { withSpecGrpcMessage } from "./grpc-message.js";
 import { grpcUnaryAdapter } from "./grpc-unary.js";
 import type { HealthState } from "./health.js";
 import { rpcLogging } from "./interceptors/logging.js";
+import { validUtf8 } from "./interceptors/valid-utf8.js";
 import { type NodeHandler, type NodeResponse, writeJson } from "./node-http.js";
 import { batchGetObject, batchPutObject } from "./routes/batch-routes.js";
 import { createHandle, revokeHandle } from "./routes/handle-route.js";
@@ -85,12 +89,16 @@ export function presignRoutes(deps: RouteDeps, health: HealthState) {
  * classic REST shape under /presign/, all through the same interceptors.
  */
 export function buildHandler(options: HandlerOptions): NodeHandler {
+  // Bytes that are not UTF-8 are refused, never replaced (a protobuf-es global: once, here).
+  decodeProtobufStringsStrictly();
   const routes = presignRoutes(options, options.health);
   const interceptors = rpcInterceptors(options);
   const adapter = grpcUnaryAdapter({
     routes,
     interceptors,
     readMaxBytes: MAX_REQUEST_BYTES,
+    acceptCompression,
+    jsonOptions: strictJsonOptions,
     fallback: notFound,
     contextValues: credentialContextValues,
     fastPath: options.grpcFastPath ?? true,
@@ -101,7 +109,7 @@ export function buildHandler(options: HandlerOptions): NodeHandler {
       createRouterTransport(routes, { router: { interceptors: [callerCredentials, ...interceptors] } }),
     ),
   );
-  const rpc = withConnectParseErrors(withSpecGrpcMessage(adapter as NodeHandler));
+  const rpc = withConnectParseErrors(withSpecGrpcMessage(adapter as NodeHandler), routes);
   const probes = healthEndpoints(options.health);
   return (req, res) => {
     if (req.url === "/healthz" || req.url === "/readyz") {
@@ -124,6 +132,8 @@ export function rpcInterceptors(options: Pick<HandlerOptions, "authenticator" | 
   return [
     rpcLogging(options.logger, options.logKeys),
     errorMapping(options.logger),
+    // Strings that are not UTF-8 (decoded as ill-formed strings, see connect-patches/), refused naming the field.
+    validUtf8(),
     authentication(options.authenticator),
     // The limits annotated in the proto (buf.validate), before any handler runs.
     createValidateInterceptor(),

@@ -144,6 +144,8 @@ const rawCases: RawCase[] = [
     body: Buffer.concat([grpcFrame(getObject("ok/a")), grpcFrame(getObject("ok/b"))]),
   },
   { name: "no message at all", body: Buffer.alloc(0) },
+  // key (field 2) holds bytes that are not UTF-8: parsed, then refused by the valid-utf8 interceptor.
+  { name: "a string that is not UTF-8", body: grpcFrame(Buffer.from([0x12, 0x02, 0xff, 0xfe])) },
   { name: "invalid grpc-timeout", headers: { "grpc-timeout": "soon" }, body: grpcFrame(getObject("ok/a")) },
   // The deadline passes before the handler runs; presignd's handlers finish what they started.
   { name: "grpc-timeout of 1 ns", headers: { "grpc-timeout": "1n" }, body: grpcFrame(getObject("ok/t")) },

@@ -4,6 +4,7 @@ import type { PresignedRequest, PresignService } from "../../gen/presign/v1/pres
 import { asCaller } from "../auth/in-process-caller.js";
 import { codeName } from "../interceptors/logging.js";
 import { type NodeRequest, type NodeResponse, writeJson } from "../node-http.js";
+import { hasMalformedPercentEscape } from "../percent-encoding.js";
 
 /** Where the classic REST shape lives: GET /presign/<key>?method=GET|PUT&contentLength=N */
 export const REST_PREFIX = "/presign/";
@@ -39,7 +40,11 @@ export function restPresign(service: Client<typeof PresignService>) {
     try {
       key = decodeURIComponent(path.slice(REST_PREFIX.length));
     } catch {
-      return writeJson(res, 400, { code: "invalid_argument", message: "key: invalid percent-encoding in the path" });
+      // decodeURIComponent throws for a malformed escape and for escaped bytes that are not UTF-8.
+      const message = hasMalformedPercentEscape(path)
+        ? "key: invalid percent-encoding in the path"
+        : "key: the percent-decoded path is not valid UTF-8";
+      return writeJson(res, 400, { code: "invalid_argument", message });
     }
     const method = (query.get("method") ?? "").toUpperCase();
     const headers = new Headers();
