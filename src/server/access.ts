@@ -6,6 +6,7 @@ import { type AccessRequest, authorize, type Principal } from "../core/policy/po
 import { PresignError } from "../core/presign-error.js";
 import { FILENAME } from "../core/presign-post.js";
 import type { Audit } from "./audit.js";
+import { PRESENTED_CREDENTIALS } from "./auth/presented-credentials.js";
 import { ANONYMOUS, PRINCIPAL } from "./auth/principal.js";
 import type { HandleGrant } from "./handles/handle-store.js";
 import type { PolicyFile } from "./policy-file.js";
@@ -56,12 +57,14 @@ export class Access {
   ): Granted {
     const caller = ctx.values.get(PRINCIPAL) ?? ANONYMOUS;
     const requestId = ctx.values.get(REQUEST_ID);
+    const address = ctx.values.get(PRESENTED_CREDENTIALS).address;
     const field = request.keyField ?? "key";
     const raw = checkObjectKey(request.key, field);
     const isFilename = request.operation === "post" && raw.endsWith(FILENAME);
     const strip = (k: string) => (isFilename ? k.slice(0, -FILENAME.length) : k);
     const record = (key: string) => ({
       principal: caller,
+      ...(caller.method === "anonymous" ? { peer: address } : {}),
       ...(actingFor ? { onBehalfOf: actingFor } : {}),
       operation:
         request.auditOperation ?? (request.deferConditions ? `create_handle:${request.operation}` : request.operation),
@@ -107,6 +110,7 @@ export class Access {
         normalizedKey: normalized === undefined ? undefined : strip(normalized),
         keyIsPrefix: isFilename || request.keyIsPrefix === true,
         filename: isFilename,
+        ...(address ? { peerAddress: address } : {}),
       },
       // Denials for a handle never name its minter to the holder.
       actingFor ? "the handle's minter" : undefined,

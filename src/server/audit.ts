@@ -5,6 +5,8 @@ import type { KeyLogging } from "./config.js";
 
 export interface AuditEntry {
   readonly principal: Principal;
+  /** The network address of a caller without credentials. */
+  readonly peer?: string;
   /** The handle's minter, when the caller presented a handle. */
   readonly onBehalfOf?: Principal;
   readonly operation: string;
@@ -35,6 +37,7 @@ export class Audit {
         audit: true,
         principal: entry.principal.subject,
         auth: entry.principal.method,
+        ...(entry.peer ? { peer: entry.peer } : {}),
         ...(entry.onBehalfOf ? { on_behalf_of: entry.onBehalfOf.subject } : {}),
         operation: entry.operation,
         bucket: entry.bucket,

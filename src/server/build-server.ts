@@ -8,13 +8,14 @@ import {
 import type { ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
 import { createValidateInterceptor } from "@connectrpc/validate";
 import type { Logger } from "pino";
+import type { NetworkSet } from "../core/policy/policy.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection as ReflectionV1 } from "../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ReflectionV1alpha } from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { PresignService } from "../gen/presign/v1/presign_pb.js";
 import { type Authenticator, authentication } from "./auth/authenticate.js";
 import { callerCredentials } from "./auth/in-process-caller.js";
-import { credentialContextValues } from "./auth/presented-credentials.js";
+import { credentialContextValues, presentedCredentials } from "./auth/presented-credentials.js";
 import type { KeyLogging } from "./config.js";
 import { withConnectParseErrors } from "./connect-patches/connect-parse-errors.js";
 import { acceptCompression } from "./connect-patches/decompression.js";
@@ -52,6 +53,8 @@ export interface HandlerOptions extends RouteDeps {
   readonly health: HealthState;
   readonly logger: Logger;
   readonly logKeys: KeyLogging;
+  /** Proxies whose X-Forwarded-For names the caller's address (--trusted-proxies). */
+  readonly trustedProxies?: NetworkSet;
   /** Unary gRPC calls on the short road of grpc-unary.ts (default); false: all through connect-es's adapter. */
   readonly grpcFastPath?: boolean;
 }
@@ -100,7 +103,7 @@ export function buildHandler(options: HandlerOptions): NodeHandler {
     acceptCompression,
     jsonOptions: strictJsonOptions,
     fallback: notFound,
-    contextValues: credentialContextValues,
+    contextValues: credentialContextValues(options.trustedProxies),
     fastPath: options.grpcFastPath ?? true,
   });
   const rest = restPresign(
@@ -108,6 +111,7 @@ export function buildHandler(options: HandlerOptions): NodeHandler {
       PresignService,
       createRouterTransport(routes, { router: { interceptors: [callerCredentials, ...interceptors] } }),
     ),
+    (req) => presentedCredentials(req, options.trustedProxies),
   );
   const rpc = withConnectParseErrors(withSpecGrpcMessage(adapter as NodeHandler), routes);
   const probes = healthEndpoints(options.health);

@@ -2,6 +2,7 @@ import { BYTE_SIZE_SYNTAX, parseByteSize } from "../core/byte-size.js";
 import { MAX_SIGV4_TTL_SECONDS } from "../core/expiry.js";
 import { MAX_SINGLE_PUT_BYTES } from "../core/presign-put.js";
 import { type HandleStoreSetting, parseHandleStore } from "./handles/handle-store-setting.js";
+import { Networks } from "./networks.js";
 
 /** How object keys appear in logs: keys can carry personal data. */
 export type KeyLogging = "full" | "hash" | "none";
@@ -29,6 +30,8 @@ export interface ServerConfig {
   readonly policyFile?: string;
   /** TLS (HTTP/2 + HTTP/1.1 by ALPN) instead of cleartext; optional client CA for mTLS. */
   readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly clientCaFile?: string };
+  /** Proxies (CIDRs) whose X-Forwarded-For names the caller's address; none by default. */
+  readonly trustedProxies?: Networks;
   /** Where stored handles live; undefined: only sealed handles (if keys are configured). */
   readonly handleStore?: HandleStoreSetting;
   /** Development mode: an embedded S3 server with fixed credentials. */
@@ -60,6 +63,8 @@ export interface RawServeOptions {
   tlsKey?: string;
   tlsClientCa?: string;
   handleStore?: string;
+  /** Comma-separated CIDRs. */
+  trustedProxies?: string;
   dev?: boolean;
   devDataDir: string;
   devS3Addr: string;
@@ -71,6 +76,14 @@ export class ConfigError extends Error {
 }
 
 export const DEV_BUCKET = "dev";
+
+function trustedProxies(value: string | undefined): { trustedProxies?: Networks } {
+  if (value === undefined || value.trim() === "") return {};
+  const parsed = Networks.parse(value.split(",").map((c) => c.trim()));
+  if (!(parsed instanceof Networks))
+    throw new ConfigError(`--trusted-proxies (PRESIGND_TRUSTED_PROXIES): ${parsed.problem}`);
+  return { trustedProxies: parsed };
+}
 
 export function parseServeOptions(raw: RawServeOptions): ServerConfig {
   const { host, port } = parseAddr(raw.addr, "--addr (PRESIGND_ADDR)");
@@ -107,6 +120,7 @@ export function parseServeOptions(raw: RawServeOptions): ServerConfig {
     logKeys: raw.logKeys as KeyLogging,
     ...(publicEndpoint ? { publicEndpoint } : {}),
     ...(raw.policy ? { policyFile: raw.policy } : {}),
+    ...trustedProxies(raw.trustedProxies),
     ...tlsSettings(raw),
   };
   const handleStore = handleStoreSetting(raw.handleStore ?? (raw.dev ? "memory" : undefined));

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { ANONYMOUS_ENTRY, type NetworkSet } from "../core/policy/policy.js";
 import { JwtVerifier } from "./auth/jwt.js";
 import { JweSealer } from "./jwe-sealer.js";
 import type { KeyHolder, PolicyFile } from "./policy-file.js";
@@ -10,6 +11,8 @@ export interface LoadedPolicy {
   readonly jwt: JwtVerifier | undefined;
   /** From handles.keys: seals handles and multipart upload tokens. */
   readonly sealer: JweSealer | undefined;
+  /** The networks of rules naming "anonymous": callers without credentials are admitted only from these. */
+  readonly anonymousNetworks: readonly NetworkSet[];
 }
 
 /** The policy in force, swapped atomically on reload (SIGHUP). */
@@ -48,6 +51,9 @@ export class PolicyHolder {
       holders: file.principals,
       jwt: file.jwt ? await JwtVerifier.create(file.jwt) : undefined,
       sealer: file.handleKeys ? new JweSealer(file.handleKeys) : undefined,
+      anonymousNetworks: file.rules.flatMap((r) =>
+        r.networks && r.principals.includes(ANONYMOUS_ENTRY) ? [r.networks] : [],
+      ),
     };
   }
 }

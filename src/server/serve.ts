@@ -103,6 +103,7 @@ export async function startServer(
       health,
       logger,
       logKeys: config.logKeys,
+      ...(config.trustedProxies ? { trustedProxies: config.trustedProxies } : {}),
       ...(options.grpcFastPath === undefined ? {} : { grpcFastPath: options.grpcFastPath }),
     });
     const dual = config.tls ? createTlsServer(handler, await readTls(config.tls)) : createDualServer(handler);

@@ -1,10 +1,10 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import type { Principal } from "../../core/policy/policy.js";
+import type { NetworkSet, Principal } from "../../core/policy/policy.js";
 import type { KeyHolder } from "../policy-file.js";
 import { findKeyHolder } from "./api-keys.js";
 import type { JwtVerifier } from "./jwt.js";
 import { ambiguity, PRESENTED_CREDENTIALS, type PresentedCredentials } from "./presented-credentials.js";
-import { ANONYMOUS, PRINCIPAL } from "./principal.js";
+import { ANONYMOUS, NETWORK_ANONYMOUS, PRINCIPAL } from "./principal.js";
 
 export interface Authenticator {
   /** The principal for what the request presented; throws unauthenticated. */
@@ -37,11 +37,15 @@ export const noAuthentication: Authenticator = { authenticate: async () => ANONY
  * Failures are UNAUTHENTICATED and never echo what was presented.
  */
 export function credentialsAuthenticator(
-  current: () => { readonly holders: readonly KeyHolder[]; readonly jwt: JwtVerifier | undefined },
+  current: () => {
+    readonly holders: readonly KeyHolder[];
+    readonly jwt: JwtVerifier | undefined;
+    readonly anonymousNetworks: readonly NetworkSet[];
+  },
 ): Authenticator {
   return {
     async authenticate(credentials) {
-      const { holders, jwt } = current();
+      const { holders, jwt, anonymousNetworks } = current();
       // Two credentials could name two callers: refuse rather than pick one (even when they agree).
       const both = ambiguity(credentials);
       if (both) throw unauthenticated(`ambiguous credentials: ${both} were sent; send only one credential`);
@@ -61,6 +65,11 @@ export function credentialsAuthenticator(
         bearer = match[1];
       }
       const presented = bearer ?? apiKey;
+      if (presented === undefined && anonymousNetworks.some((n) => n.has(credentials.address))) {
+        // No credentials at all, from a network an anonymous rule lists. A
+        // credential that fails is never downgraded to anonymous.
+        return NETWORK_ANONYMOUS;
+      }
       if (presented === undefined || presented === "") {
         throw unauthenticated(
           "missing credentials: send Authorization: Bearer <API key or JWT>, or x-api-key: <API key>",

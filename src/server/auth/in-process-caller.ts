@@ -1,7 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import type { NodeRequest } from "../node-http.js";
-import { PRESENTED_CREDENTIALS, type PresentedCredentials, presentedCredentials } from "./presented-credentials.js";
+import { PRESENTED_CREDENTIALS, type PresentedCredentials } from "./presented-credentials.js";
 
 // connect-es 2.1.2's createRouterTransport (createUniversalHandlerClient)
 // hands the server side no contextValues: those given to a client call stay
@@ -9,9 +8,9 @@ import { PRESENTED_CREDENTIALS, type PresentedCredentials, presentedCredentials 
 // is made for travel beside the call instead, in the call's async context.
 const caller = new AsyncLocalStorage<PresentedCredentials>();
 
-/** Runs in-process calls made for `req` with the credentials `req` presented (raw headers, TLS peer). */
-export function asCaller<T>(req: NodeRequest, call: () => Promise<T>): Promise<T> {
-  return caller.run(presentedCredentials(req), call);
+/** Runs in-process calls with the credentials an HTTP request presented (raw headers, TLS peer, address). */
+export function asCaller<T>(credentials: PresentedCredentials, call: () => Promise<T>): Promise<T> {
+  return caller.run(credentials, call);
 }
 
 /**

@@ -6,3 +6,6 @@ export const PRINCIPAL = createContextKey<Principal | undefined>(undefined, { de
 
 /** Development mode only: every caller is this principal. */
 export const ANONYMOUS: Principal = { subject: "anonymous", groups: [], method: "none" };
+
+/** A caller without credentials, admitted by a rule naming "anonymous" for its network. */
+export const NETWORK_ANONYMOUS: Principal = { subject: "anonymous", groups: [], method: "anonymous" };

@@ -2,6 +2,7 @@ import { type Client, ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus } from "@connectrpc/connect/protocol-connect";
 import type { PresignedRequest, PresignService } from "../../gen/presign/v1/presign_pb.js";
 import { asCaller } from "../auth/in-process-caller.js";
+import type { PresentedCredentials } from "../auth/presented-credentials.js";
 import { codeName } from "../interceptors/logging.js";
 import { type NodeRequest, type NodeResponse, writeJson } from "../node-http.js";
 import { hasMalformedPercentEscape } from "../percent-encoding.js";
@@ -20,7 +21,10 @@ const FORWARDED = ["traceparent", "x-request-id"];
  * request passes the same interceptors (logging, errors, authentication) and
  * validation; the transport's router must start with `callerCredentials`.
  */
-export function restPresign(service: Client<typeof PresignService>) {
+export function restPresign(
+  service: Client<typeof PresignService>,
+  credentials: (req: NodeRequest) => PresentedCredentials,
+) {
   return async (req: NodeRequest, res: NodeResponse): Promise<void> => {
     if (req.method !== "GET" && req.method !== "HEAD") {
       return writeJson(
@@ -55,7 +59,7 @@ export function restPresign(service: Client<typeof PresignService>) {
     try {
       let presigned: PresignedRequest;
       if (method === "GET") {
-        presigned = await asCaller(req, () => service.getObject({ key }, { headers }));
+        presigned = await asCaller(credentials(req), () => service.getObject({ key }, { headers }));
       } else if (method === "PUT") {
         const length = query.get("contentLength");
         if (length === null || length === "") {
@@ -70,7 +74,9 @@ export function restPresign(service: Client<typeof PresignService>) {
             message: `contentLength: "${length.slice(0, 32)}" is not a whole number of bytes`,
           });
         }
-        presigned = await asCaller(req, () => service.putObject({ key, contentLength: BigInt(length) }, { headers }));
+        presigned = await asCaller(credentials(req), () =>
+          service.putObject({ key, contentLength: BigInt(length) }, { headers }),
+        );
       } else {
         return writeJson(res, 400, {
           code: "invalid_argument",
