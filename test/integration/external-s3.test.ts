@@ -105,6 +105,29 @@ describe("serving a configured S3 endpoint with the SDK credential chain", () =>
     }
   });
 
+  it("an unreachable S3 is unavailable, naming no host, port or exception class (RPC and /readyz)", async () => {
+    process.env.AWS_ACCESS_KEY_ID = "S3RVER";
+    process.env.AWS_SECRET_ACCESS_KEY = "S3RVER";
+    const closed = await new Promise<number>((resolve) => {
+      const probe = http.createServer().listen(0, "127.0.0.1", () => {
+        const { port } = probe.address() as AddressInfo;
+        probe.close(() => resolve(port));
+      });
+    });
+    const server = await serve({ endpoint: `http://127.0.0.1:${closed}`, region: "us-east-1" });
+    const client = createPresignClient({ baseUrl: server.url, headers: { "x-api-key": KEYS.admin } });
+    const error = await client.service.createMultipartUpload({ key: "k.bin", maxSize: 20n * 1024n * 1024n }).then(
+      () => assert.fail("expected a refusal"),
+      (e: unknown) => ConnectError.from(e),
+    );
+    assert.deepEqual(
+      [error.code, error.rawMessage],
+      [Code.Unavailable, "S3 did not answer CreateMultipartUpload; retry later"],
+    );
+    const ready = (await (await fetch(`${server.url}/readyz`)).json()) as { reason: string };
+    assert.equal(ready.reason, "S3 is unreachable");
+  });
+
   it("caps TTLs at --max-ttl and says so in expires_at", async () => {
     const server = await serve();
     const client = createPresignClient({ baseUrl: server.url, headers: { "x-api-key": KEYS.admin } });

@@ -187,8 +187,12 @@ async function openUpload(
 function s3Failure(error: unknown): Error {
   // The caller's deadline or cancel (ctx.signal's reason) keeps its own code.
   if (error instanceof ConnectError) return error;
+  const cause = { cause: error instanceof Error ? error : new Error(String(error)) };
   const { label, status } = sdkErrorLabel(error);
+  // No HTTP status: S3 was not reached (or did not answer); say only that.
+  if (status === undefined)
+    return new PresignError("unavailable", "S3 did not answer CreateMultipartUpload; retry later", undefined, cause);
   const what = `S3 refused CreateMultipartUpload: ${label}`;
-  if (status !== undefined && status < 500 && status !== 429) return new PresignError("failed_precondition", what);
-  return new PresignError("unavailable", `${what}; retry later`);
+  if (status < 500 && status !== 429) return new PresignError("failed_precondition", what, undefined, cause);
+  return new PresignError("unavailable", `${what}; retry later`, undefined, cause);
 }
