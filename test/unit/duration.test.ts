@@ -19,14 +19,20 @@ describe("durations (server settings and CLI --ttl)", () => {
 
   it("refuses what is not a duration, quoting the value", () => {
     for (const bad of ["", "m", "1x", "-5m", "1.5h", "30m1h", "1h 30m", "soon"]) {
-      assert.throws(() => parseDurationSeconds(bad), (e: unknown) => {
-        assert.ok(e instanceof DurationError);
-        assert.equal(e.message, `"${bad}" is not a duration like 15m, 1h, 90s or 7d`);
-        return true;
-      });
+      assert.throws(
+        () => parseDurationSeconds(bad),
+        (e: unknown) => {
+          assert.ok(e instanceof DurationError);
+          assert.equal(e.message, `"${bad}" is not a duration like 15m, 1h, 90s or 7d`);
+          return true;
+        },
+      );
     }
     for (const zero of ["0", "0s", "0h0m"]) {
-      assert.throws(() => parseDurationSeconds(zero), { name: "DurationError", message: `"${zero}" must be at least 1s` });
+      assert.throws(() => parseDurationSeconds(zero), {
+        name: "DurationError",
+        message: `"${zero}" must be at least 1s`,
+      });
     }
     assert.throws(() => parseDurationSeconds("99999999999999999999"), { message: /is too long/ });
   });
