@@ -266,10 +266,13 @@ describe("presignd CLI against a running server", () => {
       ["put", "--help"],
       ["post", "--help"],
       ["presign", "--help"],
+      ["completion", "--help"],
     ]) {
       const res = await run(PRESIGND, args);
       assert.equal(res.code, 0, args.join(" "));
       assert.match(res.stdout.toString(), /^Usage: presignd/);
+      if (args[0] !== "serve")
+        assert.match(res.stdout.toString(), /\nExamples:\n {2}\$ (source <\()?presignd /, args.join(" "));
     }
   });
 
