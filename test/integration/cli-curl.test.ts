@@ -83,6 +83,20 @@ describe("presign --format curl: printed commands survive a paste into bash", ()
     }
   });
 
+  it("put -f - -l N: the command reads its own stdin", async () => {
+    const printed = await run(
+      PRESIGND,
+      ["presign", "put", "curl/stdin/it's", "-f", "-", "-l", "6", "--format", "curl"],
+      {
+        env,
+      },
+    );
+    assert.equal(printed.code, 0, printed.stderr);
+    const res = await run("bash", ["-c", printed.stdout.toString()], { input: "stdin\n" });
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal((await stored("curl/stdin/it's")).toString(), "stdin\n");
+  });
+
   it("put with a signed Content-Type and metadata sends exactly those headers", async () => {
     const path = await sourceFile("m.txt", Buffer.from("metadata\n"));
     const note = 'it\'s $5; "ok" & `done`';
