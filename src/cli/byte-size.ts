@@ -13,3 +13,16 @@ export function parseCount(value: string): number {
   if (!Number.isInteger(n) || n < 1 || n > 64) throw new InvalidArgumentError(`expected 1 to 64, got "${value}"`);
   return n;
 }
+
+/** A byte count for people: 1536 → "1.5 KiB"; undefined → "?". */
+export function formatBytes(bytes: number | undefined): string {
+  if (bytes === undefined) return "?";
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+}

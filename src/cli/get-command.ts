@@ -3,10 +3,13 @@ import type { Writable } from "node:stream";
 import { Command, Option } from "commander";
 import { parseByteSize, parseCount } from "./byte-size.js";
 import { type ClientFlags, clientFor, clientOptions } from "./client-options.js";
+import { type GetObjectFlags, getObjectOptions, getObjectRequest } from "./get-options.js";
+import { helpExamples } from "./help-examples.js";
 import { interruptSignal } from "./interrupt.js";
 import { progressBar } from "./progress.js";
+import { jsonOption, type ReportFlags, reported } from "./transfer-report.js";
 
-interface GetFlags extends ClientFlags {
+interface GetFlags extends ClientFlags, ReportFlags, GetObjectFlags {
   file?: string;
   concurrency: number;
   chunkSize: number;
@@ -18,30 +21,51 @@ export function getCommand(): Command {
       "download an object: into a file with parallel ranged GETs (an interrupted download resumes when run again), to stdout in order",
     )
     .argument("<key>", "object key")
-    .option("-f, --file <path>", "write to this file instead of stdout")
+    .option("-f, --file <path>", 'write to this file instead of stdout ("-": stdout)')
     .addOption(new Option("-c, --concurrency <n>", "ranges in flight (files)").argParser(parseCount).default(4))
     .addOption(
       new Option("--chunk-size <size>", "bytes per ranged GET")
         .argParser(parseByteSize)
         .default(16 * 1024 * 1024, "16MiB"),
     );
-  for (const option of clientOptions()) cmd.addOption(option);
+  for (const option of [...getObjectOptions({ contentType: true }), jsonOption(), ...clientOptions()]) {
+    cmd.addOption(option);
+  }
+  cmd.addHelpText(
+    "after",
+    helpExamples(
+      "presignd get reports/2026.csv                          # to stdout",
+      "presignd get big.iso -f big.iso -c 8                   # parallel ranges; rerun to resume",
+      "presignd get logs/app.log --range -1000                # the last 1000 bytes",
+      "presignd get doc.pdf --version-id 3HL4kqtJlcpXroDTDmJ -f old.pdf",
+      "presignd get big.iso -f big.iso --json                 # {key, bytes, etag, parts, seconds …}",
+    ),
+  );
   return cmd.action(async (key: string, flags: GetFlags) => {
+    const file = flags.file === "-" ? undefined : flags.file;
+    if (flags.json && file === undefined) throw new Error("--json needs -f/--file: stdout carries the object");
     const client = clientFor(flags);
-    const progress = progressBar(`get ${key}`, flags.quiet === true || flags.file === undefined);
+    // A bar on the terminal the object is written to would be garbled by it.
+    const progress = progressBar(`get ${key}`, flags.quiet === true || (file === undefined && process.stdout.isTTY));
     const interrupt = interruptSignal();
     try {
-      await client.download(key, flags.file ?? stdoutSink(), {
-        signal: interrupt.signal,
-        ...(flags.bucket ? { bucket: flags.bucket } : {}),
-        ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
-        concurrency: flags.concurrency,
-        chunkSize: flags.chunkSize,
-        keepPartial: true,
+      await reported("downloaded", key, flags, async () => {
+        try {
+          return await client.download(key, file ?? stdoutSink(), {
+            ...getObjectRequest(flags),
+            signal: interrupt.signal,
+            ...(flags.bucket ? { bucket: flags.bucket } : {}),
+            ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
+            concurrency: flags.concurrency,
+            chunkSize: flags.chunkSize,
+            keepPartial: true,
+          });
+        } finally {
+          progress.stop();
+        }
       });
     } finally {
       interrupt.dispose();
-      progress.stop();
     }
   });
 }

@@ -1,6 +1,8 @@
 import { Command, CommanderError } from "commander";
+import { completionCommand } from "./completion-command.js";
 import { describeError } from "./errors.js";
 import { getCommand } from "./get-command.js";
+import { PROGRAM_EXAMPLES } from "./help-examples.js";
 import { postCommand } from "./post-command.js";
 import { presignCommand } from "./presign-command.js";
 import { putCommand } from "./put-command.js";
@@ -10,11 +12,13 @@ const program = new Command("presignd")
   .description("Hands out short-lived S3 presigned requests, and moves bytes with them.")
   .version(process.env.npm_package_version ?? "0.1.0")
   .showHelpAfterError("(run with --help for usage)")
+  .addHelpText("after", PROGRAM_EXAMPLES)
   .addCommand(serveCommand())
   .addCommand(getCommand())
   .addCommand(putCommand())
   .addCommand(postCommand())
-  .addCommand(presignCommand());
+  .addCommand(presignCommand())
+  .addCommand(completionCommand());
 
 program.exitOverride();
 try {

@@ -1,6 +1,8 @@
 import { basename } from "node:path";
 import { Command } from "commander";
+import { fillFilename } from "../client/multipart-form.js";
 import { clientFor, clientOptions } from "./client-options.js";
+import { helpExamples } from "./help-examples.js";
 import { runUpload, type UploadFlags, uploadOptions } from "./upload-options.js";
 
 export function postCommand(): Command {
@@ -9,9 +11,15 @@ export function postCommand(): Command {
     .argument("<key>", "object key")
     .requiredOption("-f, --file <path>", "the file to upload");
   for (const option of [...uploadOptions(), ...clientOptions()]) cmd.addOption(option);
+  cmd.addHelpText(
+    "after",
+    helpExamples(
+      "presignd post 'uploads/${filename}' -f report.csv -t text/csv   # stored as uploads/report.csv",
+      "presignd presign post 'uploads/${filename}' -f report.csv --format curl   # the same, as a curl command",
+    ),
+  );
   return cmd.action((key: string, flags: UploadFlags & { file: string }) =>
-    // Name the object as it will be stored: S3 fills in ${filename}.
-    runUpload(key.replace("${filename}", basename(flags.file)), flags, "post", (request) =>
+    runUpload(fillFilename(key, basename(flags.file)), flags, "post", (request) =>
       clientFor(flags).uploadForm(key, flags.file, request),
     ),
   );

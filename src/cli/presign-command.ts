@@ -1,60 +1,153 @@
+import { stat } from "node:fs/promises";
+import { basename } from "node:path";
 import { toJson } from "@bufbuild/protobuf";
-import { Command, InvalidArgumentError, Option } from "commander";
-import { type PresignedRequest, PresignedRequestSchema } from "../gen/presign/v1/presign_pb.js";
+import { Argument, Command, Option } from "commander";
+import { fillFilename } from "../client/multipart-form.js";
+import { PostPolicyResponseSchema, PresignedRequestSchema } from "../gen/presign/v1/presign_pb.js";
+import { parseByteSize } from "./byte-size.js";
 import { type ClientFlags, clientFor, clientOptions } from "./client-options.js";
+import { type CommandFile, curlForm, curlRequest } from "./curl-command.js";
+import { GET_ONLY_FLAGS, type GetObjectFlags, getObjectOptions, getObjectRequest } from "./get-options.js";
+import { helpExamples } from "./help-examples.js";
+import { cappedTtlWarning, expiresIn, ttlOption } from "./ttl-option.js";
 import { metadataOption } from "./upload-options.js";
 
-interface PresignFlags extends ClientFlags {
+type Format = "json" | "url" | "curl";
+
+interface PresignFlags extends ClientFlags, GetObjectFlags {
+  format: Format;
+  file?: string;
   contentLength?: bigint;
-  contentType?: string;
   metadata: Record<string, string>;
   ttl?: number;
 }
 
 export function presignCommand(): Command {
   const cmd = new Command("presign")
-    .description("print a presigned request as JSON (url, method, headers, expiresAt)")
-    .argument("<method>", "get or put")
-    .argument("<key>", "object key")
-    .addOption(new Option("-l, --content-length <bytes>", "exact body size (put)").argParser(parseLength))
-    .option("-t, --content-type <type>", "Content-Type to sign (put)")
+    .description("print a presigned request: JSON (url, method, headers, expiresAt), the bare URL, or a curl command")
+    .addArgument(new Argument("<method>", "what the request does").choices(["get", "put", "post"]))
+    .argument("<key>", "object key (post: may end in ${filename})")
+    .addOption(
+      new Option("--format <format>", "json, url (the bare URL) or curl (one ready-to-run command)")
+        .choices(["json", "url", "curl"])
+        .default("json"),
+    )
+    .option(
+      "-f, --file <path>",
+      "the file the curl command uploads (put: also its signed length) or writes the object to (get; default stdout)",
+    )
+    .addOption(
+      new Option("-l, --content-length <size>", "put: exact body size; post: largest file allowed").argParser((value) =>
+        BigInt(parseByteSize(value)),
+      ),
+    )
+    .option("-t, --content-type <type>", "put, post: Content-Type to sign; get: Content-Type of the response")
     .addOption(metadataOption())
-    .addOption(new Option("--ttl <seconds>", "lifetime in seconds (default: the server's)").argParser(parseSeconds));
-  for (const option of clientOptions()) cmd.addOption(option);
-  return cmd.action(async (method: string, key: string, flags: PresignFlags) => {
+    .addOption(ttlOption());
+  for (const option of [...getObjectOptions({ contentType: false }), ...clientOptions()]) cmd.addOption(option);
+  cmd.addHelpText(
+    "after",
+    helpExamples(
+      "presignd presign get reports/2026.csv --ttl 1h --format url",
+      "presignd presign get reports/2026.csv --format curl --content-disposition 'attachment; filename=\"r.csv\"'",
+      "presignd presign put photos/cat.jpg -f cat.jpg -t image/jpeg --format curl",
+      "presignd presign put photos/cat.jpg -l 52133 --format curl   # FILE=cat.jpg <command> to run it",
+      "presignd presign post 'uploads/${filename}' -f report.csv --format curl",
+      "presignd presign post 'uploads/${filename}' -l 10MiB       # a policy for files up to 10 MiB (JSON)",
+    ),
+  );
+  return cmd.action(async (method: "get" | "put" | "post", key: string, flags: PresignFlags) => {
+    refuseFlagsOf(method, flags);
     const client = clientFor(flags);
-    const common = {
-      key,
-      ...(flags.bucket ? { bucket: flags.bucket } : {}),
-      ...(flags.ttl ? { expiresIn: { seconds: BigInt(flags.ttl) } } : {}),
-    };
-    let presigned: PresignedRequest;
-    switch (method.toLowerCase()) {
-      case "get":
-        presigned = await client.service.getObject(common);
-        break;
-      case "put":
-        if (flags.contentLength === undefined) throw new Error("presign put needs -l/--content-length <bytes>");
-        presigned = await client.service.putObject({
-          ...common,
-          contentLength: flags.contentLength,
-          ...(flags.contentType ? { contentType: flags.contentType } : {}),
-          metadata: flags.metadata,
-        });
-        break;
-      default:
-        throw new Error(`method must be get or put, got "${method}"`);
+    const file: CommandFile =
+      flags.file === undefined ? "placeholder" : flags.file === "-" ? "stdio" : { path: flags.file };
+    const common = { key, ...(flags.bucket ? { bucket: flags.bucket } : {}), ...expiresIn(flags.ttl) };
+    let output: { json: unknown; url: string; curl: () => string };
+    if (method === "post") {
+      if (file === "stdio") throw new Error("presign post -f: a POST form uploads a named file; give a path");
+      const size = typeof file === "object" ? await fileSize(file.path) : undefined;
+      const max = flags.contentLength ?? (size === undefined ? undefined : BigInt(Math.max(size, 1)));
+      if (max === undefined) {
+        throw new Error("presign post needs -f/--file FILE or -l/--content-length <bytes> (the largest file allowed)");
+      }
+      const policy = await client.service.postPolicy({
+        ...common,
+        maxContentLength: max,
+        ...(flags.contentType ? { contentType: flags.contentType } : {}),
+        metadata: flags.metadata,
+      });
+      const fields = { ...policy.fields };
+      // Named as `post` names it, whether or not the S3 server fills in ${filename}.
+      if (typeof file === "object" && fields.key !== undefined)
+        fields.key = fillFilename(fields.key, basename(file.path));
+      output = {
+        json: toJson(PostPolicyResponseSchema, policy),
+        url: policy.url,
+        curl: () => curlForm(policy.url, fields, file),
+      };
+      const amzDate = Object.entries(policy.fields).find(([name]) => name.toLowerCase() === "x-amz-date")?.[1];
+      warn(cappedTtlWarning(flags.ttl, policy.expiresAt, amzDate));
+    } else {
+      const presigned =
+        method === "get"
+          ? await client.service.getObject({ ...common, ...getObjectRequest(flags) })
+          : await client.service.putObject({
+              ...common,
+              contentLength: await putLength(flags.contentLength, file),
+              ...(flags.contentType ? { contentType: flags.contentType } : {}),
+              metadata: flags.metadata,
+            });
+      output = {
+        json: toJson(PresignedRequestSchema, presigned),
+        url: presigned.url,
+        curl: () => curlRequest(presigned, file),
+      };
+      warn(cappedTtlWarning(flags.ttl, presigned.expiresAt, new URL(presigned.url).searchParams.get("X-Amz-Date")));
     }
-    process.stdout.write(`${JSON.stringify(toJson(PresignedRequestSchema, presigned), null, 2)}\n`);
+    const text =
+      flags.format === "json"
+        ? JSON.stringify(output.json, null, 2)
+        : flags.format === "url"
+          ? output.url
+          : output.curl();
+    process.stdout.write(`${text}\n`);
   });
 }
 
-function parseLength(value: string): bigint {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`expected a number of bytes, got "${value}"`);
-  return BigInt(value);
+/** put signs an exact length: -l, or the size of -f's file (both: they must agree). */
+async function putLength(flag: bigint | undefined, file: CommandFile): Promise<bigint> {
+  if (typeof file !== "object") {
+    if (flag === undefined) throw new Error("presign put needs -l/--content-length <bytes> or -f/--file FILE");
+    return flag;
+  }
+  const size = BigInt(await fileSize(file.path));
+  if (flag !== undefined && flag !== size) {
+    throw new Error(`-l/--content-length ${flag} differs from the size of ${file.path} (${size} bytes)`);
+  }
+  return size;
 }
 
-function parseSeconds(value: string): number {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`expected whole seconds, got "${value}"`);
-  return Number(value);
+async function fileSize(path: string): Promise<number> {
+  const info = await stat(path);
+  if (!info.isFile()) throw new Error(`-f/--file ${path} is not a regular file`);
+  return info.size;
+}
+
+/** Flags that mean nothing for the method are refused rather than ignored. */
+function refuseFlagsOf(method: "get" | "put" | "post", flags: PresignFlags): void {
+  const notFor: Record<string, readonly string[]> = {
+    get: ["contentLength", "metadata"],
+    put: GET_ONLY_FLAGS,
+    post: GET_ONLY_FLAGS,
+  };
+  for (const name of notFor[method] ?? []) {
+    const value = flags[name as keyof PresignFlags];
+    if (value === undefined || (typeof value === "object" && Object.keys(value).length === 0)) continue;
+    const option = name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    throw new Error(`--${option} does not apply to presign ${method}`);
+  }
+}
+
+function warn(message: string | undefined): void {
+  if (message) process.stderr.write(`presignd: ${message}\n`);
 }

@@ -1,5 +1,6 @@
 import cliProgress from "cli-progress";
 import type { Progress } from "../client/transfer.js";
+import { formatBytes } from "./byte-size.js";
 
 export interface ProgressReporter {
   readonly onProgress?: (progress: Progress) => void;
@@ -30,29 +31,17 @@ export function progressBar(label: string, quiet: boolean): ProgressReporter {
     onProgress({ transferred, total }) {
       if (!started) {
         started = total === undefined ? counter : bar;
-        started.start(total ?? 0, 0, { value_h: "0 B", total_h: size(total), rate: "-" });
+        started.start(total ?? 0, 0, { value_h: "0 B", total_h: formatBytes(total), rate: "-" });
       }
       const seconds = Math.max((Date.now() - startedAt) / 1000, 0.001);
       started.update(transferred, {
-        value_h: size(transferred),
-        total_h: size(total),
-        rate: size(transferred / seconds),
+        value_h: formatBytes(transferred),
+        total_h: formatBytes(total),
+        rate: formatBytes(transferred / seconds),
       });
     },
     stop() {
       started?.stop();
     },
   };
-}
-
-function size(bytes: number | undefined): string {
-  if (bytes === undefined) return "?";
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
 }

@@ -1,6 +1,7 @@
 import { Command, Option } from "commander";
 import { parseByteSize, parseCount } from "./byte-size.js";
 import { clientFor, clientOptions } from "./client-options.js";
+import { helpExamples } from "./help-examples.js";
 import { runUpload, type UploadFlags, uploadOptions } from "./upload-options.js";
 
 interface PutFlags extends UploadFlags {
@@ -18,7 +19,7 @@ export function putCommand(): Command {
       "upload an object: one presigned PUT, or parallel multipart above the threshold; stdin streams multipart",
     )
     .argument("<key>", "object key")
-    .option("-f, --file <path>", "read from this file instead of stdin")
+    .option("-f, --file <path>", 'read from this file instead of stdin ("-": stdin)')
     .addOption(
       new Option("--multipart-threshold <size>", "files larger than this go multipart")
         .argParser(parseByteSize)
@@ -38,8 +39,18 @@ export function putCommand(): Command {
       ),
     );
   for (const option of [...uploadOptions(), ...clientOptions()]) cmd.addOption(option);
+  cmd.addHelpText(
+    "after",
+    helpExamples(
+      "presignd put photos/cat.jpg -f cat.jpg -t image/jpeg",
+      "pg_dump mydb | presignd put backups/mydb.sql          # stdin, any length, multipart",
+      "presignd put big.iso -f big.iso --resume -c 8          # rerun to resume",
+      "presignd put notes.txt -f notes.txt --json             # {key, bytes, etag, parts, seconds …}",
+    ),
+  );
   return cmd.action((key: string, flags: PutFlags) => {
-    if (flags.resume !== undefined && flags.file === undefined) {
+    const file = flags.file === "-" ? undefined : flags.file;
+    if (flags.resume !== undefined && file === undefined) {
       throw new Error("--resume needs -f/--file (stdin cannot be read again)");
     }
     const resumeState =
@@ -47,9 +58,12 @@ export function putCommand(): Command {
         ? undefined
         : typeof flags.resume === "string"
           ? flags.resume
-          : `${flags.file}.presignd-upload.json`;
+          : `${file}.presignd-upload.json`;
+    if (file === undefined && process.stdin.isTTY) {
+      process.stderr.write("presignd: reading the object from the terminal; end it with Ctrl-D (or pass -f FILE)\n");
+    }
     return runUpload(key, flags, "put", (request) =>
-      clientFor(flags).upload(key, flags.file ?? process.stdin, {
+      clientFor(flags).upload(key, file ?? process.stdin, {
         ...request,
         multipartThreshold: flags.multipartThreshold,
         concurrency: flags.concurrency,

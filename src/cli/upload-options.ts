@@ -1,11 +1,11 @@
 import { InvalidArgumentError, Option } from "commander";
-import type { TransferResult } from "../client/transfer.js";
 import type { ClientFlags } from "./client-options.js";
 import { interruptSignal } from "./interrupt.js";
 import { progressBar } from "./progress.js";
+import { jsonOption, type ReportFlags, reported, type TransferOutcome } from "./transfer-report.js";
 
 /** Flags of the commands that upload (put, post). */
-export interface UploadFlags extends ClientFlags {
+export interface UploadFlags extends ClientFlags, ReportFlags {
   contentType?: string;
   metadata: Record<string, string>;
 }
@@ -23,33 +23,33 @@ export const metadataOption = () =>
 export const uploadOptions = (): Option[] => [
   new Option("-t, --content-type <type>", "Content-Type to store"),
   metadataOption(),
+  jsonOption(),
 ];
 
-/** Runs an upload with a progress bar and reports the result on stderr. */
+/** Runs an upload with a progress bar, then reports it (see transfer-report.ts). */
 export async function runUpload(
   key: string,
   flags: UploadFlags,
   label: string,
-  upload: (request: Record<string, unknown>) => Promise<TransferResult & { parts?: number; resumedParts?: number }>,
+  upload: (request: Record<string, unknown>) => Promise<TransferOutcome>,
 ): Promise<void> {
   const progress = progressBar(`${label} ${key}`, flags.quiet === true);
   const interrupt = interruptSignal();
   try {
-    const result = await upload({
-      signal: interrupt.signal,
-      ...(flags.bucket ? { bucket: flags.bucket } : {}),
-      ...(flags.contentType ? { contentType: flags.contentType } : {}),
-      metadata: flags.metadata,
-      ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
+    await reported("uploaded", key, flags, async () => {
+      try {
+        return await upload({
+          signal: interrupt.signal,
+          ...(flags.bucket ? { bucket: flags.bucket } : {}),
+          ...(flags.contentType ? { contentType: flags.contentType } : {}),
+          metadata: flags.metadata,
+          ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
+        });
+      } finally {
+        progress.stop();
+      }
     });
-    progress.stop();
-    if (!flags.quiet) {
-      process.stderr.write(
-        `uploaded ${key}: ${result.bytes} bytes${result.parts ? ` in ${result.parts} parts${result.resumedParts ? ` (${result.resumedParts} resumed)` : ""}` : ""} (HTTP ${result.status}), ETag ${result.etag ?? "?"}\n`,
-      );
-    }
   } finally {
     interrupt.dispose();
-    progress.stop();
   }
 }

@@ -9,7 +9,7 @@ import {
   PresignService,
   type PutObjectRequestSchema,
 } from "../gen/presign/v1/presign_pb.js";
-import { multipartForm } from "./multipart-form.js";
+import { fillFilename, multipartForm } from "./multipart-form.js";
 import { uploadMultipart } from "./multipart-upload.js";
 import { downloadRanged } from "./ranged-download.js";
 import {
@@ -20,8 +20,6 @@ import {
   withKnownSize,
 } from "./sources.js";
 import { downloadPresigned, type TransferOptions, type TransferResult, uploadPresigned } from "./transfer.js";
-
-const FILENAME = "${filename}";
 
 export type TransportName = "connect" | "grpc" | "grpc-web";
 
@@ -128,13 +126,14 @@ export interface PresignClient {
   /**
    * Presigns a GET and downloads the object: into a file with parallel
    * ranged GETs (`concurrency`, `chunkSize`; `keepPartial` resumes an
-   * interrupted download), into a stream sequentially.
+   * interrupted download), into a stream sequentially. `parts`: the ranges
+   * of a file download.
    */
   download(
     key: string,
     destination: DownloadDestination,
     options?: GetOptions & TransferOptions & DownloadPlan,
-  ): Promise<TransferResult>;
+  ): Promise<TransferResult & { parts?: number }>;
   /**
    * Uploads the source: one presigned PUT of its exact size, or — above
    * `multipartThreshold`, or for a stream of unknown length — a multipart
@@ -225,11 +224,8 @@ export function createPresignClient(options: PresignClientOptions): PresignClien
           { maxContentLength: BigInt(Math.max(sized.size, 1)), ...request, key },
           signal ? { signal } : {},
         );
-        // S3 and RGW replace "${filename}" in the key themselves; some
-        // S3-compatible servers (s3rver) do not, so fill it in here. The
-        // policy's starts-with condition holds either way.
         const fields = { ...policy.fields };
-        if (fields.key?.endsWith(FILENAME)) fields.key = fields.key.slice(0, -FILENAME.length) + sized.filename;
+        if (fields.key !== undefined) fields.key = fillFilename(fields.key, sized.filename);
         const form = multipartForm(fields, sized);
         const result = await uploadPresigned(
           {

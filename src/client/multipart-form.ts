@@ -2,6 +2,18 @@ import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import type { OpenedSource } from "./sources.js";
 
+const FILENAME = "${filename}";
+
+/**
+ * The key a POST form stores its file under: S3 and RGW replace a trailing
+ * "${filename}" with the uploaded file's name themselves; some S3-compatible
+ * servers (s3rver) do not, so a client fills it in. The policy's starts-with
+ * condition holds either way.
+ */
+export function fillFilename(key: string, filename: string): string {
+  return key.endsWith(FILENAME) ? key.slice(0, -FILENAME.length) + filename : key;
+}
+
 export interface FormBody {
   readonly contentType: string;
   readonly contentLength: number;

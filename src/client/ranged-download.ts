@@ -52,7 +52,7 @@ export async function downloadRanged(
   presign: () => Promise<Presigned>,
   path: string,
   options: RangedDownloadOptions = {},
-): Promise<TransferResult> {
+): Promise<TransferResult & { parts: number }> {
   const concurrency = Math.max(1, Math.min(options.concurrency ?? 4, 64));
   const partial = `${path}.presignd-partial`;
   const statePath = `${partial}.json`;
@@ -65,7 +65,9 @@ export async function downloadRanged(
   };
   let transferred = 0;
   let total: number | undefined = state?.size;
-  const report = (n: number) => {
+  // The first answer tells the object's size: progress has a total from its first bytes on.
+  const report = (n: number, size: number) => {
+    total ??= size;
     transferred += n;
     options.onProgress?.({ transferred, ...(total === undefined ? {} : { total }) });
   };
@@ -93,7 +95,7 @@ export async function downloadRanged(
         await file.close();
         await rename(partial, path);
         ok = true;
-        return { status: 200, bytes: first.size, ...(first.etag ? { etag: first.etag } : {}) };
+        return { status: 200, bytes: first.size, ...(first.etag ? { etag: first.etag } : {}), parts: 1 };
       }
       if (first.etag === undefined) throw new Error("S3 answered a ranged GET without an ETag");
       total = first.size;
@@ -142,7 +144,7 @@ export async function downloadRanged(
     await rename(partial, path);
     await rm(statePath, { force: true });
     ok = true;
-    return { status: 206, bytes: current.size, etag: current.etag };
+    return { status: 206, bytes: current.size, etag: current.etag, parts: chunks };
   } finally {
     if (!ok) {
       await file.close().catch(() => {});
@@ -184,7 +186,7 @@ async function fetchRange(
   etag: string | undefined,
   file: FileHandle,
   options: TransferOptions,
-  report: (n: number) => void,
+  report: (n: number, size: number) => void,
 ): Promise<{ size: number; etag?: string; whole: boolean }> {
   let got = 0;
   let expired = false;
@@ -228,7 +230,7 @@ async function fetchRange(
         position += bytes;
         await file.writev(chunks, at);
         got += bytes;
-        report(bytes);
+        report(bytes, size);
       });
       const expected = whole ? size : Math.min(length, size - start);
       if (got !== expected) {

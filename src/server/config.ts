@@ -1,4 +1,5 @@
 import { BYTE_SIZE_SYNTAX, parseByteSize } from "../core/byte-size.js";
+import { DurationError, parseDurationSeconds } from "../core/duration.js";
 import { MAX_SIGV4_TTL_SECONDS } from "../core/expiry.js";
 import { MAX_SINGLE_PUT_BYTES } from "../core/presign-put.js";
 import { type HandleStoreSetting, parseHandleStore } from "./handles/handle-store-setting.js";
@@ -194,21 +195,14 @@ function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
-/** "15m", "1h30m", "900s", "7d" or a number of seconds → seconds. */
+/** A duration setting (grammar in src/core/duration.ts) → seconds; a bad value names the setting. */
 export function parseDuration(value: string, setting: string): number {
-  const text = value.trim();
-  if (/^\d+$/.test(text)) return positive(Number(text), setting, value);
-  const parts = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text);
-  if (!parts || text === "") {
-    throw new ConfigError(`${setting}: "${value}" is not a duration like 15m, 1h, 90s or 7d`);
+  try {
+    return parseDurationSeconds(value);
+  } catch (error) {
+    if (error instanceof DurationError) throw new ConfigError(`${setting}: ${error.message}`);
+    throw error;
   }
-  const [, d = "0", h = "0", m = "0", s = "0"] = parts;
-  return positive(Number(d) * 86400 + Number(h) * 3600 + Number(m) * 60 + Number(s), setting, value);
-}
-
-function positive(seconds: number, setting: string, value: string): number {
-  if (!(seconds >= 1)) throw new ConfigError(`${setting}: "${value}" must be at least 1s`);
-  return seconds;
 }
 
 /** "host:port", ":port" or "[v6]:port". */

@@ -69,8 +69,21 @@ describe("presignd CLI against a running server", () => {
   it("fails with one line and a non-zero exit", async () => {
     const cases: [string[], RegExp][] = [
       [["get", "cli/missing"], /^presignd: S3 404 NoSuchKey: .+\n$/],
-      [["presign", "put", "cli/x"], /^presignd: presign put needs -l\/--content-length <bytes>\n$/],
-      [["presign", "delete", "cli/x"], /^presignd: method must be get or put, got "delete"\n$/],
+      [["presign", "put", "cli/x"], /^presignd: presign put needs -l\/--content-length <bytes> or -f\/--file FILE\n$/],
+      [
+        ["presign", "delete", "cli/x"],
+        /^error: command-argument value 'delete' is invalid for argument 'method'\. Allowed choices are get, put, post\./,
+      ],
+      [["presign", "put", "cli/x", "-l", "3", "--range", "0-1"], /^presignd: --range does not apply to presign put\n$/],
+      [["presign", "get", "cli/x", "-m", "a=b"], /^presignd: --metadata does not apply to presign get\n$/],
+      [["presign", "post", "cli/x"], /^presignd: presign post needs -f\/--file FILE or -l\/--content-length/],
+      [
+        ["presign", "get", "cli/x", "--ttl", "soon"],
+        /'soon' is invalid\. "soon" is not a duration like 15m, 1h, 90s or 7d/,
+      ],
+      [["presign", "get", "cli/x", "--ttl", "0s"], /"0s" must be at least 1s/],
+      [["presign", "get", "cli/x", "--range", "lots"], /^presignd: presignd refused: \[invalid_argument\] range: /],
+      [["get", "cli/x", "--json"], /^presignd: --json needs -f\/--file: stdout carries the object\n$/],
       [["presign", "get", ""], /^presignd: presignd refused: \[invalid_argument\] key: must not be empty\n$/],
       [["put", "cli/x", "-f", join(dir, "nope")], /^presignd: no such file: .*nope\n$/],
       [["get", "x", "-s", "http://127.0.0.1:1"], /^presignd: cannot reach presignd: .*ECONNREFUSED.*\n$/],
@@ -82,6 +95,129 @@ describe("presignd CLI against a running server", () => {
     }
   });
 
+  it("--ttl takes durations; a capped one warns with the effective expiry", async () => {
+    const get = await run(PRESIGND, ["presign", "get", "cli/x", "--ttl", "15m", "--format", "url"], { env });
+    assert.equal(get.code, 0, get.stderr);
+    assert.equal(new URL(get.stdout.toString().trim()).searchParams.get("X-Amz-Expires"), "900");
+    assert.equal(get.stderr, "");
+    const capped = await startTestServer({ maxTtl: "1h", defaultTtl: "5m" });
+    try {
+      for (const args of [
+        ["presign", "get", "cli/x", "--ttl", "1d2h"],
+        ["presign", "put", "cli/x", "-l", "5", "--ttl", "1d2h"],
+        ["presign", "post", "cli/${filename}", "-l", "5", "--ttl", "1d2h"],
+      ]) {
+        const res = await run(PRESIGND, [...args, "-s", capped.url]);
+        assert.equal(res.code, 0, res.stderr);
+        const { expiresAt } = JSON.parse(res.stdout.toString()) as { expiresAt: string };
+        assert.equal(
+          res.stderr,
+          `presignd: warning: --ttl 1d2h is longer than the server grants; this request expires in 1h, at ${new Date(expiresAt).toISOString()}\n`,
+          args.join(" "),
+        );
+      }
+      const within = await run(PRESIGND, ["presign", "get", "cli/x", "--ttl", "1h", "-s", capped.url]);
+      assert.equal(within.stderr, "");
+    } finally {
+      await capped.close();
+    }
+  });
+
+  it("get --version-id, --range and response overrides", async () => {
+    const put = await run(PRESIGND, ["put", "cli/abc.txt", "-q"], { env, input: "abcdefghij" });
+    assert.equal(put.code, 0, put.stderr);
+    const ranged = await run(PRESIGND, ["get", "cli/abc.txt", "--range", "2-5"], { env });
+    assert.equal(ranged.code, 0, ranged.stderr);
+    assert.equal(ranged.stdout.toString(), "cdef");
+    const tail = await run(PRESIGND, ["get", "cli/abc.txt", "--range=bytes=7-", "-f", join(dir, "tail.txt")], { env });
+    assert.equal(tail.code, 0, tail.stderr);
+    assert.equal(await readFile(join(dir, "tail.txt"), "utf8"), "hij");
+    const disposition = 'attachment; filename="a b.txt"';
+    const presigned = await run(
+      PRESIGND,
+      [
+        ["presign", "get", "cli/abc.txt", "--version-id", "v1", "--range", "0-1", "-t", "text/x-abc"],
+        ["--content-disposition", disposition, "--cache-control", "no-cache", "--content-language", "en-GB"],
+      ].flat(),
+      { env },
+    );
+    assert.equal(presigned.code, 0, presigned.stderr);
+    const p = JSON.parse(presigned.stdout.toString()) as { url: string; headers: Record<string, string> };
+    const query = new URL(p.url).searchParams;
+    assert.equal(query.get("versionId"), "v1");
+    assert.equal(query.get("response-content-type"), "text/x-abc");
+    assert.equal(query.get("response-content-disposition"), disposition);
+    assert.equal(query.get("response-cache-control"), "no-cache");
+    assert.equal(query.get("response-content-language"), "en-GB");
+    assert.deepEqual(p.headers, { range: "bytes=0-1" });
+    // S3 answers with the overridden headers.
+    const url = await run(
+      PRESIGND,
+      ["presign", "get", "cli/abc.txt", "--content-disposition", disposition, "--format", "url"],
+      {
+        env,
+      },
+    );
+    const res = await fetch(url.stdout.toString().trim());
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("content-disposition"), disposition);
+    assert.equal(await res.text(), "abcdefghij");
+  });
+
+  it("put and get --json print one result object; - is stdin and stdout", async () => {
+    const data = randomBytes(150_000);
+    const src = join(dir, "json.bin");
+    await writeFile(src, data);
+    const put = await run(PRESIGND, ["put", "cli/json.bin", "-f", src, "--json"], { env });
+    assert.equal(put.code, 0, put.stderr);
+    assert.equal(put.stderr, "");
+    const p = JSON.parse(put.stdout.toString()) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(p), ["key", "bytes", "etag", "parts", "status", "seconds"]);
+    assert.equal(p.key, "cli/json.bin");
+    assert.equal(p.bytes, 150_000);
+    assert.match(String(p.etag), /^"[0-9a-f]{32}"$/);
+    assert.equal(p.parts, 1);
+    assert.ok(typeof p.seconds === "number" && p.seconds >= 0 && p.seconds < 60);
+    const multipart = await run(
+      PRESIGND,
+      ["put", "cli/json-mp.bin", "-f", "-", "--json", "--multipart-threshold", "5MiB", "--part-size", "5MiB"],
+      { env, input: Buffer.concat([data, randomBytes(6 * 1024 * 1024)]) },
+    );
+    assert.equal(multipart.code, 0, multipart.stderr);
+    assert.equal((JSON.parse(multipart.stdout.toString()) as { parts: number }).parts, 2);
+    const get = await run(
+      PRESIGND,
+      ["get", "cli/json.bin", "-f", join(dir, "json.out"), "--json", "--chunk-size", "64KiB"],
+      {
+        env,
+      },
+    );
+    assert.equal(get.code, 0, get.stderr);
+    const g = JSON.parse(get.stdout.toString()) as Record<string, unknown>;
+    assert.deepEqual(
+      { key: g.key, bytes: g.bytes, etag: g.etag, parts: g.parts },
+      { key: "cli/json.bin", bytes: 150_000, etag: p.etag, parts: 3 },
+    );
+    assert.ok((await readFile(join(dir, "json.out"))).equals(data));
+    const stdout = await run(PRESIGND, ["get", "cli/json.bin", "-f", "-", "-q"], { env });
+    assert.equal(stdout.code, 0, stdout.stderr);
+    assert.ok(stdout.stdout.equals(data));
+  });
+
+  it("hints on stderr when put reads stdin from a terminal", async () => {
+    // script(1) makes stdin a terminal; Ctrl-D (\x04) at the start of a line ends it.
+    const res = await run("script", ["-qfec", `${PRESIGND} put cli/typed.txt -q`, "/dev/null"], {
+      env,
+      input: "typed in\n\x04",
+    });
+    assert.equal(res.code, 0, res.stdout.toString());
+    assert.match(res.stdout.toString(), /presignd: reading the object from the terminal; end it with Ctrl-D/);
+    const get = await run(PRESIGND, ["get", "cli/typed.txt"], { env });
+    assert.equal(get.stdout.toString(), "typed in\n");
+    const piped = await run(PRESIGND, ["put", "cli/piped.txt", "-q"], { env, input: "x" });
+    assert.equal(piped.stderr, "");
+  });
+
   it("draws a progress bar on a terminal", async () => {
     const src = join(dir, "tty.bin");
     await writeFile(src, randomBytes(100_000));
@@ -89,6 +225,19 @@ describe("presignd CLI against a running server", () => {
     const res = await run("script", ["-qfec", `${PRESIGND} put cli/tty.bin -f ${src}`, "/dev/null"], { env });
     assert.equal(res.code, 0, res.stdout.toString());
     assert.match(res.stdout.toString(), /put cli\/tty\.bin \[[^\]]+\] 100% \| 97\.7 KiB\/97\.7 KiB/);
+    // get knows the size from S3's first answer: total, percent and ETA, then a summary line.
+    const get = await run("script", ["-qfec", `${PRESIGND} get cli/tty.bin -f ${join(dir, "tty.out")}`, "/dev/null"], {
+      env,
+    });
+    assert.equal(get.code, 0, get.stdout.toString());
+    assert.match(
+      get.stdout.toString(),
+      /get cli\/tty\.bin \[[^\]]+\] 100% \| 97\.7 KiB\/97\.7 KiB \| [^|]+\/s \| ETA \d+s/,
+    );
+    assert.match(
+      get.stdout.toString(),
+      /downloaded cli\/tty\.bin: 100000 bytes \(HTTP 20[06]\), ETag "[0-9a-f]{32}", /,
+    );
   });
 
   it("sends --api-key / PRESIGND_API_KEY to a server with a policy", async () => {
@@ -117,10 +266,13 @@ describe("presignd CLI against a running server", () => {
       ["put", "--help"],
       ["post", "--help"],
       ["presign", "--help"],
+      ["completion", "--help"],
     ]) {
       const res = await run(PRESIGND, args);
       assert.equal(res.code, 0, args.join(" "));
       assert.match(res.stdout.toString(), /^Usage: presignd/);
+      if (args[0] !== "serve")
+        assert.match(res.stdout.toString(), /\nExamples:\n {2}\$ (source <\()?presignd /, args.join(" "));
     }
   });
 
