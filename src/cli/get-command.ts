@@ -1,5 +1,5 @@
 import { createWriteStream, fstatSync } from "node:fs";
-import type { Writable } from "node:stream";
+import { Writable } from "node:stream";
 import { Command, Option } from "commander";
 import { parseByteSize, parseCount } from "./byte-size.js";
 import { type ClientFlags, clientFor, clientOptions } from "./client-options.js";
@@ -77,6 +77,20 @@ export function getCommand(): Command {
  * process.stdout.
  */
 function stdoutSink(): Writable {
-  if (!fstatSync(1).isFile()) return process.stdout;
-  return createWriteStream("", { fd: 1, autoClose: false, highWaterMark: 4 * 1024 * 1024 });
+  if (fstatSync(1).isFile()) return createWriteStream("", { fd: 1, autoClose: false, highWaterMark: 4 * 1024 * 1024 });
+  // The download ends (or destroys) its destination; ending process.stdout
+  // on a socket (ssh, a parent's socketpair) shuts it down for every process
+  // sharing it, so the next command of a script gets EPIPE. Forward instead.
+  const stdout = process.stdout;
+  return new Writable({
+    highWaterMark: stdout.writableHighWaterMark,
+    write: (chunk, _encoding, done) => stdout.write(chunk, done),
+    writev: (chunks, done) => {
+      stdout.cork();
+      for (const { chunk } of chunks.slice(0, -1)) stdout.write(chunk);
+      stdout.write(chunks.at(-1)?.chunk ?? Buffer.alloc(0), done);
+      stdout.uncork();
+    },
+    final: (done) => done(),
+  });
 }

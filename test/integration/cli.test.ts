@@ -35,6 +35,20 @@ describe("presignd CLI against a running server", () => {
     assert.ok((await readFile(dst)).equals(data));
   });
 
+  it("get to stdout leaves stdout open for the next command of a script (stdout a socket)", async () => {
+    await run(PRESIGND, ["put", "cli/twice.txt", "-q"], { env, input: "once\n" });
+    // Node's child stdout is a socketpair: ending it there shut it down for the shell too (EPIPE).
+    const script = await run(
+      "bash",
+      ["-c", `"$0" get cli/twice.txt -q && "$0" get cli/twice.txt -q && echo done`, PRESIGND],
+      {
+        env,
+      },
+    );
+    assert.equal(script.code, 0, script.stderr);
+    assert.equal(script.stdout.toString(), "once\nonce\ndone\n");
+  });
+
   it("put from stdin, get to stdout", async () => {
     const put = await run(PRESIGND, ["put", "cli/stdin.txt", "-q"], { env, input: "piped in\n" });
     assert.equal(put.code, 0, put.stderr);
