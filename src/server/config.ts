@@ -1,4 +1,5 @@
 import { MAX_SIGV4_TTL_SECONDS } from "../core/expiry.js";
+import { CONNECTION_LIMIT_DEFAULTS, type ConnectionLimits } from "./connection-limits.js";
 import { type HandleStoreSetting, parseHandleStore } from "./handles/handle-store-setting.js";
 
 /** How object keys appear in logs: keys can carry personal data. */
@@ -27,6 +28,8 @@ export interface ServerConfig {
   readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly clientCaFile?: string };
   /** Where stored handles live; undefined: only sealed handles (if keys are configured). */
   readonly handleStore?: HandleStoreSetting;
+  /** Timeouts and caps on connections and HTTP/2 streams. */
+  readonly limits: ConnectionLimits;
   /** Development mode: an embedded S3 server with fixed credentials. */
   readonly dev?: DevConfig;
 }
@@ -54,6 +57,12 @@ export interface RawServeOptions {
   tlsKey?: string;
   tlsClientCa?: string;
   handleStore?: string;
+  /** Connection limits; unset: CONNECTION_LIMIT_DEFAULTS. */
+  headerTimeout?: string;
+  requestTimeout?: string;
+  idleTimeout?: string;
+  maxConnections?: string;
+  maxConcurrentStreams?: string;
   dev?: boolean;
   devDataDir: string;
   devS3Addr: string;
@@ -92,6 +101,7 @@ export function parseServeOptions(raw: RawServeOptions): ServerConfig {
     maxTtlSeconds,
     logLevel: raw.logLevel,
     logKeys: raw.logKeys as KeyLogging,
+    limits: connectionLimits(raw),
     ...(publicEndpoint ? { publicEndpoint } : {}),
     ...(raw.policy ? { policyFile: raw.policy } : {}),
     ...tlsSettings(raw),
@@ -134,6 +144,40 @@ export function parseServeOptions(raw: RawServeOptions): ServerConfig {
   };
 }
 
+function connectionLimits(raw: RawServeOptions): ConnectionLimits {
+  const defaults = CONNECTION_LIMIT_DEFAULTS;
+  const header = "--header-timeout (PRESIGND_HEADER_TIMEOUT)";
+  const request = "--request-timeout (PRESIGND_REQUEST_TIMEOUT)";
+  const limits = {
+    headerTimeoutMs: parseTimeout(raw.headerTimeout ?? defaults.headerTimeout, header),
+    requestTimeoutMs: parseTimeout(raw.requestTimeout ?? defaults.requestTimeout, request),
+    idleTimeoutMs: parseTimeout(raw.idleTimeout ?? defaults.idleTimeout, "--idle-timeout (PRESIGND_IDLE_TIMEOUT)"),
+    maxConnections: parseCount(
+      raw.maxConnections ?? defaults.maxConnections,
+      "--max-connections (PRESIGND_MAX_CONNECTIONS)",
+      Number.MAX_SAFE_INTEGER,
+    ),
+    // SETTINGS_MAX_CONCURRENT_STREAMS is a 32-bit value (RFC 9113 §6.5.2).
+    maxConcurrentStreams: parseCount(
+      raw.maxConcurrentStreams ?? defaults.maxConcurrentStreams,
+      "--max-concurrent-streams (PRESIGND_MAX_CONCURRENT_STREAMS)",
+      2 ** 32 - 1,
+    ),
+  };
+  // The headers are part of the request (Node's HTTP/1.1 server refuses this too).
+  if (limits.headerTimeoutMs > limits.requestTimeoutMs) throw new ConfigError(`${header} is longer than ${request}`);
+  return limits;
+}
+
+/** A whole number from 1 to max, written in digits. */
+function parseCount(value: string, setting: string, max: number): number {
+  const count = /^\d+$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
+  if (!(count >= 1 && count <= max)) {
+    throw new ConfigError(`${setting}: "${value}" is not a whole number from 1 to ${max}`);
+  }
+  return count;
+}
+
 function handleStoreSetting(value: string | undefined): HandleStoreSetting | undefined {
   try {
     return parseHandleStore(value);
@@ -169,19 +213,29 @@ function isLoopback(host: string): boolean {
 
 /** "15m", "1h30m", "900s", "7d" or a number of seconds → seconds. */
 export function parseDuration(value: string, setting: string): number {
-  const text = value.trim();
-  if (/^\d+$/.test(text)) return positive(Number(text), setting, value);
-  const parts = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text);
-  if (!parts || text === "") {
-    throw new ConfigError(`${setting}: "${value}" is not a duration like 15m, 1h, 90s or 7d`);
-  }
-  const [, d = "0", h = "0", m = "0", s = "0"] = parts;
-  return positive(Number(d) * 86400 + Number(h) * 3600 + Number(m) * 60 + Number(s), setting, value);
+  const ms = durationMs(value, setting, "15m, 1h, 90s or 7d");
+  if (ms < 1000 || ms % 1000 !== 0) throw new ConfigError(`${setting}: "${value}" must be whole seconds, at least 1s`);
+  return ms / 1000;
 }
 
-function positive(seconds: number, setting: string, value: string): number {
-  if (!(seconds >= 1)) throw new ConfigError(`${setting}: "${value}" must be at least 1s`);
-  return seconds;
+/** The longest timeout Node's timers keep (2³¹−1 ms is about 24.8 days). */
+const MAX_TIMEOUT_MS = 24 * 86_400_000;
+
+/** A timeout: "500ms", "10s", "1m30s", or a number of seconds → milliseconds, from 1 ms to 24d. */
+export function parseTimeout(value: string, setting: string): number {
+  const ms = durationMs(value, setting, "500ms, 10s or 1m");
+  if (ms < 1) throw new ConfigError(`${setting}: "${value}" must be longer than 0`);
+  if (ms > MAX_TIMEOUT_MS) throw new ConfigError(`${setting}: "${value}" must be at most 24d`);
+  return ms;
+}
+
+function durationMs(value: string, setting: string, examples: string): number {
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const parts = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/.exec(text);
+  if (!parts || text === "") throw new ConfigError(`${setting}: "${value}" is not a duration like ${examples}`);
+  const [, d = "0", h = "0", m = "0", s = "0", ms = "0"] = parts;
+  return ((Number(d) * 24 + Number(h)) * 60 + Number(m)) * 60_000 + Number(s) * 1000 + Number(ms);
 }
 
 /** "host:port", ":port" or "[v6]:port". */
