@@ -104,7 +104,10 @@ export async function startServer(
       logKeys: config.logKeys,
       ...(options.grpcFastPath === undefined ? {} : { grpcFastPath: options.grpcFastPath }),
     });
-    const dual = config.tls ? createTlsServer(handler, await readTls(config.tls)) : createDualServer(handler);
+    const listen = { limits: config.limits, logger };
+    const dual = config.tls
+      ? createTlsServer(handler, await readTls(config.tls), listen)
+      : createDualServer(handler, listen);
     await new Promise<void>((resolve, reject) => {
       dual.server.once("error", reject);
       dual.server.listen(config.port, config.host, () => {

@@ -1,5 +1,5 @@
-import net from "node:net";
 import http2 from "node:http2";
+import net from "node:net";
 
 export interface RawH2Response {
   /** Response headers, pseudo-headers included, without `date`. */
@@ -88,7 +88,9 @@ export function hpackBlock(headers: Record<string, string>): Buffer {
     const bytes = Buffer.from(text);
     return Buffer.concat([hpackInteger(bytes.length, 7, 0x00), bytes]);
   };
-  return Buffer.concat(Object.entries(headers).flatMap(([name, value]) => [Buffer.of(0x00), string(name), string(value)]));
+  return Buffer.concat(
+    Object.entries(headers).flatMap(([name, value]) => [Buffer.of(0x00), string(name), string(value)]),
+  );
 }
 
 function hpackInteger(value: number, prefixBits: number, firstByte: number): Buffer {
