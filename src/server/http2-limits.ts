@@ -24,7 +24,10 @@ export function http2ServerOptions(limits: ConnectionLimits): http2.ServerOption
  *   session with GOAWAY. Node's client keeps counting the queued body of such
  *   a stream against its session memory and then refuses its own new streams
  *   (RST_STREAM 11) on a connection that stays open; after a GOAWAY it opens
- *   a new one. Ordinary requests are read to their end and never do this.
+ *   a new one. RPCs read their request to its end and never do this; only
+ *   /healthz, /readyz, the REST route and 404s answer without reading (a
+ *   client that ends such a request in a DATA frame of its own after the
+ *   answer reconnects needlessly, which is cheap).
  */
 export function limitHttp2Sessions(
   server: http2.Http2Server | http2.Http2SecureServer,

@@ -52,6 +52,15 @@ function connect(server: { url: string }): Promise<net.Socket> {
   });
 }
 
+function tlsConnect(server: { url: string }, pki: TestPki, alpn: string): Promise<tls.TLSSocket> {
+  const url = new URL(server.url);
+  return new Promise((resolve, reject) => {
+    const options = { host: url.hostname, port: Number(url.port), ca: pem(pki.caCert), servername: "localhost" };
+    const socket = tls.connect({ ...options, ALPNProtocols: [alpn] }, () => resolve(socket));
+    socket.once("error", reject);
+  });
+}
+
 /** Writes `bytes` one at a time, every `everyMs`, until the socket closes. */
 function trickle(socket: net.Socket, bytes: Buffer, everyMs: number): void {
   let i = 0;
@@ -210,22 +219,6 @@ describe("connection limits (TLS: HTTP/2 and HTTP/1.1 by ALPN)", () => {
   });
   after(() => server.close());
 
-  const tlsConnect = (alpn: string) =>
-    new Promise<tls.TLSSocket>((resolve, reject) => {
-      const url = new URL(server.url);
-      const socket = tls.connect(
-        {
-          host: url.hostname,
-          port: Number(url.port),
-          ca: pem(pki.caCert),
-          ALPNProtocols: [alpn],
-          servername: "localhost",
-        },
-        () => resolve(socket),
-      );
-      socket.once("error", reject);
-    });
-
   it("closes a connection that never starts its TLS handshake after the header timeout", BOUNDED, async () => {
     const socket = await connect(server);
     const start = performance.now();
@@ -234,7 +227,7 @@ describe("connection limits (TLS: HTTP/2 and HTTP/1.1 by ALPN)", () => {
   });
 
   it("answers 408 when HTTP/1.1 headers trickle in past the header timeout", BOUNDED, async () => {
-    const socket = await tlsConnect("http/1.1");
+    const socket = await tlsConnect(server, pki, "http/1.1");
     const { closedAt, received } = watch(socket);
     const start = performance.now();
     socket.write("GET /healthz HTTP/1.1\r\nHost: presignd\r\n");
@@ -244,7 +237,7 @@ describe("connection limits (TLS: HTTP/2 and HTTP/1.1 by ALPN)", () => {
   });
 
   it("closes an idle HTTP/1.1 keep-alive connection after the idle timeout", BOUNDED, async () => {
-    const socket = await tlsConnect("http/1.1");
+    const socket = await tlsConnect(server, pki, "http/1.1");
     const { closedAt, received } = watch(socket);
     socket.write(h1Get("/healthz"));
     while (!received().includes("\r\n\r\n")) await sleep(5);
@@ -254,7 +247,7 @@ describe("connection limits (TLS: HTTP/2 and HTTP/1.1 by ALPN)", () => {
   });
 
   it("closes an HTTP/2 connection that sends no SETTINGS frame", BOUNDED, async () => {
-    const socket = await tlsConnect("h2");
+    const socket = await tlsConnect(server, pki, "h2");
     const { closedAt } = watch(socket);
     const start = performance.now();
     socket.write(H2.PREFACE);
@@ -342,55 +335,73 @@ describe("a response may outlast the request timeout once the request is in", ()
   });
 });
 
-describe("connection cap", () => {
-  const MAX = 4;
-  let server: TestServer;
-  before(async () => {
-    server = await startTestServer({ maxConnections: String(MAX) });
+for (const mode of ["cleartext", "TLS"] as const) {
+  describe(`connection cap (${mode})`, () => {
+    const MAX = 4;
+    let pki: TestPki;
+    let server: TestServer;
+    before(async () => {
+      pki = makePki();
+      const tlsFiles = mode === "TLS" ? { tlsCert: pki.serverCert, tlsKey: pki.serverKey } : {};
+      server = await startTestServer({ maxConnections: String(MAX), ...tlsFiles });
+    });
+    after(() => server.close());
+
+    /** A connection known to be accepted: it answered a request, and is kept alive. */
+    const answered = async () => {
+      const socket = mode === "TLS" ? await tlsConnect(server, pki, "http/1.1") : await connect(server);
+      const { received } = watch(socket);
+      socket.write(h1Get("/healthz"));
+      while (!received().includes("\r\n\r\n")) await sleep(5);
+      return socket;
+    };
+    const ready = async () => {
+      const session = http2.connect(server.url, mode === "TLS" ? { ca: pem(pki.caCert), servername: "localhost" } : {});
+      session.on("error", () => {});
+      const status = await new Promise<number>((resolve) => {
+        const stream = session.request({ ":path": "/readyz" });
+        stream.on("response", (headers) => resolve(Number(headers[":status"])));
+        stream.on("error", () => resolve(0));
+        stream.on("close", () => resolve(0));
+        stream.resume();
+      });
+      session.destroy();
+      return status;
+    };
+
+    it(
+      "closes connections beyond --max-connections at once, warns once, and serves again when others close",
+      BOUNDED,
+      async () => {
+        const held: net.Socket[] = [];
+        for (let i = 0; i < MAX; i++) held.push(await answered());
+        for (let i = 0; i < 3; i++) {
+          const url = new URL(server.url);
+          const start = performance.now();
+          const { closedAt, received } = watch(net.connect(Number(url.port), url.hostname));
+          const closedIn = (await closedAt) - start;
+          // (An accepted connection would wait for its first bytes or TLS handshake for 10 s.)
+          assert.ok(closedIn < 1000, `connection ${MAX + 1 + i} closed after ${Math.round(closedIn)} ms`);
+          assert.equal(received(), "");
+        }
+        const warnings = server.logs.filter((line) => /connection limit/.test(String(line.msg)));
+        assert.equal(warnings.length, 1, "one warning per 10 s, not one per refused connection");
+        assert.equal(warnings[0]?.level, 40);
+        assert.equal(warnings[0]?.max_connections, MAX);
+        assert.equal(warnings[0]?.refused, 1);
+
+        held.pop()?.destroy();
+        let status = 0;
+        for (let attempt = 0; attempt < 50 && status !== 200; attempt++) {
+          status = await ready();
+          if (status !== 200) await sleep(20);
+        }
+        assert.equal(status, 200);
+        for (const socket of held) socket.destroy();
+      },
+    );
   });
-  after(() => server.close());
-
-  it(
-    "closes connections beyond --max-connections at once, warns once, and serves again when others close",
-    BOUNDED,
-    async () => {
-      // MAX connections, each known to be accepted: it answered a request.
-      const held: net.Socket[] = [];
-      for (let i = 0; i < MAX; i++) {
-        const socket = await connect(server);
-        const { received } = watch(socket);
-        socket.write(h1Get("/healthz"));
-        while (!received().includes("\r\n\r\n")) await sleep(5);
-        held.push(socket);
-      }
-      for (let i = 0; i < 3; i++) {
-        const url = new URL(server.url);
-        const start = performance.now();
-        const { closedAt, received } = watch(net.connect(Number(url.port), url.hostname));
-        const closedIn = (await closedAt) - start;
-        assert.ok(closedIn < 1000, `connection ${MAX + 1 + i} closed after ${Math.round(closedIn)} ms`);
-        assert.equal(received(), "");
-      }
-      const warnings = server.logs.filter((line) => /connection limit/.test(String(line.msg)));
-      assert.equal(warnings.length, 1, "one warning per 10 s, not one per refused connection");
-      assert.equal(warnings[0]?.level, 40);
-      assert.equal(warnings[0]?.max_connections, MAX);
-      assert.equal(warnings[0]?.refused, 1);
-
-      held.pop()?.destroy();
-      let status = 0;
-      for (let attempt = 0; attempt < 50 && status !== 200; attempt++) {
-        status = await rawRequest(`${server.url}/readyz`, { headers: { connection: "close" } }).then(
-          (res) => res.status,
-          () => 0,
-        );
-        if (status !== 200) await sleep(20);
-      }
-      assert.equal(status, 200);
-      for (const socket of held) socket.destroy();
-    },
-  );
-});
+}
 
 describe("HTTP/2 stream cap", () => {
   const STREAMS = 64;
@@ -428,6 +439,8 @@ describe("HTTP/2 stream cap", () => {
       while (!settled().done && performance.now() < deadline) await sleep(50);
       const { open } = settled();
       assert.ok(open <= STREAMS, `round ${round}: ${open} streams open at once, cap ${STREAMS}`);
+      const refused = connection.frames.filter((f) => f.type === H2.RST_STREAM && h2ErrorCode(f) === H2.REFUSED_STREAM);
+      assert.ok(refused.length > 0, `round ${round}: no stream refused with REFUSED_STREAM`);
       connection.socket.destroy();
       await connection.closed;
     }
