@@ -1,5 +1,6 @@
 import { Command, Option } from "commander";
 import type { RawServeOptions } from "../server/config.js";
+import { CONNECTION_LIMIT_DEFAULTS as LIMITS } from "../server/connection-limits.js";
 
 export function serveCommand(): Command {
   const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(",").filter(Boolean)];
@@ -62,6 +63,37 @@ export function serveCommand(): Command {
         "--handle-store <url>",
         "stored object handles: FILE or sqlite:FILE (SQLite), postgres://… (shared by instances), memory (default with --dev)",
       ).env("PRESIGND_HANDLE_STORE"),
+    )
+    .addOption(
+      new Option(
+        "--header-timeout <duration>",
+        "time for a request's headers, and for a new connection's first bytes (HTTP/2: its whole preface)",
+      )
+        .env("PRESIGND_HEADER_TIMEOUT")
+        .default(LIMITS.headerTimeout),
+    )
+    .addOption(
+      new Option("--request-timeout <duration>", "time to receive a whole request, headers to end of body")
+        .env("PRESIGND_REQUEST_TIMEOUT")
+        .default(LIMITS.requestTimeout),
+    )
+    .addOption(
+      new Option(
+        "--idle-timeout <duration>",
+        "an idle HTTP/1.1 keep-alive connection, or an HTTP/2 session with no open stream, is closed after this",
+      )
+        .env("PRESIGND_IDLE_TIMEOUT")
+        .default(LIMITS.idleTimeout),
+    )
+    .addOption(
+      new Option("--max-connections <n>", "open connections at most; further ones are closed at once")
+        .env("PRESIGND_MAX_CONNECTIONS")
+        .default(LIMITS.maxConnections),
+    )
+    .addOption(
+      new Option("--max-concurrent-streams <n>", "HTTP/2 streams open at once per connection")
+        .env("PRESIGND_MAX_CONCURRENT_STREAMS")
+        .default(LIMITS.maxConcurrentStreams),
     )
     .addOption(
       new Option("--log-keys <mode>", "object keys in logs: full, hash or none")

@@ -1,8 +1,8 @@
 /**
- * The duration grammar of every TTL setting, on the server (--default-ttl,
- * --max-ttl, policy max_ttl, jwt.clock_skew) and in the CLI (--ttl): "90s",
- * "15m", "1h30m", "7d" (units in that order, each at most once), or a whole
- * number of seconds.
+ * The duration grammar of every setting: "90s", "15m", "1h30m", "7d", "500ms"
+ * (units in that order, each at most once), or a whole number of seconds.
+ * TTLs (--default-ttl, --max-ttl, policy max_ttl, jwt.clock_skew, the CLI's
+ * --ttl) take whole seconds; timeouts (--header-timeout …) milliseconds.
  */
 
 /** A value outside the grammar, or shorter than a second; the message quotes the value. */
@@ -10,28 +10,42 @@ export class DurationError extends Error {
   override readonly name = "DurationError";
 }
 
-const GRAMMAR = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
+const GRAMMAR = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
 const UNITS = [
   ["d", 86_400],
   ["h", 3_600],
   ["m", 60],
   ["s", 1],
 ] as const;
+const UNITS_MS = [...UNITS.map(([name, seconds]) => [name, seconds * 1000] as const), ["ms", 1] as const];
+
+function parseMs(value: string, examples: string): number {
+  const text = value.trim();
+  let ms: number;
+  if (/^\d+$/.test(text)) {
+    ms = Number(text) * 1000;
+  } else {
+    const parts = text === "" ? null : GRAMMAR.exec(text);
+    if (!parts) throw new DurationError(`"${value}" is not a duration like ${examples}`);
+    ms = UNITS_MS.reduce((sum, [, unit], i) => sum + Number(parts[i + 1] ?? 0) * unit, 0);
+  }
+  if (!Number.isSafeInteger(ms)) throw new DurationError(`"${value}" is too long`);
+  return ms;
+}
 
 /** "15m", "1h30m", "900s", "7d" or "900" → whole seconds (at least 1). */
 export function parseDurationSeconds(value: string): number {
-  const text = value.trim();
-  let seconds: number;
-  if (/^\d+$/.test(text)) {
-    seconds = Number(text);
-  } else {
-    const parts = text === "" ? null : GRAMMAR.exec(text);
-    if (!parts) throw new DurationError(`"${value}" is not a duration like 15m, 1h, 90s or 7d`);
-    seconds = UNITS.reduce((sum, [, unit], i) => sum + Number(parts[i + 1] ?? 0) * unit, 0);
-  }
-  if (!Number.isSafeInteger(seconds)) throw new DurationError(`"${value}" is too long`);
-  if (seconds < 1) throw new DurationError(`"${value}" must be at least 1s`);
-  return seconds;
+  const ms = parseMs(value, "15m, 1h, 90s or 7d");
+  if (ms < 1000) throw new DurationError(`"${value}" must be at least 1s`);
+  if (ms % 1000 !== 0) throw new DurationError(`"${value}" must be whole seconds`);
+  return ms / 1000;
+}
+
+/** "500ms", "10s", "1m30s" or "10" (seconds) → milliseconds (at least 1). */
+export function parseDurationMs(value: string): number {
+  const ms = parseMs(value, "500ms, 10s or 1m");
+  if (ms < 1) throw new DurationError(`"${value}" must be longer than 0`);
+  return ms;
 }
 
 /** Whole seconds → the shortest spelling in the same grammar: 5400 → "1h30m", 0 → "0s". */

@@ -1,7 +1,8 @@
 import { BYTE_SIZE_SYNTAX, parseByteSize } from "../core/byte-size.js";
-import { DurationError, parseDurationSeconds } from "../core/duration.js";
+import { DurationError, parseDurationMs, parseDurationSeconds } from "../core/duration.js";
 import { MAX_SIGV4_TTL_SECONDS } from "../core/expiry.js";
 import { MAX_SINGLE_PUT_BYTES } from "../core/presign-put.js";
+import { CONNECTION_LIMIT_DEFAULTS, type ConnectionLimits } from "./connection-limits.js";
 import { type HandleStoreSetting, parseHandleStore } from "./handles/handle-store-setting.js";
 import { Networks } from "./networks.js";
 
@@ -35,6 +36,8 @@ export interface ServerConfig {
   readonly trustedProxies?: Networks;
   /** Where stored handles live; undefined: only sealed handles (if keys are configured). */
   readonly handleStore?: HandleStoreSetting;
+  /** Timeouts and caps on connections and HTTP/2 streams. */
+  readonly limits: ConnectionLimits;
   /** Development mode: an embedded S3 server with fixed credentials. */
   readonly dev?: DevConfig;
 }
@@ -66,6 +69,12 @@ export interface RawServeOptions {
   handleStore?: string;
   /** Comma-separated CIDRs. */
   trustedProxies?: string;
+  /** Connection limits; unset: CONNECTION_LIMIT_DEFAULTS. */
+  headerTimeout?: string;
+  requestTimeout?: string;
+  idleTimeout?: string;
+  maxConnections?: string;
+  maxConcurrentStreams?: string;
   dev?: boolean;
   devDataDir: string;
   devS3Addr: string;
@@ -119,6 +128,7 @@ export function parseServeOptions(raw: RawServeOptions): ServerConfig {
     postMaxSize: BigInt(postMaxSize),
     logLevel: raw.logLevel,
     logKeys: raw.logKeys as KeyLogging,
+    limits: connectionLimits(raw),
     ...(publicEndpoint ? { publicEndpoint } : {}),
     ...(raw.policy ? { policyFile: raw.policy } : {}),
     ...trustedProxies(raw.trustedProxies),
@@ -162,6 +172,40 @@ export function parseServeOptions(raw: RawServeOptions): ServerConfig {
   };
 }
 
+function connectionLimits(raw: RawServeOptions): ConnectionLimits {
+  const defaults = CONNECTION_LIMIT_DEFAULTS;
+  const header = "--header-timeout (PRESIGND_HEADER_TIMEOUT)";
+  const request = "--request-timeout (PRESIGND_REQUEST_TIMEOUT)";
+  const limits = {
+    headerTimeoutMs: parseTimeout(raw.headerTimeout ?? defaults.headerTimeout, header),
+    requestTimeoutMs: parseTimeout(raw.requestTimeout ?? defaults.requestTimeout, request),
+    idleTimeoutMs: parseTimeout(raw.idleTimeout ?? defaults.idleTimeout, "--idle-timeout (PRESIGND_IDLE_TIMEOUT)"),
+    maxConnections: parseCount(
+      raw.maxConnections ?? defaults.maxConnections,
+      "--max-connections (PRESIGND_MAX_CONNECTIONS)",
+      Number.MAX_SAFE_INTEGER,
+    ),
+    // SETTINGS_MAX_CONCURRENT_STREAMS is a 32-bit value (RFC 9113 §6.5.2).
+    maxConcurrentStreams: parseCount(
+      raw.maxConcurrentStreams ?? defaults.maxConcurrentStreams,
+      "--max-concurrent-streams (PRESIGND_MAX_CONCURRENT_STREAMS)",
+      2 ** 32 - 1,
+    ),
+  };
+  // The headers are part of the request (Node's HTTP/1.1 server refuses this too).
+  if (limits.headerTimeoutMs > limits.requestTimeoutMs) throw new ConfigError(`${header} is longer than ${request}`);
+  return limits;
+}
+
+/** A whole number from 1 to max, written in digits. */
+function parseCount(value: string, setting: string, max: number): number {
+  const count = /^\d+$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
+  if (!(count >= 1 && count <= max)) {
+    throw new ConfigError(`${setting}: "${value}" is not a whole number from 1 to ${max}`);
+  }
+  return count;
+}
+
 function handleStoreSetting(value: string | undefined): HandleStoreSetting | undefined {
   try {
     return parseHandleStore(value);
@@ -197,12 +241,27 @@ function isLoopback(host: string): boolean {
 
 /** A duration setting (grammar in src/core/duration.ts) → seconds; a bad value names the setting. */
 export function parseDuration(value: string, setting: string): number {
+  return naming(setting, () => parseDurationSeconds(value));
+}
+
+/** A duration parse whose error names the setting. */
+function naming<T>(setting: string, parse: () => T): T {
   try {
-    return parseDurationSeconds(value);
+    return parse();
   } catch (error) {
     if (error instanceof DurationError) throw new ConfigError(`${setting}: ${error.message}`);
     throw error;
   }
+}
+
+/** The longest timeout Node's timers keep (2³¹−1 ms is about 24.8 days). */
+const MAX_TIMEOUT_MS = 24 * 86_400_000;
+
+/** A timeout: "500ms", "10s", "1m30s", or a number of seconds → milliseconds, from 1 ms to 24d. */
+export function parseTimeout(value: string, setting: string): number {
+  const ms = naming(setting, () => parseDurationMs(value));
+  if (ms > MAX_TIMEOUT_MS) throw new ConfigError(`${setting}: "${value}" must be at most 24d`);
+  return ms;
 }
 
 /** "host:port", ":port" or "[v6]:port". */

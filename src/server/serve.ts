@@ -106,7 +106,10 @@ export async function startServer(
       ...(config.trustedProxies ? { trustedProxies: config.trustedProxies } : {}),
       ...(options.grpcFastPath === undefined ? {} : { grpcFastPath: options.grpcFastPath }),
     });
-    const dual = config.tls ? createTlsServer(handler, await readTls(config.tls)) : createDualServer(handler);
+    const listen = { limits: config.limits, logger };
+    const dual = config.tls
+      ? createTlsServer(handler, await readTls(config.tls), listen)
+      : createDualServer(handler, listen);
     await new Promise<void>((resolve, reject) => {
       dual.server.once("error", reject);
       dual.server.listen(config.port, config.host, () => {

@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { serveCommand } from "../../src/cli/serve-command.js";
 import {
   parseAddr,
   parseDuration,
   parseEnvBoolean,
   parseServeOptions,
+  parseTimeout,
   type RawServeOptions,
 } from "../../src/server/config.js";
 
@@ -24,8 +26,30 @@ describe("serve configuration", () => {
     assert.equal(parseDuration("1h30m", "x"), 5400);
     assert.equal(parseDuration("7d", "x"), 604800);
     assert.equal(parseDuration("90", "x"), 90);
-    for (const bad of ["", "0", "0s", "1x", "m", "-5m"])
+    for (const bad of ["", "0", "0s", "1x", "m", "-5m", "1500ms"])
       assert.throws(() => parseDuration(bad, "--ttl"), /^ConfigError: --ttl: /);
+  });
+
+  it("parses timeouts to milliseconds", () => {
+    assert.equal(parseTimeout("500ms", "x"), 500);
+    assert.equal(parseTimeout("10s", "x"), 10_000);
+    assert.equal(parseTimeout("1m30s", "x"), 90_000);
+    assert.equal(parseTimeout("1s250ms", "x"), 1250);
+    assert.equal(parseTimeout("2", "x"), 2000);
+    assert.equal(parseTimeout("24d", "x"), 24 * 86_400_000);
+    for (const [bad, why] of [
+      ["", /is not a duration like 500ms, 10s or 1m/],
+      ["0", /must be longer than 0/],
+      ["0ms", /must be longer than 0/],
+      ["1x", /is not a duration/],
+      ["-1s", /is not a duration/],
+      ["1.5s", /is not a duration/],
+      ["25d", /must be at most 24d/],
+    ] as const)
+      assert.throws(
+        () => parseTimeout(bad, "--idle-timeout"),
+        new RegExp(`^ConfigError: --idle-timeout: "${bad}" ${why.source}`),
+      );
   });
 
   it("parses boolean variables strictly", () => {
@@ -92,4 +116,86 @@ describe("serve configuration", () => {
     assert.deepEqual(config.buckets, ["one", "two"]);
     assert.equal(config.endpoint, "https://nyc3.digitaloceanspaces.com");
   });
+
+  it("connection limits default to 10s, 30s, 60s, 10000 connections and 100 streams", () => {
+    assert.deepEqual(parseServeOptions({ ...base, dev: true }).limits, {
+      headerTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      idleTimeoutMs: 60_000,
+      maxConnections: 10_000,
+      maxConcurrentStreams: 100,
+    });
+    // The CLI's defaults are the same values.
+    assert.deepEqual(parseServeOptions(serveFlags(["--dev"])).limits, parseServeOptions({ ...base, dev: true }).limits);
+  });
+
+  it("connection limits come from flags, over PRESIGND_* variables", () => {
+    const env = {
+      PRESIGND_HEADER_TIMEOUT: "2s",
+      PRESIGND_REQUEST_TIMEOUT: "1m",
+      PRESIGND_IDLE_TIMEOUT: "750ms",
+      PRESIGND_MAX_CONNECTIONS: "500",
+      PRESIGND_MAX_CONCURRENT_STREAMS: "32",
+    };
+    assert.deepEqual(parseServeOptions(serveFlags(["--dev"], env)).limits, {
+      headerTimeoutMs: 2000,
+      requestTimeoutMs: 60_000,
+      idleTimeoutMs: 750,
+      maxConnections: 500,
+      maxConcurrentStreams: 32,
+    });
+    const flags = ["--dev", "--header-timeout", "3s", "--max-connections", "7", "--max-concurrent-streams", "9"];
+    assert.deepEqual(parseServeOptions(serveFlags(flags, env)).limits, {
+      headerTimeoutMs: 3000,
+      requestTimeoutMs: 60_000,
+      idleTimeoutMs: 750,
+      maxConnections: 7,
+      maxConcurrentStreams: 9,
+    });
+  });
+
+  it("names the connection limit that is wrong", () => {
+    const dev = { ...base, dev: true };
+    for (const [raw, message] of [
+      [{ headerTimeout: "soon" }, /^--header-timeout \(PRESIGND_HEADER_TIMEOUT\): "soon" is not a duration/],
+      [{ requestTimeout: "0" }, /^--request-timeout \(PRESIGND_REQUEST_TIMEOUT\): "0" must be longer than 0/],
+      [{ idleTimeout: "30d" }, /^--idle-timeout \(PRESIGND_IDLE_TIMEOUT\): "30d" must be at most 24d/],
+      [{ maxConnections: "0" }, /^--max-connections \(PRESIGND_MAX_CONNECTIONS\): "0" is not a whole number from 1/],
+      [{ maxConnections: "ten" }, /^--max-connections \(PRESIGND_MAX_CONNECTIONS\): "ten" is not a whole number/],
+      [{ maxConnections: "1.5" }, /^--max-connections \(PRESIGND_MAX_CONNECTIONS\): "1.5" is not a whole number/],
+      [
+        { maxConcurrentStreams: "4294967296" },
+        /^--max-concurrent-streams \(PRESIGND_MAX_CONCURRENT_STREAMS\): "4294967296" is not a whole number from 1 to 4294967295$/,
+      ],
+      [
+        { headerTimeout: "40s", requestTimeout: "30s" },
+        /^--header-timeout \(PRESIGND_HEADER_TIMEOUT\) is longer than --request-timeout \(PRESIGND_REQUEST_TIMEOUT\)$/,
+      ],
+    ] as const)
+      assert.throws(
+        () => parseServeOptions({ ...dev, ...raw }),
+        (error: Error) => error.name === "ConfigError" && message.test(error.message),
+      );
+  });
 });
+
+/** What `presignd serve ARGS` hands to parseServeOptions, with these PRESIGND_* variables set. */
+function serveFlags(args: string[], env: Record<string, string> = {}): RawServeOptions {
+  const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, env);
+  try {
+    let raw: RawServeOptions | undefined;
+    const command = serveCommand()
+      .exitOverride()
+      .action((options: RawServeOptions) => {
+        raw = options;
+      });
+    command.parse(args, { from: "user" });
+    return raw ?? assert.fail("serve did not run");
+  } finally {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+}
