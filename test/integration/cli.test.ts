@@ -43,6 +43,28 @@ describe("presignd CLI against a running server", () => {
     assert.equal(get.stdout.toString(), "piped in\n");
   });
 
+  it("puts empty objects: -f an empty file, empty stdin, and --resume of an empty file", async () => {
+    const src = join(dir, "empty.bin");
+    await writeFile(src, "");
+    const cases: [string, string[], string][] = [
+      ["cli/empty-file", ["-f", src], ""],
+      ["cli/empty-stdin", [], ""],
+      ["cli/empty-resume", ["-f", src, "--resume"], ""],
+    ];
+    for (const [key, args, input] of cases) {
+      const put = await run(PRESIGND, ["put", key, ...args], { env, input });
+      assert.equal(put.code, 0, `${args.join(" ")}: ${put.stderr}`);
+      assert.match(put.stderr, new RegExp(`^uploaded ${key}: 0 bytes \\(HTTP 200\\)`));
+      const get = await run(PRESIGND, ["get", key], { env });
+      assert.equal(get.code, 0, get.stderr);
+      assert.equal(get.stdout.length, 0);
+    }
+    const dst = join(dir, "empty-copy.bin");
+    const get = await run(PRESIGND, ["get", "cli/empty-file", "-f", dst], { env });
+    assert.equal(get.code, 0, get.stderr);
+    assert.equal((await readFile(dst)).length, 0);
+  });
+
   it("post KEY -f FILE with ${filename}", async () => {
     const src = join(dir, "report.csv");
     await writeFile(src, "a,b\n1,2\n");
