@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { describeError } from "./errors.js";
 import { getCommand } from "./get-command.js";
+import { packageVersion } from "./package-version.js";
 import { postCommand } from "./post-command.js";
 import { presignCommand } from "./presign-command.js";
 import { putCommand } from "./put-command.js";
@@ -8,7 +9,7 @@ import { serveCommand } from "./serve-command.js";
 
 const program = new Command("presignd")
   .description("Hands out short-lived S3 presigned requests, and moves bytes with them.")
-  .version(process.env.npm_package_version ?? "0.1.0")
+  .version(packageVersion())
   .showHelpAfterError("(run with --help for usage)")
   .addCommand(serveCommand())
   .addCommand(getCommand())

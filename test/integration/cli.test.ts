@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { PRESIGND, run } from "../support/run.js";
+import { PRESIGND, ROOT, run } from "../support/run.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 
 // Runs the built CLI (bin/presignd → dist/), as a user would.
@@ -129,6 +129,13 @@ describe("presignd CLI against a running server", () => {
     } finally {
       await guarded.close();
     }
+  });
+
+  it("--version prints the package's own version, whatever npm_package_version says", async () => {
+    const { version } = JSON.parse(await readFile(join(ROOT, "package.json"), "utf8")) as { version: string };
+    const res = await run(PRESIGND, ["--version"], { env: { npm_package_version: "9.9.9" } });
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(res.stdout.toString(), `${version}\n`);
   });
 
   it("--help everywhere", async () => {
