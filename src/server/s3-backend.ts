@@ -22,6 +22,11 @@ export interface S3Backend {
   /** Resolves when credentials load and every bucket answers HeadBucket; rejects with why not. */
   probe(signal?: AbortSignal): Promise<void>;
   /**
+   * Buckets whose last probe answered 404: they do not exist at S3, so URLs
+   * for them could only fail. Updated by every probe.
+   */
+  readonly missingBuckets: ReadonlySet<string>;
+  /**
    * S3 CreateMultipartUpload through the SDK, at the endpoint the server
    * itself reaches, in the bucket's region; resolves with the upload id.
    */
@@ -100,11 +105,13 @@ export async function createS3Backend(
     internal.destroy();
     throw error;
   }
+  const missingBuckets = new Set<string>();
   return {
     buckets,
     defaultBucket: config.buckets[0] as string,
     credentials,
-    probe: (signal) => probeBuckets(reachable, credentials, signal),
+    probe: (signal) => probeBuckets(reachable, credentials, missingBuckets, signal),
+    missingBuckets,
     async createMultipartUpload(upload, signal) {
       const endpoint = reachable.get(upload.bucket);
       if (!endpoint) throw new Error(`bucket ${upload.bucket} is not configured`);
@@ -145,30 +152,52 @@ async function resolveEndpoint(client: S3Client, bucket: string, region: string)
 /**
  * Sends each bucket a HEAD request presigned exactly as presignd presigns for
  * callers, to the endpoint the server itself reaches: ready means "S3 accepts
- * our signatures for every bucket", not merely "credentials load".
+ * our signatures for every bucket", not merely "credentials load". Records in
+ * `missing` which buckets answered 404 (and forgets those that answer again).
  */
 async function probeBuckets(
   buckets: ReadonlyMap<string, BucketEndpoint>,
   credentials: () => Promise<SigningCredentials>,
+  missing: Set<string>,
   signal?: AbortSignal,
 ): Promise<void> {
-  const creds = await credentials();
-  const ctx = { presigner: createPresigner(creds), credentials: creds, now: new Date(), ttl: DEFAULT_TTL_POLICY };
-  for (const endpoint of buckets.values()) {
-    const head = await signRequest(
-      endpoint,
-      {
-        method: "HEAD",
-        path: endpoint.pathPrefix || "/",
-        query: {},
-        headers: {},
-        expiresIn: { seconds: 60n, nanos: 0 },
-      },
-      ctx,
+  let creds: SigningCredentials;
+  try {
+    creds = await credentials();
+  } catch (error) {
+    throw new Error(
+      `S3 credentials cannot be loaded (${sdkErrorLabel(error).label}: ${(error as Error).message}): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or give the host a role`,
     );
-    const res = await fetch(head.url, { method: "HEAD", ...(signal ? { signal } : {}) });
-    if (!res.ok) throw new Error(`bucket "${endpoint.bucket}" answered HEAD with HTTP ${res.status}`);
   }
+  const ctx = { presigner: createPresigner(creds), credentials: creds, now: new Date(), ttl: DEFAULT_TTL_POLICY };
+  const failures: string[] = [];
+  await Promise.all(
+    [...buckets.values()].map(async (endpoint) => {
+      const head = await signRequest(
+        endpoint,
+        {
+          method: "HEAD",
+          path: endpoint.pathPrefix || "/",
+          query: {},
+          headers: {},
+          expiresIn: { seconds: 60n, nanos: 0 },
+        },
+        ctx,
+      );
+      let status: number;
+      try {
+        status = (await fetch(head.url, { method: "HEAD", ...(signal ? { signal } : {}) })).status;
+      } catch (error) {
+        failures.push(`bucket "${endpoint.bucket}": ${(error as Error).message}`);
+        return;
+      }
+      if (status === 404) missing.add(endpoint.bucket);
+      else if (status < 300) missing.delete(endpoint.bucket);
+      if (status === 404) failures.push(`bucket "${endpoint.bucket}" does not exist (HEAD answered HTTP 404)`);
+      else if (status >= 300) failures.push(`bucket "${endpoint.bucket}" answered HEAD with HTTP ${status}`);
+    }),
+  );
+  if (failures.length > 0) throw new Error(failures.join("; "));
 }
 
 /** Reads x-amz-bucket-region, which S3 returns even with a 301 or 403. */

@@ -112,6 +112,9 @@ export async function startServer(
         resolve();
       });
     });
+    // In the background: a missing bucket or unloadable credentials are
+    // warned about at start, without holding the port back for S3.
+    void health.checkAtStart();
     const address = dual.server.address() as AddressInfo;
     const host = address.address.includes(":") ? `[${address.address}]` : address.address;
     const url = `${config.tls ? "https" : "http"}://${host}:${address.port}`;
