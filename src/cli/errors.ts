@@ -15,8 +15,5 @@ export function describeError(error: unknown): string {
   if (e?.code === "ECONNREFUSED")
     return `cannot connect to ${(e as { address?: string }).address ?? "the server"}:${(e as { port?: number }).port ?? ""} (is presignd running? see -s/--server)`;
   if (e?.code === "ENOENT" && e.path) return `no such file: ${e.path}`;
-  if (e?.code === "EADDRINUSE") {
-    return `${e.message} (another presignd? choose other ports with -a/--addr, and --dev-s3-addr in --dev mode)`;
-  }
   return e?.message ?? String(error);
 }

@@ -11,14 +11,23 @@ export interface RunResult {
   readonly stderr: string;
 }
 
-/** Runs a real command (no shell), feeding `input` on stdin. */
+/**
+ * Runs a real command (no shell), feeding `input` on stdin; `timeoutMs`
+ * kills it (SIGKILL) if it is still running by then, e.g. a server that was
+ * expected to fail at start.
+ */
 export function run(
   command: string,
   args: readonly string[],
-  options: { input?: Buffer | string; env?: NodeJS.ProcessEnv } = {},
+  options: { input?: Buffer | string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: "pipe" });
+    const child = spawn(command, args, {
+      cwd: ROOT,
+      env: { ...process.env, ...options.env },
+      stdio: "pipe",
+      ...(options.timeoutMs ? { timeout: options.timeoutMs, killSignal: "SIGKILL" as const } : {}),
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on("data", (c: Buffer) => out.push(c));
