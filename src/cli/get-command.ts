@@ -1,9 +1,11 @@
 import { createWriteStream, fstatSync } from "node:fs";
 import type { Writable } from "node:stream";
 import { Command, Option } from "commander";
+import { partialFiles } from "../client/ranged-download.js";
+import type { Progress } from "../client/transfer.js";
 import { parseByteSize, parseCount } from "./byte-size.js";
 import { type ClientFlags, clientFor, clientOptions } from "./client-options.js";
-import { interruptSignal } from "./interrupt.js";
+import { interruptible, keptForResume } from "./interrupt.js";
 import { progressBar } from "./progress.js";
 
 interface GetFlags extends ClientFlags {
@@ -29,19 +31,33 @@ export function getCommand(): Command {
   return cmd.action(async (key: string, flags: GetFlags) => {
     const client = clientFor(flags);
     const progress = progressBar(`get ${key}`, flags.quiet === true || flags.file === undefined);
-    const interrupt = interruptSignal();
+    let last: Progress = { transferred: 0 };
+    const onProgress = (p: Progress) => {
+      last = p;
+      progress.onProgress?.(p);
+    };
     try {
-      await client.download(key, flags.file ?? stdoutSink(), {
-        signal: interrupt.signal,
-        ...(flags.bucket ? { bucket: flags.bucket } : {}),
-        ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
-        concurrency: flags.concurrency,
-        chunkSize: flags.chunkSize,
-        keepPartial: true,
-      });
-    } finally {
-      interrupt.dispose();
+      await interruptible(
+        (signal) =>
+          client.download(key, flags.file ?? stdoutSink(), {
+            signal,
+            ...(flags.bucket ? { bucket: flags.bucket } : {}),
+            onProgress,
+            concurrency: flags.concurrency,
+            chunkSize: flags.chunkSize,
+            keepPartial: true,
+          }),
+        async () => {
+          if (flags.file === undefined) {
+            return `stdout is incomplete (${last.transferred} of ${last.total ?? "?"} bytes)`;
+          }
+          const files = partialFiles(flags.file);
+          return keptForResume(files.state, files.partial, "nothing was kept");
+        },
+      );
       progress.stop();
+    } finally {
+      progress.clear();
     }
   });
 }

@@ -1,6 +1,8 @@
 import { Command, CommanderError } from "commander";
 import { describeError } from "./errors.js";
+import { reportFailure } from "./failure-line.js";
 import { getCommand } from "./get-command.js";
+import { Interrupted } from "./interrupt.js";
 import { packageVersion } from "./package-version.js";
 import { postCommand } from "./post-command.js";
 import { presignCommand } from "./presign-command.js";
@@ -18,6 +20,11 @@ const program = new Command("presignd")
   .addCommand(presignCommand());
 
 program.exitOverride();
+// The server a client command talks to, for errors that name it.
+let server: string | undefined;
+program.hook("preAction", (_program, action) => {
+  server = (action.opts() as { server?: string }).server;
+});
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
@@ -25,7 +32,7 @@ try {
     // Commander already printed help, the version or its own one-line error.
     process.exitCode = error.exitCode;
   } else {
-    process.stderr.write(`presignd: ${describeError(error)}\n`);
-    process.exitCode = 1;
+    reportFailure(describeError(error, server ? { server } : {}));
+    process.exitCode = error instanceof Interrupted ? error.exitCode : 1;
   }
 }

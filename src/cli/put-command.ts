@@ -1,6 +1,7 @@
 import { Command, Option } from "commander";
 import { parseByteSize, parseCount } from "./byte-size.js";
 import { clientFor, clientOptions } from "./client-options.js";
+import { keptForResume } from "./interrupt.js";
 import { runUpload, type UploadFlags, uploadOptions } from "./upload-options.js";
 
 interface PutFlags extends UploadFlags {
@@ -48,15 +49,20 @@ export function putCommand(): Command {
         : typeof flags.resume === "string"
           ? flags.resume
           : `${flags.file}.presignd-upload.json`;
-    return runUpload(key, flags, "put", (request) =>
-      clientFor(flags).upload(key, flags.file ?? process.stdin, {
-        ...request,
-        multipartThreshold: flags.multipartThreshold,
-        concurrency: flags.concurrency,
-        ...(flags.partSize !== undefined ? { partSize: flags.partSize } : {}),
-        ...(flags.maxSize !== undefined ? { maxSize: flags.maxSize } : {}),
-        ...(resumeState !== undefined ? { resumeState } : {}),
-      }),
+    return runUpload(
+      key,
+      flags,
+      "put",
+      (request) =>
+        clientFor(flags).upload(key, flags.file ?? process.stdin, {
+          ...request,
+          multipartThreshold: flags.multipartThreshold,
+          concurrency: flags.concurrency,
+          ...(flags.partSize !== undefined ? { partSize: flags.partSize } : {}),
+          ...(flags.maxSize !== undefined ? { maxSize: flags.maxSize } : {}),
+          ...(resumeState !== undefined ? { resumeState } : {}),
+        }),
+      ...(resumeState !== undefined ? [() => keptForResume(resumeState, resumeState, "nothing was stored")] : []),
     );
   });
 }

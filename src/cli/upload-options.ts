@@ -1,7 +1,7 @@
 import { InvalidArgumentError, Option } from "commander";
 import type { TransferResult } from "../client/transfer.js";
 import type { ClientFlags } from "./client-options.js";
-import { interruptSignal } from "./interrupt.js";
+import { interruptible } from "./interrupt.js";
 import { progressBar } from "./progress.js";
 
 /** Flags of the commands that upload (put, post). */
@@ -25,23 +25,31 @@ export const uploadOptions = (): Option[] => [
   metadataOption(),
 ];
 
-/** Runs an upload with a progress bar and reports the result on stderr. */
+/**
+ * Runs an upload with a progress bar and reports the result on stderr; an
+ * interrupted upload says what `kept()` reports (by default: nothing, since
+ * S3 stores no part of an unfinished PUT, POST or aborted multipart upload).
+ */
 export async function runUpload(
   key: string,
   flags: UploadFlags,
   label: string,
   upload: (request: Record<string, unknown>) => Promise<TransferResult & { parts?: number; resumedParts?: number }>,
+  kept: () => Promise<string> = async () => "nothing was stored",
 ): Promise<void> {
   const progress = progressBar(`${label} ${key}`, flags.quiet === true);
-  const interrupt = interruptSignal();
   try {
-    const result = await upload({
-      signal: interrupt.signal,
-      ...(flags.bucket ? { bucket: flags.bucket } : {}),
-      ...(flags.contentType ? { contentType: flags.contentType } : {}),
-      metadata: flags.metadata,
-      ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
-    });
+    const result = await interruptible(
+      (signal) =>
+        upload({
+          signal,
+          ...(flags.bucket ? { bucket: flags.bucket } : {}),
+          ...(flags.contentType ? { contentType: flags.contentType } : {}),
+          metadata: flags.metadata,
+          ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
+        }),
+      kept,
+    );
     progress.stop();
     if (!flags.quiet) {
       process.stderr.write(
@@ -49,7 +57,6 @@ export async function runUpload(
       );
     }
   } finally {
-    interrupt.dispose();
-    progress.stop();
+    progress.clear();
   }
 }
