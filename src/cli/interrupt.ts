@@ -39,7 +39,9 @@ export async function interruptible<T>(
   let by: NodeJS.Signals | undefined;
   const onSignal = (name: NodeJS.Signals) => {
     if (by) {
-      reportFailure(`interrupted by ${by}, then ${name}: quit at once`);
+      reportFailure(`interrupted by ${by}, then ${name}: quit at once, without cleaning up`);
+      // The progress bar hid the cursor and has no chance to show it again.
+      if (process.stderr.isTTY) process.stderr.write("\x1b[?25h");
       process.exit(exitCodeFor(by));
     }
     by = name;

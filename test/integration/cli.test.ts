@@ -325,6 +325,24 @@ describe("presignd CLI interrupted mid-transfer", () => {
     }
   });
 
+  it("a second signal quits at once, while the first one's clean-up (aborting the upload at S3) still waits", async () => {
+    const src = await file("twice.bin", 24 * MiB);
+    proxy.stallAfter(3 * MiB);
+    const { child, result } = start(
+      PRESIGND,
+      ["put", "int/twice.bin", "-f", src.path, "--multipart-threshold", "5MiB", "--part-size", "5MiB"],
+      { env },
+    );
+    await proxy.stalled();
+    child.kill("SIGINT");
+    await sleep(500); // the AbortMultipartUpload request now hangs in the stalled proxy
+    child.kill("SIGINT");
+    const res = await result;
+    proxy.stallAfter(undefined);
+    assert.equal(res.code, 130, res.stderr);
+    assert.equal(res.stderr, "presignd: interrupted by SIGINT, then SIGINT: quit at once, without cleaning up\n");
+  });
+
   it("on a terminal, Ctrl-C clears the progress bar's line and prints one line there", async () => {
     const src = await file("tty.bin", 16 * MiB);
     proxy.stallAfter(3 * MiB);
