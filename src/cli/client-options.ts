@@ -24,5 +24,23 @@ export function clientFor(flags: ClientFlags): PresignClient {
   const headers: Record<string, string> = {};
   if (flags.token) headers.authorization = `Bearer ${flags.token}`;
   else if (flags.apiKey) headers["x-api-key"] = flags.apiKey;
-  return createPresignClient({ baseUrl: flags.server, transport: flags.transport, headers });
+  return createPresignClient({ baseUrl: checkServerUrl(flags.server), transport: flags.transport, headers });
+}
+
+/** -s/--server must be an http(s) URL: "127.0.0.1:8080" would fail later as "Invalid URL". */
+function checkServerUrl(value: string): string {
+  const setting = "-s/--server (PRESIGND_SERVER)";
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    // not a URL at all
+  }
+  if (!url || !value.includes("://")) {
+    throw new Error(`${setting}: "${value}" is not a URL: did you mean http://${value}?`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new Error(`${setting}: "${value}" must be an http:// or https:// URL`);
+  }
+  return value;
 }

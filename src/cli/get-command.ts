@@ -1,11 +1,13 @@
 import { createWriteStream, fstatSync } from "node:fs";
 import { Writable } from "node:stream";
 import { Command, Option } from "commander";
+import { partialFiles } from "../client/ranged-download.js";
+import type { Progress } from "../client/transfer.js";
 import { parseByteSize, parseCount } from "./byte-size.js";
 import { type ClientFlags, clientFor, clientOptions } from "./client-options.js";
 import { type GetObjectFlags, getObjectOptions, getObjectRequest } from "./get-options.js";
 import { helpExamples } from "./help-examples.js";
-import { interruptSignal } from "./interrupt.js";
+import { interruptible, keptForResume } from "./interrupt.js";
 import { progressBar } from "./progress.js";
 import { jsonOption, type ReportFlags, reported } from "./transfer-report.js";
 
@@ -47,25 +49,35 @@ export function getCommand(): Command {
     const client = clientFor(flags);
     // A bar on the terminal the object is written to would be garbled by it.
     const progress = progressBar(`get ${key}`, flags.quiet === true || (file === undefined && process.stdout.isTTY));
-    const interrupt = interruptSignal();
+    let last: Progress = { transferred: 0 };
+    const onProgress = (p: Progress) => {
+      last = p;
+      progress.onProgress?.(p);
+    };
     try {
       await reported("downloaded", key, flags, async () => {
-        try {
-          return await client.download(key, file ?? stdoutSink(), {
-            ...getObjectRequest(flags),
-            signal: interrupt.signal,
-            ...(flags.bucket ? { bucket: flags.bucket } : {}),
-            ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
-            concurrency: flags.concurrency,
-            chunkSize: flags.chunkSize,
-            keepPartial: true,
-          });
-        } finally {
-          progress.stop();
-        }
+        const result = await interruptible(
+          (signal) =>
+            client.download(key, file ?? stdoutSink(), {
+              ...getObjectRequest(flags),
+              signal,
+              ...(flags.bucket ? { bucket: flags.bucket } : {}),
+              onProgress,
+              concurrency: flags.concurrency,
+              chunkSize: flags.chunkSize,
+              keepPartial: true,
+            }),
+          async () => {
+            if (file === undefined) return `stdout is incomplete (${last.transferred} of ${last.total ?? "?"} bytes)`;
+            const files = partialFiles(file);
+            return keptForResume(files.state, files.partial, "nothing was kept");
+          },
+        );
+        progress.stop();
+        return result;
       });
     } finally {
-      interrupt.dispose();
+      progress.clear();
     }
   });
 }

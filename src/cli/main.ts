@@ -1,8 +1,11 @@
 import { Command, CommanderError } from "commander";
 import { completionCommand } from "./completion-command.js";
 import { describeError } from "./errors.js";
+import { reportFailure } from "./failure-line.js";
 import { getCommand } from "./get-command.js";
 import { PROGRAM_EXAMPLES } from "./help-examples.js";
+import { Interrupted } from "./interrupt.js";
+import { packageVersion } from "./package-version.js";
 import { postCommand } from "./post-command.js";
 import { presignCommand } from "./presign-command.js";
 import { putCommand } from "./put-command.js";
@@ -10,7 +13,7 @@ import { serveCommand } from "./serve-command.js";
 
 const program = new Command("presignd")
   .description("Hands out short-lived S3 presigned requests, and moves bytes with them.")
-  .version(process.env.npm_package_version ?? "0.1.0")
+  .version(packageVersion())
   .showHelpAfterError("(run with --help for usage)")
   .addHelpText("after", PROGRAM_EXAMPLES)
   .addCommand(serveCommand())
@@ -21,6 +24,11 @@ const program = new Command("presignd")
   .addCommand(completionCommand());
 
 program.exitOverride();
+// The server a client command talks to, for errors that name it.
+let server: string | undefined;
+program.hook("preAction", (_program, action) => {
+  server = (action.opts() as { server?: string }).server;
+});
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
@@ -28,7 +36,7 @@ try {
     // Commander already printed help, the version or its own one-line error.
     process.exitCode = error.exitCode;
   } else {
-    process.stderr.write(`presignd: ${describeError(error)}\n`);
-    process.exitCode = 1;
+    reportFailure(describeError(error, server ? { server } : {}));
+    process.exitCode = error instanceof Interrupted ? error.exitCode : 1;
   }
 }

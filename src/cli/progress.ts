@@ -4,12 +4,15 @@ import { formatBytes } from "./byte-size.js";
 
 export interface ProgressReporter {
   readonly onProgress?: (progress: Progress) => void;
+  /** Done: the bar stays, at its final state. */
   stop(): void;
+  /** Failed: the bar is removed, and the cursor left at the start of its cleared line. No-op after stop(). */
+  clear(): void;
 }
 
 /** A progress bar (bytes, rate, ETA) on stderr when it is a terminal; nothing otherwise. */
 export function progressBar(label: string, quiet: boolean): ProgressReporter {
-  if (quiet || !process.stderr.isTTY) return { stop() {} };
+  if (quiet || !process.stderr.isTTY) return { stop() {}, clear() {} };
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,
@@ -26,9 +29,11 @@ export function progressBar(label: string, quiet: boolean): ProgressReporter {
     cliProgress.Presets.shades_classic,
   );
   let started: cliProgress.SingleBar | undefined;
+  let finished = false;
   const startedAt = Date.now();
   return {
     onProgress({ transferred, total }) {
+      if (finished) return;
       if (!started) {
         started = total === undefined ? counter : bar;
         started.start(total ?? 0, 0, { value_h: "0 B", total_h: formatBytes(total), rate: "-" });
@@ -41,7 +46,19 @@ export function progressBar(label: string, quiet: boolean): ProgressReporter {
       });
     },
     stop() {
+      finished = true;
       started?.stop();
+      started = undefined;
+    },
+    clear() {
+      finished = true;
+      if (!started) return;
+      // cli-progress ends a stopped bar with a newline: go back up and clear it.
+      started.stop();
+      started = undefined;
+      process.stderr.moveCursor(0, -1);
+      process.stderr.cursorTo(0);
+      process.stderr.clearLine(0);
     },
   };
 }

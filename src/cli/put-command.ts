@@ -2,6 +2,7 @@ import { Command, Option } from "commander";
 import { parseByteSize, parseCount } from "./byte-size.js";
 import { clientFor, clientOptions } from "./client-options.js";
 import { helpExamples } from "./help-examples.js";
+import { keptForResume } from "./interrupt.js";
 import { runUpload, type UploadFlags, uploadOptions } from "./upload-options.js";
 
 interface PutFlags extends UploadFlags {
@@ -62,15 +63,20 @@ export function putCommand(): Command {
     if (file === undefined && process.stdin.isTTY) {
       process.stderr.write("presignd: reading the object from the terminal; end it with Ctrl-D (or pass -f FILE)\n");
     }
-    return runUpload(key, flags, "put", (request) =>
-      clientFor(flags).upload(key, file ?? process.stdin, {
-        ...request,
-        multipartThreshold: flags.multipartThreshold,
-        concurrency: flags.concurrency,
-        ...(flags.partSize !== undefined ? { partSize: flags.partSize } : {}),
-        ...(flags.maxSize !== undefined ? { maxSize: flags.maxSize } : {}),
-        ...(resumeState !== undefined ? { resumeState } : {}),
-      }),
+    return runUpload(
+      key,
+      flags,
+      "put",
+      (request) =>
+        clientFor(flags).upload(key, file ?? process.stdin, {
+          ...request,
+          multipartThreshold: flags.multipartThreshold,
+          concurrency: flags.concurrency,
+          ...(flags.partSize !== undefined ? { partSize: flags.partSize } : {}),
+          ...(flags.maxSize !== undefined ? { maxSize: flags.maxSize } : {}),
+          ...(resumeState !== undefined ? { resumeState } : {}),
+        }),
+      ...(resumeState !== undefined ? [() => keptForResume(resumeState, resumeState, "nothing was stored")] : []),
     );
   });
 }

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, Option } from "commander";
 import type { ClientFlags } from "./client-options.js";
-import { interruptSignal } from "./interrupt.js";
+import { interruptible } from "./interrupt.js";
 import { progressBar } from "./progress.js";
 import { jsonOption, type ReportFlags, reported, type TransferOutcome } from "./transfer-report.js";
 
@@ -26,30 +26,36 @@ export const uploadOptions = (): Option[] => [
   jsonOption(),
 ];
 
-/** Runs an upload with a progress bar, then reports it (see transfer-report.ts). */
+/**
+ * Runs an upload with a progress bar, then reports it (see transfer-report.ts);
+ * an interrupted upload says what `kept()` reports (by default: nothing, since
+ * S3 stores no part of an unfinished PUT, POST or aborted multipart upload).
+ */
 export async function runUpload(
   key: string,
   flags: UploadFlags,
   label: string,
   upload: (request: Record<string, unknown>) => Promise<TransferOutcome>,
+  kept: () => Promise<string> = async () => "nothing was stored",
 ): Promise<void> {
   const progress = progressBar(`${label} ${key}`, flags.quiet === true);
-  const interrupt = interruptSignal();
   try {
     await reported("uploaded", key, flags, async () => {
-      try {
-        return await upload({
-          signal: interrupt.signal,
-          ...(flags.bucket ? { bucket: flags.bucket } : {}),
-          ...(flags.contentType ? { contentType: flags.contentType } : {}),
-          metadata: flags.metadata,
-          ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
-        });
-      } finally {
-        progress.stop();
-      }
+      const result = await interruptible(
+        (signal) =>
+          upload({
+            signal,
+            ...(flags.bucket ? { bucket: flags.bucket } : {}),
+            ...(flags.contentType ? { contentType: flags.contentType } : {}),
+            metadata: flags.metadata,
+            ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
+          }),
+        kept,
+      );
+      progress.stop();
+      return result;
     });
   } finally {
-    interrupt.dispose();
+    progress.clear();
   }
 }

@@ -189,11 +189,11 @@ export function createPresignClient(options: PresignClientOptions): PresignClien
         // A stream that ends within one part is one PUT; longer ones go multipart.
         opened = await peekStream(opened, Math.min(partSize ?? STREAM_PEEK_BYTES, threshold));
       }
-      if (opened.size === undefined || opened.size > threshold || resumeState !== undefined) {
+      // An empty object is one PUT, even with resumeState: there is nothing to resume.
+      if (opened.size === undefined || opened.size > threshold || (resumeState !== undefined && opened.size > 0)) {
         if (request.checksumSha256 || request.contentMd5) {
           throw new Error("contentMd5/checksumSha256 cover one PUT; they do not apply to a multipart upload");
         }
-        if (opened.size === 0) throw new Error("a multipart upload needs at least one byte");
         return uploadMultipart(service, key, opened, {
           ...transferOptions(opts),
           ...(request.bucket ? { bucket: request.bucket } : {}),

@@ -350,7 +350,8 @@ async function complete(
   const text = await readText(res);
   const status = res.statusCode ?? 0;
   // S3 may answer 200 and still fail: the error is then in the body.
-  if (status >= 300 || /<Error>/.test(text)) throw parseS3Error(status, text, res.headers, presigned.url);
+  if (status >= 300 || /<Error>/.test(text))
+    throw parseS3Error(status, text, res.headers, presigned.url, res.statusMessage);
   const doc = parser.parse(text) as { CompleteMultipartUploadResult?: { ETag?: string } };
   // RGW 16 answers an empty <ETag/>: report none rather than "".
   const etag = doc.CompleteMultipartUploadResult?.ETag || (res.headers.etag as string | undefined);
@@ -380,7 +381,7 @@ async function listUploadedParts(
     const status = res.statusCode ?? 0;
     if (status === 405 || status === 501) return undefined;
     if (status >= 300) {
-      const error = parseS3Error(status, text, res.headers, presigned.url);
+      const error = parseS3Error(status, text, res.headers, presigned.url, res.statusMessage);
       // S3 says NoSuchUpload; RGW 16 says NoSuchKey.
       if (error.code === "NoSuchUpload" || error.code === "NoSuchKey") {
         throw new Error(

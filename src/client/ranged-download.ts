@@ -41,6 +41,15 @@ interface DownloadState {
 type Presigned = PresignedHttp & { readonly expiresAt?: { readonly seconds: bigint } | undefined };
 
 /**
+ * Where a download into `path` keeps its bytes until complete, and the state
+ * that makes them resumable (which ranges are done, for which ETag).
+ */
+export function partialFiles(path: string): { readonly partial: string; readonly state: string } {
+  const partial = `${path}.presignd-partial`;
+  return { partial, state: `${partial}.json` };
+}
+
+/**
  * Downloads an object into a file with parallel ranged GETs on one presigned
  * URL (Range is not signed, so one URL serves every range; it is presigned
  * again if it expires). Every range after the first carries If-Match with the
@@ -54,9 +63,10 @@ export async function downloadRanged(
   options: RangedDownloadOptions = {},
 ): Promise<TransferResult & { parts: number }> {
   const concurrency = Math.max(1, Math.min(options.concurrency ?? 4, 64));
-  const partial = `${path}.presignd-partial`;
-  const statePath = `${partial}.json`;
+  const { partial, state: statePath } = partialFiles(path);
   let state = options.keepPartial ? await loadState(statePath) : undefined;
+  // Whether a failure leaves something to resume: state on disk that matches the partial file.
+  let resumable = state !== undefined;
   if (!state) await rm(partial, { force: true });
   const file = await open(partial, state ? "r+" : "w", 0o644);
   let presigned = await presign();
@@ -79,6 +89,7 @@ export async function downloadRanged(
       await file.truncate(0);
       state = undefined;
       total = undefined;
+      resumable = false;
     }
     if (!state) {
       const first = await fetchRange(
@@ -106,6 +117,7 @@ export async function downloadRanged(
     const current = state;
     for (const c of current.done) done.add(c);
     persist = () => writeStateFile(statePath, { ...current, done: [...done] });
+    resumable = true;
     const save = options.keepPartial ? coalesced(persist) : () => {};
     const chunks = Math.ceil(current.size / current.chunkSize);
     const queue: number[] = [];
@@ -148,11 +160,12 @@ export async function downloadRanged(
   } finally {
     if (!ok) {
       await file.close().catch(() => {});
-      if (!options.keepPartial) {
+      if (options.keepPartial && resumable) {
+        await persist?.().catch(() => {});
+      } else {
+        // Nothing to resume (say the object does not exist): leave no empty partial file behind.
         await rm(partial, { force: true });
         await rm(statePath, { force: true });
-      } else {
-        await persist?.().catch(() => {});
       }
     }
   }
@@ -209,6 +222,13 @@ async function fetchRange(
         // An empty object has no byte 0: nothing to write.
         res.resume();
         answer = { size: 0, whole: true };
+        return;
+      }
+      if (status === 206 && start === 0 && etag === undefined && totalOf(res) === 0) {
+        // The embedded S3 (s3rver) answers an empty object's range with 206,
+        // "Content-Range: bytes 0-0/0" and a Content-Length of 1 it never sends.
+        res.destroy();
+        answer = { size: 0, whole: true, ...(typeof res.headers.etag === "string" ? { etag: res.headers.etag } : {}) };
         return;
       }
       if (status >= 300) {

@@ -21,12 +21,17 @@ export class S3Error extends Error {
 
 const parser = new XMLParser({ ignoreAttributes: true, parseTagValue: false, processEntities: true });
 
-/** Builds an S3Error from a response status and (possibly empty) body. */
+/**
+ * Builds an S3Error from a response status and (possibly empty) body; an
+ * error document without a message (RGW sends `<Message></Message>`) gets
+ * the response's reason phrase (`statusText`, e.g. "Not Found").
+ */
 export function parseS3Error(
   status: number,
   body: string,
   headers: Record<string, string | string[] | undefined>,
   url?: string,
+  statusText?: string,
 ): S3Error {
   let doc: { Error?: { Code?: unknown; Message?: unknown; RequestId?: unknown } } = {};
   try {
@@ -36,10 +41,13 @@ export function parseS3Error(
   }
   const error = doc.Error ?? {};
   const code = typeof error.Code === "string" ? error.Code : `HTTP${status}`;
+  const reason = statusText?.trim() || `HTTP ${status}`;
   const message =
-    typeof error.Message === "string"
+    typeof error.Message === "string" && error.Message.trim()
       ? error.Message
-      : body.trim().slice(0, 200) || "no error document in the response";
+      : doc.Error
+        ? reason
+        : body.trim().slice(0, 200) || "no error document in the response";
   const headerId = headers["x-amz-request-id"];
   const requestId =
     typeof error.RequestId === "string" ? error.RequestId : typeof headerId === "string" ? headerId : undefined;

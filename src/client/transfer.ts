@@ -73,15 +73,21 @@ export function send(
       ...(options.signal ? { signal: options.signal } : {}),
     });
     let answered = false;
+    let grace: NodeJS.Timeout | undefined;
     req.once("response", (res) => {
       answered = true;
+      clearTimeout(grace);
       resolve(res);
     });
     const fail = (error: unknown) => {
-      if (answered) return;
+      if (answered || grace) return;
+      // Stopped by the caller: say so now (no answer is coming).
+      if (options.signal?.aborted) return reject(options.signal.reason ?? error);
       // S3 may answer (say 400 or 403) and close while we still write: give
       // its answer a moment to arrive, since it says more than EPIPE does.
-      setTimeout(() => answered || reject(error), 250).unref();
+      // Not unref()ed: with nothing else pending, the process would exit 0
+      // before the failure is reported.
+      grace = setTimeout(() => answered || reject(error), 250);
     };
     req.once("error", fail);
     if (body) pipeline(body, req).catch(fail);
@@ -97,7 +103,7 @@ export async function readS3Error(res: http.IncomingMessage, url?: string): Prom
     if (size < 64 * 1024) chunks.push(chunk);
     size += chunk.length;
   }
-  return parseS3Error(res.statusCode ?? 0, Buffer.concat(chunks).toString("utf8"), res.headers, url);
+  return parseS3Error(res.statusCode ?? 0, Buffer.concat(chunks).toString("utf8"), res.headers, url, res.statusMessage);
 }
 
 /** Uploads a body with a presigned PUT (or any body-carrying request). */
@@ -178,6 +184,9 @@ export async function downloadPresigned(
     await finished(out);
     if (tempPath !== undefined && target.path !== undefined) await rename(tempPath, target.path);
   } catch (error) {
+    // The failure is `error`: a write still in flight that completes after
+    // destroy() (ERR_STREAM_DESTROYED) must not become an unhandled 'error'.
+    out.on("error", () => {});
     out.destroy();
     if (tempPath !== undefined) await rm(tempPath, { force: true });
     throw error;

@@ -29,8 +29,8 @@ export async function presignPut(
 ): Promise<PresignedHttpRequest> {
   const key = checkObjectKey(input.key);
   const length = input.contentLength;
-  if (length === 0n) throw invalidField("content_length", "is required (the exact body size in bytes, > 0)");
-  if (length < 0n) throw invalidField("content_length", `must be positive, got ${length}`);
+  // 0 is an empty object: S3 stores 0-byte objects (Content-Length: 0 is signed).
+  if (length < 0n) throw invalidField("content_length", `must not be negative, got ${length}`);
   if (length > MAX_SINGLE_PUT_BYTES) {
     throw invalidField("content_length", `${length} exceeds 5 GiB (${MAX_SINGLE_PUT_BYTES}), S3's limit for one PUT`);
   }

@@ -6,11 +6,14 @@ export type ServingState = "SERVING" | "NOT_SERVING";
 /**
  * Whether presignd can do its job: SERVING only while its credentials load
  * and every bucket answers HeadBucket; NOT_SERVING from shutdown on. Probes
- * S3 at most once per `maxAgeMs`, and in the background while watched.
+ * S3 at most once per `maxAgeMs`, and in the background every `maxAgeMs`
+ * while watched or while a bucket is known missing (so that one created
+ * later is signed for again without anyone asking /readyz).
  */
 export class HealthState {
   private state: ServingState = "NOT_SERVING";
   private reason = "not probed yet";
+  private detail = "";
   private checkedAt = 0;
   private inFlight: Promise<void> | undefined;
   private stopped = false;
@@ -35,15 +38,37 @@ export class HealthState {
   /** Calls `listener` on every change until the returned function is called. */
   watch(listener: (state: ServingState) => void): () => void {
     this.listeners.add(listener);
-    this.timer ??= setInterval(() => void this.current(), this.maxAgeMs);
-    this.timer.unref();
+    this.schedule();
     return () => {
       this.listeners.delete(listener);
-      if (this.listeners.size === 0 && this.timer) {
-        clearInterval(this.timer);
-        this.timer = undefined;
-      }
+      this.schedule();
     };
+  }
+
+  /**
+   * The first probe, at start: logs a warning for each bucket that does not
+   * exist and for any other reason not to be ready (credentials that do not
+   * load, say), which /readyz alone would only tell whoever asks.
+   */
+  async checkAtStart(): Promise<void> {
+    const { state } = await this.current();
+    if (state === "SERVING" || this.stopped) return;
+    const missing = [...this.backend.missingBuckets];
+    for (const bucket of missing) {
+      this.logger.warn(
+        { bucket },
+        `bucket "${bucket}" does not exist at S3 (HEAD answered HTTP 404): calls for it are refused with failed_precondition until it is created (checked again every ${this.maxAgeMs / 1000} s)`,
+      );
+    }
+    const others = this.detail
+      .split("; ")
+      .filter((part) => !missing.some((bucket) => part.startsWith(`bucket "${bucket}" does not exist`)));
+    if (others.length > 0) {
+      this.logger.warn(
+        { reason: others.join("; ") },
+        `not ready at start: ${others.join("; ")} (/readyz and grpc.health answer NOT_SERVING until this is fixed)`,
+      );
+    }
   }
 
   get isShutdown(): boolean {
@@ -54,7 +79,7 @@ export class HealthState {
   shutdown(): void {
     this.stopped = true;
     this.set("NOT_SERVING", "shutting down");
-    if (this.timer) clearInterval(this.timer);
+    this.schedule();
   }
 
   private probe(): Promise<void> {
@@ -79,19 +104,33 @@ export class HealthState {
       .finally(() => {
         this.checkedAt = Date.now();
         this.inFlight = undefined;
+        this.schedule();
       });
     return this.inFlight;
   }
 
+  /** Probes in the background while someone watches or a bucket is known missing. */
+  private schedule(): void {
+    const needed = !this.stopped && (this.listeners.size > 0 || this.backend.missingBuckets.size > 0);
+    if (needed && !this.timer) {
+      this.timer = setInterval(() => void this.probe(), this.maxAgeMs);
+      this.timer.unref();
+    } else if (!needed && this.timer) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+
   /** `reason` is public (unauthenticated /readyz); `detail`, for the log, may name hosts and errors. */
-  private set(state: ServingState, reason: string, detail?: string): void {
+  private set(state: ServingState, reason: string, detail = reason): void {
+    this.detail = detail;
     if (this.stopped && state === "SERVING") return;
     const changed = state !== this.state || reason !== this.reason;
     this.state = state;
     this.reason = reason;
     if (!changed) return;
     this.logger[state === "SERVING" ? "info" : "warn"](
-      { health: state, reason, ...(detail ? { detail } : {}) },
+      { health: state, reason, ...(detail !== reason ? { detail } : {}) },
       "health changed",
     );
     for (const listener of this.listeners) listener(state);
@@ -104,7 +143,8 @@ class ProbeFailure extends Error {
   constructor(reason: string, cause: unknown) {
     super(reason);
     const message = (cause as { message?: string }).message ?? String(cause);
-    this.detail = `${sdkErrorLabel(cause).label}: ${message}`.slice(0, 300);
+    this.detail =
+      cause instanceof BucketProbeFailure ? cause.detail : `${reason} (${sdkErrorLabel(cause).label}: ${message})`;
   }
 }
 
@@ -116,7 +156,5 @@ class ProbeFailure extends Error {
 function describeS3Failure(error: unknown): string {
   if (error instanceof BucketProbeFailure) return error.message;
   const name = (error as { name?: string }).name;
-  if (name === "TimeoutError" || name === "AbortError") return "S3 did not answer in time";
-  if (name === "CredentialsProviderError" || name === "PresignError") return "S3 credentials do not load";
-  return "S3 is unreachable";
+  return name === "TimeoutError" || name === "AbortError" ? "S3 did not answer in time" : "S3 is unreachable";
 }

@@ -23,6 +23,11 @@ export interface S3Backend {
   /** Resolves when credentials load and every bucket answers HeadBucket; rejects with why not. */
   probe(signal?: AbortSignal): Promise<void>;
   /**
+   * Buckets whose last probe answered 404: they do not exist at S3, so URLs
+   * for them could only fail. Updated by every probe.
+   */
+  readonly missingBuckets: ReadonlySet<string>;
+  /**
    * S3 CreateMultipartUpload through the SDK, at the endpoint the server
    * itself reaches, in the bucket's region; resolves with the upload id.
    * When `signal` (the caller's deadline or cancel) aborts first, rejects
@@ -104,11 +109,13 @@ export async function createS3Backend(
     internal.destroy();
     throw error;
   }
+  const missingBuckets = new Set<string>();
   return {
     buckets,
     defaultBucket: config.buckets[0] as string,
     credentials,
-    probe: (signal) => probeBuckets(reachable, credentials, signal),
+    probe: (signal) => probeBuckets(reachable, credentials, missingBuckets, signal),
+    missingBuckets,
     createMultipartUpload(upload, signal) {
       const endpoint = reachable.get(upload.bucket);
       if (!endpoint) return Promise.reject(new Error(`bucket ${upload.bucket} is not configured`));
@@ -189,35 +196,80 @@ async function resolveEndpoint(client: S3Client, bucket: string, region: string)
 /**
  * Sends each bucket a HEAD request presigned exactly as presignd presigns for
  * callers, to the endpoint the server itself reaches: ready means "S3 accepts
- * our signatures for every bucket", not merely "credentials load".
+ * our signatures for every bucket", not merely "credentials load". Records in
+ * `missing` which buckets answered 404 (and forgets those that answer again).
  */
 async function probeBuckets(
   buckets: ReadonlyMap<string, BucketEndpoint>,
   credentials: () => Promise<SigningCredentials>,
+  missing: Set<string>,
   signal?: AbortSignal,
 ): Promise<void> {
-  const creds = await credentials();
-  const ctx = { presigner: createPresigner(creds), credentials: creds, now: new Date(), ttl: DEFAULT_TTL_POLICY };
-  for (const endpoint of buckets.values()) {
-    const head = await signRequest(
-      endpoint,
-      {
-        method: "HEAD",
-        path: endpoint.pathPrefix || "/",
-        query: {},
-        headers: {},
-        expiresIn: { seconds: 60n, nanos: 0 },
-      },
-      ctx,
+  let creds: SigningCredentials;
+  try {
+    creds = await credentials();
+  } catch (error) {
+    throw new BucketProbeFailure(
+      "S3 credentials do not load",
+      `S3 credentials cannot be loaded (${sdkErrorLabel(error).label}: ${(error as Error).message}): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or give the host a role`,
     );
-    const res = await fetch(head.url, { method: "HEAD", ...(signal ? { signal } : {}) });
-    if (!res.ok) throw new BucketProbeFailure(`bucket "${endpoint.bucket}" answered HEAD with HTTP ${res.status}`);
   }
+  const ctx = { presigner: createPresigner(creds), credentials: creds, now: new Date(), ttl: DEFAULT_TTL_POLICY };
+  // What /readyz may tell anyone, and the detail for the log (hosts, errors).
+  const failures: string[] = [];
+  const details: string[] = [];
+  await Promise.all(
+    [...buckets.values()].map(async (endpoint) => {
+      const head = await signRequest(
+        endpoint,
+        {
+          method: "HEAD",
+          path: endpoint.pathPrefix || "/",
+          query: {},
+          headers: {},
+          expiresIn: { seconds: 60n, nanos: 0 },
+        },
+        ctx,
+      );
+      let status: number;
+      try {
+        status = (await fetch(head.url, { method: "HEAD", ...(signal ? { signal } : {}) })).status;
+      } catch (error) {
+        const name = (error as Error).name;
+        const timedOut = name === "TimeoutError" || name === "AbortError";
+        failures.push(`bucket "${endpoint.bucket}": S3 ${timedOut ? "did not answer in time" : "is unreachable"}`);
+        const cause = (error as { cause?: { message?: string } }).cause?.message;
+        details.push(`bucket "${endpoint.bucket}": ${(error as Error).message}${cause ? ` (${cause})` : ""}`);
+        return;
+      }
+      if (status === 404) missing.add(endpoint.bucket);
+      else if (status < 300) missing.delete(endpoint.bucket);
+      const failure =
+        status === 404
+          ? `bucket "${endpoint.bucket}" does not exist (HEAD answered HTTP 404)`
+          : status >= 300
+            ? `bucket "${endpoint.bucket}" answered HEAD with HTTP ${status}`
+            : undefined;
+      if (failure) {
+        failures.push(failure);
+        details.push(failure);
+      }
+    }),
+  );
+  if (failures.length > 0) throw new BucketProbeFailure(failures.join("; "), details.join("; "));
 }
 
-/** A bucket answered the readiness HEAD with an error status: safe to tell as it is. */
+/** The readiness probe's findings: a public reason and the detail behind it. */
 export class BucketProbeFailure extends Error {
   override readonly name = "BucketProbeFailure";
+  constructor(
+    /** Safe to tell anyone (unauthenticated /readyz): buckets and HTTP statuses, no hosts or errors. */
+    message: string,
+    /** For the server's log. */
+    readonly detail: string,
+  ) {
+    super(message);
+  }
 }
 
 /** Reads x-amz-bucket-region, which S3 returns even with a 301 or 403. */

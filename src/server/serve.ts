@@ -1,4 +1,3 @@
-import { readFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { Access } from "./access.js";
@@ -14,10 +13,12 @@ import { openHandleStore } from "./handles/open-handle-store.js";
 import { HandleSealer } from "./handles/sealed-handles.js";
 import { HealthState } from "./health.js";
 import { JweSealer } from "./jwe-sealer.js";
-import { createDualServer, createTlsServer, type TlsOptions } from "./listen.js";
+import { createDualServer, createTlsServer } from "./listen.js";
+import { listenFailure } from "./listen-failure.js";
 import { PolicyHolder } from "./policy-holder.js";
 import { createS3Backend } from "./s3-backend.js";
 import { Signing } from "./signing.js";
+import { loadTlsMaterial } from "./tls-material.js";
 import { UploadTokens } from "./uploads/upload-tokens.js";
 
 export interface RunningServer {
@@ -108,15 +109,20 @@ export async function startServer(
     });
     const listen = { limits: config.limits, logger };
     const dual = config.tls
-      ? createTlsServer(handler, await readTls(config.tls), listen)
+      ? createTlsServer(handler, await loadTlsMaterial(config.tls), listen)
       : createDualServer(handler, listen);
     await new Promise<void>((resolve, reject) => {
-      dual.server.once("error", reject);
+      const fail = (error: unknown) =>
+        reject(listenFailure(error, "--addr (PRESIGND_ADDR)", "-a/--addr", `${config.host}:${config.port}`));
+      dual.server.once("error", fail);
       dual.server.listen(config.port, config.host, () => {
-        dual.server.off("error", reject);
+        dual.server.off("error", fail);
         resolve();
       });
     });
+    // In the background: a missing bucket or unloadable credentials are
+    // warned about at start, without holding the port back for S3.
+    void health.checkAtStart();
     const address = dual.server.address() as AddressInfo;
     const host = address.address.includes(":") ? `[${address.address}]` : address.address;
     const url = `${config.tls ? "https" : "http"}://${host}:${address.port}`;
@@ -178,19 +184,4 @@ function purgeExpiredHandles(store: HandleStore, logger: Logger): () => void {
   }, 3_600_000);
   timer.unref();
   return () => clearInterval(timer);
-}
-
-async function readTls(tls: NonNullable<ServerConfig["tls"]>): Promise<TlsOptions> {
-  const read = async (file: string, setting: string) => {
-    try {
-      return await readFile(file);
-    } catch (error) {
-      throw new ConfigError(`${setting}: cannot read ${file}: ${(error as Error).message}`);
-    }
-  };
-  return {
-    cert: await read(tls.certFile, "--tls-cert (PRESIGND_TLS_CERT)"),
-    key: await read(tls.keyFile, "--tls-key (PRESIGND_TLS_KEY)"),
-    ...(tls.clientCaFile ? { clientCa: await read(tls.clientCaFile, "--tls-client-ca (PRESIGND_TLS_CLIENT_CA)") } : {}),
-  };
 }

@@ -22,6 +22,14 @@ export class Signing {
     if (!endpoint) {
       throw new PresignError("not_found", `bucket: "${name.slice(0, 64)}" is not served by this presignd`, "bucket");
     }
+    if (this.backend.missingBuckets.has(endpoint.bucket)) {
+      // A URL for it could only fail; the readiness probe notices when it is created.
+      throw new PresignError(
+        "failed_precondition",
+        `bucket: "${endpoint.bucket}" does not exist at S3 (HEAD answered HTTP 404); create it and retry: presignd checks again every few seconds`,
+        "bucket",
+      );
+    }
     return endpoint;
   }
 

@@ -1,5 +1,5 @@
 declare module "@20minutes/s3rver" {
-  import type { AddressInfo } from "node:net";
+  import type { IncomingMessage, ServerResponse } from "node:http";
 
   interface S3rverOptions {
     address?: string;
@@ -13,7 +13,9 @@ declare module "@20minutes/s3rver" {
   }
   export default class S3rver {
     constructor(options: S3rverOptions);
-    run(): Promise<AddressInfo>;
-    close(): Promise<void>;
+    /** The request handler, for http.createServer() (documented API). */
+    callback(): (req: IncomingMessage, res: ServerResponse) => void;
+    /** Creates the configured buckets (documented API). */
+    configureBuckets(): Promise<void>;
   }
 }

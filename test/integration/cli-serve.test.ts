@@ -1,12 +1,14 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { createPresignClient } from "../../src/client/create-client.js";
-import { PRESIGND, ROOT } from "../support/run.js";
+import { makePki, type TestPki } from "../support/certs.js";
+import { PRESIGND, ROOT, run } from "../support/run.js";
 
 // `presignd serve --dev` as `npm start` runs it: logs, serves, stops cleanly.
 describe("presignd serve --dev", () => {
@@ -50,6 +52,102 @@ describe("presignd serve --dev", () => {
     } finally {
       child.kill("SIGKILL");
       await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  describe("start-up failures are one line naming the setting, and exit non-zero", () => {
+    let busy: net.Server;
+    let busyAddr: string;
+    let closedPort: number;
+    let dir: string;
+    let pki: TestPki;
+    before(async () => {
+      busy = net.createServer();
+      await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
+      busyAddr = `127.0.0.1:${(busy.address() as net.AddressInfo).port}`;
+      const probe = net.createServer();
+      await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+      closedPort = (probe.address() as net.AddressInfo).port;
+      await new Promise((resolve) => probe.close(resolve));
+      dir = await mkdtemp(join(tmpdir(), "presignd-start-"));
+      await writeFile(join(dir, "garbage.pem"), "not a certificate\n");
+      pki = makePki();
+    });
+    after(async () => {
+      busy.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    const serveDev = (...args: string[]) =>
+      run(PRESIGND, ["serve", "--dev", "--dev-data-dir", join(dir, "data"), ...args], {
+        env: { PRESIGND_ADDR: "127.0.0.1:0", PRESIGND_DEV_S3_ADDR: "127.0.0.1:0" },
+        timeoutMs: 20_000,
+      });
+
+    const cases: [string, () => string[], RegExp][] = [
+      [
+        "the embedded S3's port is taken",
+        () => ["--dev-s3-addr", busyAddr],
+        /^presignd: --dev-s3-addr \(PRESIGND_DEV_S3_ADDR\): 127\.0\.0\.1:\d+ is already in use \(another presignd or dev server\?\): stop it, or choose another address with --dev-s3-addr\n$/,
+      ],
+      [
+        "the main port is taken",
+        () => ["-a", busyAddr],
+        /^presignd: --addr \(PRESIGND_ADDR\): 127\.0\.0\.1:\d+ is already in use \(another presignd or dev server\?\): stop it, or choose another address with -a\/--addr\n$/,
+      ],
+      [
+        "the policy file does not exist",
+        () => ["--policy", join(dir, "nope.yaml")],
+        /^presignd: --policy \(PRESIGND_POLICY\): cannot read .*nope\.yaml: ENOENT[^\n]*\n$/,
+      ],
+      [
+        "the policy file is a directory",
+        () => ["--policy", dir],
+        /^presignd: --policy \(PRESIGND_POLICY\): cannot read .*: EISDIR[^\n]*\n$/,
+      ],
+      [
+        "the TLS certificate does not exist",
+        () => ["--tls-cert", join(dir, "nope.crt"), "--tls-key", pki.serverKey],
+        /^presignd: --tls-cert \(PRESIGND_TLS_CERT\): cannot read .*nope\.crt: ENOENT[^\n]*\n$/,
+      ],
+      [
+        "the TLS certificate is not one",
+        () => ["--tls-cert", join(dir, "garbage.pem"), "--tls-key", pki.serverKey],
+        /^presignd: --tls-cert \(PRESIGND_TLS_CERT\): .*garbage\.pem is not a PEM certificate \([^\n]+\)\n$/,
+      ],
+      [
+        "the TLS key is not one",
+        () => ["--tls-cert", pki.serverCert, "--tls-key", pki.serverCert],
+        /^presignd: --tls-key \(PRESIGND_TLS_KEY\): .*server\.crt is not a PEM private key \([^\n]+\)\n$/,
+      ],
+      [
+        "the TLS key is another certificate's",
+        () => ["--tls-cert", pki.serverCert, "--tls-key", pki.client("mismatch").key],
+        /^presignd: --tls-key \(PRESIGND_TLS_KEY\): .*client-mismatch\.key is not the private key of the certificate in .*server\.crt\n$/,
+      ],
+      [
+        "the client CA is not a certificate",
+        () => ["--tls-cert", pki.serverCert, "--tls-key", pki.serverKey, "--tls-client-ca", join(dir, "garbage.pem")],
+        /^presignd: --tls-client-ca \(PRESIGND_TLS_CLIENT_CA\): .*garbage\.pem is not a PEM certificate \([^\n]+\)\n$/,
+      ],
+      [
+        "the PostgreSQL handle store does not answer",
+        () => ["--handle-store", `postgres://presignd:hunter2@127.0.0.1:${closedPort}/presignd`],
+        /^presignd: --handle-store \(PRESIGND_HANDLE_STORE\): cannot open postgres:\/\/presignd:REDACTED@127\.0\.0\.1:\d+\/presignd: connect ECONNREFUSED[^\n]*\n$/,
+      ],
+      [
+        "the data directory cannot be created",
+        () => ["--dev-data-dir", join(dir, "garbage.pem", "data")],
+        /^presignd: --dev-data-dir \(PRESIGND_DEV_DATA_DIR\): cannot create .*garbage\.pem\/data: ENOTDIR[^\n]*\n$/,
+      ],
+    ];
+    for (const [name, args, message] of cases) {
+      it(name, async () => {
+        const res = await serveDev(...args());
+        assert.equal(res.code, 1, res.stderr);
+        assert.match(res.stderr, message);
+        assert.doesNotMatch(res.stderr, /hunter2/);
+      });
     }
   });
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -12,7 +12,10 @@ import { type DevS3, startDevS3 } from "../../src/server/dev-s3.js";
 import { createLogger } from "../../src/server/logger.js";
 import { type RunningServer, startServer } from "../../src/server/serve.js";
 import { ALLOW_ALL, KEYS, writePolicy } from "../support/policy.js";
+import { refusal } from "../support/refusal.js";
 import { startSlowProxy } from "../support/slow-proxy.js";
+import { startTestServer } from "../support/test-server.js";
+import { waitFor } from "../support/wait-for.js";
 
 // Not development mode: an S3 endpoint given by --endpoint, credentials from
 // the AWS SDK's default provider chain (here: the environment).
@@ -76,9 +79,45 @@ describe("serving a configured S3 endpoint with the SDK credential chain", () =>
     assert.equal(ready.status, 503);
     assert.deepEqual(await ready.json(), {
       status: "NOT_SERVING",
-      reason: 'bucket "ghost" answered HEAD with HTTP 404',
+      reason: 'bucket "ghost" does not exist (HEAD answered HTTP 404)',
     });
     assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
+  });
+
+  it("warns at start of a missing bucket, refuses it with failed_precondition, and serves it once created", async () => {
+    process.env.AWS_ACCESS_KEY_ID = "S3RVER";
+    process.env.AWS_SECRET_ACCESS_KEY = "S3RVER";
+    const bucket = "made-later";
+    const server = await startTestServer({
+      dev: false,
+      bucket: ["ext-bucket", bucket],
+      region: "us-east-1",
+      endpoint: s3.endpoint,
+      pathStyle: true,
+      policy: await writePolicy(ALLOW_ALL),
+    });
+    servers.push(server);
+    const warning = await waitFor(() => server.logs.find((l) => l.level === 40 && l.bucket === bucket));
+    assert.match(String(warning.msg), /^bucket "made-later" does not exist at S3 \(HEAD answered HTTP 404\)/);
+    const client = createPresignClient({ baseUrl: server.url, headers: { "x-api-key": KEYS.admin } });
+    const error = await refusal(client.service.getObject({ bucket, key: "k" }));
+    assert.equal(error.code, Code.FailedPrecondition);
+    assert.match(error.rawMessage, /^bucket: "made-later" does not exist at S3/);
+    const batch = await refusal(
+      client.service.batchPutObject({ requests: [{ key: "a" }, { bucket, key: "b", contentLength: 1n }] }),
+    );
+    assert.equal(batch.code, Code.FailedPrecondition);
+    assert.match(batch.rawMessage, /^requests\[1\]\.bucket: "made-later" does not exist/);
+    // The default bucket is signed for meanwhile.
+    await client.upload("meanwhile.txt", Buffer.from("ok"));
+
+    // Created behind presignd's back. (s3rver keeps a bucket as a directory; its
+    // CreateBucket refuses the SDK's signature of the path "/made-later/".)
+    await mkdir(join(dataDir, bucket));
+    // Nobody polls /readyz here: the background re-check alone lets calls through.
+    await waitFor(() => client.service.getObject({ bucket, key: "k" }).catch(() => undefined), 15_000);
+    await client.upload("now.txt", Buffer.from("now"), { bucket });
+    assert.equal((await fetch(`${server.url}/readyz`)).status, 200);
   });
 
   it("CreateMultipartUpload past its deadline is DEADLINE_EXCEEDED, and the upload S3 made is aborted", async () => {
@@ -177,10 +216,23 @@ describe("serving a configured S3 endpoint with the SDK credential chain", () =>
     }
   });
 
-  it("answers unavailable when the credential chain has nothing", async () => {
+  it("warns at start and answers unavailable when the credential chain has nothing", async () => {
     delete process.env.AWS_ACCESS_KEY_ID;
     delete process.env.AWS_SECRET_ACCESS_KEY;
-    const server = await serve({ region: "us-east-1" });
+    const server = await startTestServer({
+      dev: false,
+      bucket: ["ext-bucket"],
+      region: "us-east-1",
+      endpoint: s3.endpoint,
+      pathStyle: true,
+      policy: await writePolicy(ALLOW_ALL),
+    });
+    servers.push(server);
+    const warning = await waitFor(() => server.logs.find((l) => l.level === 40 && /^not ready/.test(String(l.msg))));
+    assert.match(
+      String(warning.msg),
+      /^not ready at start: S3 credentials cannot be loaded \(CredentialsProviderError: .+\): set AWS_ACCESS_KEY_ID/,
+    );
     const client = createPresignClient({ baseUrl: server.url, headers: { "x-api-key": KEYS.admin } });
     const error = await client.service.getObject({ key: "k" }).catch((e: unknown) => e);
     assert.ok(error instanceof ConnectError);

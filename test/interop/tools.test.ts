@@ -92,7 +92,7 @@ describe("real tools talk to presignd without our client library", () => {
     assert.equal(out.code, "invalid_argument");
     assert.equal(
       out.message,
-      "content_length: must be greater than 0 and less than or equal to 5368709120 [int64.gt_lte]",
+      "content_length: must be greater than or equal to 0 and less than or equal to 5368709120 [int64.gte_lte]",
     );
     // protovalidate's buf.validate.Violations ride along as an error detail
     assert.equal(out.details?.length, 1);

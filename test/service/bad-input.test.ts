@@ -70,23 +70,21 @@ describe("bad input gets a precise code and a message naming the field", () => {
       Code.InvalidArgument,
       /^overrides\.content_disposition: must be printable ASCII/,
     ));
-  it("missing content_length", () =>
-    refused(
-      put({ contentLength: 0n }),
-      Code.InvalidArgument,
-      /^content_length: must be greater than 0 and less than or equal to 5368709120 \[int64\.gt_lte\]$/,
-    ));
+  it("content_length 0 is an empty object, signed as such", async () => {
+    const empty = await put({ contentLength: 0n });
+    assert.equal(empty.headers["content-length"], "0");
+  });
   it("negative content_length", () =>
     refused(
       put({ contentLength: -1n }),
       Code.InvalidArgument,
-      /^content_length: must be greater than 0 and less than or equal to 5368709120 \[int64\.gt_lte\]$/,
+      /^content_length: must be greater than or equal to 0 and less than or equal to 5368709120 \[int64\.gte_lte\]$/,
     ));
   it("content_length over 5 GiB", () =>
     refused(
       put({ contentLength: 5n * 1024n ** 3n + 1n }),
       Code.InvalidArgument,
-      /^content_length: must be greater than 0 and less than or equal to 5368709120 \[int64\.gt_lte\]$/,
+      /^content_length: must be greater than or equal to 0 and less than or equal to 5368709120 \[int64\.gte_lte\]$/,
     ));
   it("bad content type", () =>
     refused(

@@ -49,6 +49,17 @@ describe("GET /presign/<key> answers in the classic example's shape", () => {
     assert.equal(await res.text(), "hello");
   });
 
+  it("PUT with contentLength=0 stores an empty object (what the Go example sends for an empty file)", async () => {
+    const put = await ask("/presign/empty/object?method=PUT&contentLength=0");
+    assert.equal(put.status, 200, put.body.message);
+    assert.deepEqual(put.body.Header, { "Content-Length": ["0"] });
+    assert.equal((await send(put.body, "")).status, 200);
+    const res = await send((await ask("/presign/empty/object?method=GET")).body);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("content-length"), "0");
+    assert.equal(await res.text(), "");
+  });
+
   it("refuses bad requests with a clear JSON error", async () => {
     const cases: [string, number, string, RegExp][] = [
       ["/presign/k", 400, "invalid_argument", /^method: must be GET or PUT/],
@@ -62,16 +73,10 @@ describe("GET /presign/<key> answers in the classic example's shape", () => {
       ],
       ["/presign/k?method=PUT&contentLength=-5", 400, "invalid_argument", /^contentLength: "-5" is not a whole number/],
       [
-        "/presign/k?method=PUT&contentLength=0",
-        400,
-        "invalid_argument",
-        /^content_length: must be greater than 0 and less than or equal to 5368709120/,
-      ],
-      [
         "/presign/k?method=PUT&contentLength=99999999999",
         400,
         "invalid_argument",
-        /^content_length: must be greater than 0 and less than or equal to 5368709120/,
+        /^content_length: must be greater than or equal to 0 and less than or equal to 5368709120/,
       ],
       ["/presign/?method=GET", 400, "invalid_argument", /^key: must not be empty/],
       ["/presign/a/../b?method=GET", 400, "invalid_argument", /^key: must not contain a "\.\." path segment/],

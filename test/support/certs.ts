@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { tempDir } from "./temp-dir.js";
 
 export interface TestPki {
   readonly dir: string;
@@ -14,9 +14,9 @@ export interface TestPki {
   rogueClient(cn: string): { cert: string; key: string };
 }
 
-/** A throw-away PKI made with the openssl CLI (EC P-256, one day). */
+/** A throw-away PKI made with the openssl CLI (EC P-256, one day), removed at exit. */
 export function makePki(): TestPki {
-  const dir = mkdtempSync(join(tmpdir(), "presignd-pki-"));
+  const dir = tempDir("presignd-pki-");
   const ssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
   const key = (name: string) =>
     ssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", `${name}.key`);

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import { mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { tempDir } from "./temp-dir.js";
 
 /** Test API keys, and the SHA-256 digests a policy file stores for them. */
 export const KEYS = {
@@ -24,9 +24,9 @@ rules:
     allow_filename: true
 `;
 
-/** Writes a policy document to a fresh temporary file and returns its path. */
+/** Writes a policy document to a fresh temporary file (removed at exit) and returns its path. */
 export async function writePolicy(text: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "presignd-policy-"));
+  const dir = tempDir("presignd-policy-");
   const path = join(dir, "policy.yaml");
   await writeFile(path, text);
   return path;
