@@ -3,6 +3,7 @@ import {
   CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadBucketCommand,
+  type HeadBucketCommandOutput,
   S3Client,
   type S3ClientConfig,
 } from "@aws-sdk/client-s3";
@@ -43,6 +44,24 @@ export interface NewMultipartUpload {
 export interface S3BackendOptions {
   /** Explicit credentials (development mode); otherwise the SDK's default chain. */
   readonly credentials?: SigningCredentials;
+  /** Told the outcome of every S3 call the server makes itself. */
+  readonly observer?: S3CallObserver;
+}
+
+/** The S3 calls presignd makes itself: region discovery at start, readiness probes, multipart uploads. */
+export type S3Call = "discover_region" | "readiness_probe" | "create_multipart_upload" | "abort_multipart_upload";
+
+/** ok: S3 answered with success; refused: with an error status; unreachable: no answer (network, timeout). */
+export type S3CallOutcome = "ok" | "refused" | "unreachable";
+
+/** Where the outcomes of the server's own S3 calls go (the server's Metrics). */
+export interface S3CallObserver {
+  s3Call(call: S3Call, outcome: S3CallOutcome): void;
+}
+
+/** The outcome of an S3 call that failed with `error` (an SDK error carries the HTTP status S3 answered). */
+export function failedS3CallOutcome(error: unknown): S3CallOutcome {
+  return sdkErrorLabel(error).status === undefined ? "unreachable" : "refused";
 }
 
 // Presigned URLs must carry no flexible-checksum parameters the caller cannot
@@ -59,6 +78,20 @@ export async function createS3Backend(
   logger: Logger,
   options: S3BackendOptions = {},
 ): Promise<S3Backend> {
+  const observe = <T>(call: S3Call, sent: Promise<T>): Promise<T> => {
+    const observer = options.observer;
+    if (!observer) return sent;
+    return sent.then(
+      (result) => {
+        observer.s3Call(call, "ok");
+        return result;
+      },
+      (error: unknown) => {
+        observer.s3Call(call, failedS3CallOutcome(error));
+        throw error;
+      },
+    );
+  };
   const base: S3ClientConfig = {
     ...CHECKSUMS,
     forcePathStyle: config.pathStyle,
@@ -90,7 +123,9 @@ export async function createS3Backend(
   };
   try {
     for (const bucket of config.buckets) {
-      const region = config.region ?? (await discoverRegion(internal, bucket, config, logger));
+      const region =
+        config.region ??
+        (await discoverRegion((command) => observe("discover_region", internal.send(command)), bucket, config, logger));
       reachable.set(bucket, await resolveEndpoint(internal, bucket, region));
       const signing = new S3Client({
         ...base,
@@ -108,13 +143,14 @@ export async function createS3Backend(
     buckets,
     defaultBucket: config.buckets[0] as string,
     credentials,
-    probe: (signal) => probeBuckets(reachable, credentials, signal),
+    probe: (signal) => probeBuckets(reachable, credentials, signal, options.observer),
     createMultipartUpload(upload, signal) {
       const endpoint = reachable.get(upload.bucket);
       if (!endpoint) return Promise.reject(new Error(`bucket ${upload.bucket} is not configured`));
       const client = clientFor(endpoint.region);
-      const created = client
-        .send(
+      const created = observe(
+        "create_multipart_upload",
+        client.send(
           new CreateMultipartUploadCommand({
             Bucket: upload.bucket,
             Key: upload.key,
@@ -122,17 +158,26 @@ export async function createS3Backend(
             Metadata: upload.metadata,
           }),
           { abortSignal: AbortSignal.timeout(S3_CALL_TIMEOUT_MS) },
-        )
-        .then((out) => {
-          if (!out.UploadId) throw new Error("S3 answered CreateMultipartUpload without an UploadId");
-          return out.UploadId;
-        });
+        ),
+      ).then((out) => {
+        if (!out.UploadId) throw new Error("S3 answered CreateMultipartUpload without an UploadId");
+        return out.UploadId;
+      });
       if (!signal) return created;
       return new Promise<string>((resolve, reject) => {
         const gaveUp = () => {
           reject(signal.reason);
           created.then(
-            (uploadId) => abortOrphan(client, { ...upload, uploadId }, logger),
+            (uploadId) =>
+              abortOrphan(
+                (command) =>
+                  observe(
+                    "abort_multipart_upload",
+                    client.send(command, { abortSignal: AbortSignal.timeout(S3_CALL_TIMEOUT_MS) }),
+                  ),
+                { ...upload, uploadId },
+                logger,
+              ),
             () => {}, // S3 created nothing
           );
         };
@@ -153,23 +198,18 @@ const S3_CALL_TIMEOUT_MS = 30_000;
 
 /** Aborts an upload whose caller gave up before learning its id. */
 function abortOrphan(
-  client: S3Client,
+  send: (command: AbortMultipartUploadCommand) => Promise<unknown>,
   upload: { bucket: string; key: string; uploadId: string },
   logger: Logger,
 ): void {
-  client
-    .send(new AbortMultipartUploadCommand({ Bucket: upload.bucket, Key: upload.key, UploadId: upload.uploadId }), {
-      abortSignal: AbortSignal.timeout(S3_CALL_TIMEOUT_MS),
-    })
-    .then(
-      () =>
-        logger.info({ bucket: upload.bucket }, "aborted a multipart upload whose caller gave up before its id came"),
-      (error: unknown) =>
-        logger.warn(
-          { bucket: upload.bucket, err: sdkErrorLabel(error).label },
-          "could not abort a multipart upload whose caller gave up; S3 lifecycle rules must reclaim it",
-        ),
-    );
+  send(new AbortMultipartUploadCommand({ Bucket: upload.bucket, Key: upload.key, UploadId: upload.uploadId })).then(
+    () => logger.info({ bucket: upload.bucket }, "aborted a multipart upload whose caller gave up before its id came"),
+    (error: unknown) =>
+      logger.warn(
+        { bucket: upload.bucket, err: sdkErrorLabel(error).label },
+        "could not abort a multipart upload whose caller gave up; S3 lifecycle rules must reclaim it",
+      ),
+  );
 }
 
 async function resolveEndpoint(client: S3Client, bucket: string, region: string): Promise<BucketEndpoint> {
@@ -194,7 +234,8 @@ async function resolveEndpoint(client: S3Client, bucket: string, region: string)
 async function probeBuckets(
   buckets: ReadonlyMap<string, BucketEndpoint>,
   credentials: () => Promise<SigningCredentials>,
-  signal?: AbortSignal,
+  signal: AbortSignal | undefined,
+  observer: S3CallObserver | undefined,
 ): Promise<void> {
   const creds = await credentials();
   const ctx = { presigner: createPresigner(creds), credentials: creds, now: new Date(), ttl: DEFAULT_TTL_POLICY };
@@ -210,7 +251,11 @@ async function probeBuckets(
       },
       ctx,
     );
-    const res = await fetch(head.url, { method: "HEAD", ...(signal ? { signal } : {}) });
+    const res = await fetch(head.url, { method: "HEAD", ...(signal ? { signal } : {}) }).catch((error: unknown) => {
+      observer?.s3Call("readiness_probe", "unreachable");
+      throw error;
+    });
+    observer?.s3Call("readiness_probe", res.ok ? "ok" : "refused");
     if (!res.ok) throw new BucketProbeFailure(`bucket "${endpoint.bucket}" answered HEAD with HTTP ${res.status}`);
   }
 }
@@ -221,11 +266,16 @@ export class BucketProbeFailure extends Error {
 }
 
 /** Reads x-amz-bucket-region, which S3 returns even with a 301 or 403. */
-async function discoverRegion(client: S3Client, bucket: string, config: ServerConfig, logger: Logger): Promise<string> {
+async function discoverRegion(
+  send: (command: HeadBucketCommand) => Promise<HeadBucketCommandOutput>,
+  bucket: string,
+  config: ServerConfig,
+  logger: Logger,
+): Promise<string> {
   let region: string | undefined;
   let failure: unknown;
   try {
-    region = (await client.send(new HeadBucketCommand({ Bucket: bucket }))).BucketRegion;
+    region = (await send(new HeadBucketCommand({ Bucket: bucket }))).BucketRegion;
   } catch (error) {
     failure = error;
     const headers = (error as { $response?: { headers?: Record<string, string> } }).$response?.headers;
