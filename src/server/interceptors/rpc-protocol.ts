@@ -1,19 +1,28 @@
 import { createContextKey, type Interceptor, type StreamRequest, type UnaryRequest } from "@connectrpc/connect";
 
-/** How an RPC reached presignd, when its headers do not tell (an in-process call made for a plain HTTP route). */
-const CALLED_AS = createContextKey<string | undefined>(undefined, { description: "presignd RPC protocol" });
+/**
+ * How an RPC reached presignd: set by `calledAs` when its headers do not tell
+ * (an in-process call made for a plain HTTP route), else by the first
+ * `rpcProtocol` of the call (logging and metrics both ask).
+ */
+const PROTOCOL = createContextKey<string | undefined>(undefined, { description: "presignd RPC protocol" });
 
 /** Interceptor of an in-process router: its RPCs are logged and counted as made over `protocol` (e.g. "rest"). */
 export function calledAs(protocol: string): Interceptor {
   return (next) => (req) => {
-    req.contextValues.set(CALLED_AS, protocol);
+    req.contextValues.set(PROTOCOL, protocol);
     return next(req);
   };
 }
 
 /** The protocol of an RPC, for logs and metrics: connect-get|json|proto, grpc, grpc-web, or as `calledAs` set. */
 export function rpcProtocol(req: UnaryRequest | StreamRequest): string {
-  return req.contextValues.get(CALLED_AS) ?? protocolOf(req.requestMethod, req.header.get("content-type"));
+  let protocol = req.contextValues.get(PROTOCOL);
+  if (protocol === undefined) {
+    protocol = protocolOf(req.requestMethod, req.header.get("content-type"));
+    req.contextValues.set(PROTOCOL, protocol);
+  }
+  return protocol;
 }
 
 /** The protocol of an HTTP request by its method and content type. */

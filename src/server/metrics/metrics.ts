@@ -26,7 +26,7 @@ export interface GaugeSources {
  * operation and outcome names; never keys, principals, handles or messages.
  */
 export class Metrics implements DecisionObserver, S3CallObserver, HandleStoreObserver {
-  readonly registry = new Registry();
+  private readonly registry = new Registry();
   private sources: GaugeSources | undefined;
   private readonly rpcs: Counter<"method" | "protocol" | "code">;
   private readonly rpcSeconds: Histogram<"method" | "protocol">;
@@ -108,8 +108,6 @@ export class Metrics implements DecisionObserver, S3CallObserver, HandleStoreObs
         this.set(Math.max(0, (expiration - Date.now()) / 1000));
       },
     });
-    // Node's own process metrics under their standard names (process_*, nodejs_*).
-    collectDefaultMetrics({ register: this.registry });
   }
 
   /** Connects the gauges to the server's state, once it exists. */
@@ -140,8 +138,25 @@ export class Metrics implements DecisionObserver, S3CallObserver, HandleStoreObs
     if (failed) this.storeErrors.inc({ operation });
   }
 
-  /** The text exposition of every metric, and its content type. */
+  /** The text exposition of this server's metrics and the process's, and its content type. */
   async exposition(): Promise<{ text: string; contentType: string }> {
-    return { text: await this.registry.metrics(), contentType: this.registry.contentType };
+    const all = Registry.merge([this.registry, processRegistry()]);
+    return { text: await all.metrics(), contentType: all.contentType };
   }
+}
+
+let processMetrics: Registry | undefined;
+
+/**
+ * Node's own process metrics under their standard names (process_*,
+ * nodejs_*): one registry per process, since they describe the process
+ * whatever the number of servers in it (and prom-client's collectors, an
+ * event-loop monitor and a GC observer, cannot be stopped).
+ */
+function processRegistry(): Registry {
+  if (!processMetrics) {
+    processMetrics = new Registry();
+    collectDefaultMetrics({ register: processMetrics });
+  }
+  return processMetrics;
 }
