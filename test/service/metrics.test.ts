@@ -3,8 +3,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { Code } from "@connectrpc/connect";
-import { createPresignClient } from "../../src/client/create-client.js";
+import { Code, createClient } from "@connectrpc/connect";
+import { createPresignClient, createTransport } from "../../src/client/create-client.js";
+import { Health, HealthCheckResponse_ServingStatus as Status } from "../../src/gen/grpc/health/v1/health_pb.js";
 import { Operation } from "../../src/gen/presign/v1/presign_pb.js";
 import { parseServeOptions, type RawServeOptions } from "../../src/server/config.js";
 import { type DevS3, startDevS3 } from "../../src/server/dev-s3.js";
@@ -165,6 +166,35 @@ describe("where metrics are served", () => {
       assert.deepEqual(series(samples, "presignd_policy_decisions_total"), {
         "decision=allow,rule=development mode (no policy)": 1,
       });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("counts a streaming RPC when its stream ends: a Watch the caller cancels is canceled", async () => {
+    const server = await startTestServer();
+    try {
+      const health = createClient(Health, createTransport({ baseUrl: server.url, transport: "grpc" }));
+      assert.equal((await health.check({})).status, Status.SERVING);
+      const controller = new AbortController();
+      await assert.rejects(async () => {
+        for await (const answer of health.watch({}, { signal: controller.signal })) {
+          assert.equal(answer.status, Status.SERVING);
+          controller.abort();
+        }
+      });
+      // The server learns of the cancel from the stream reset: wait for it to count.
+      let rpcs: Record<string, number> = {};
+      for (let i = 0; i < 50 && rpcs["code=canceled,method=Watch,protocol=grpc"] === undefined; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        rpcs = series(await scrape(server.metricsUrl ?? ""), "presignd_rpc_requests_total");
+      }
+      assert.deepEqual(rpcs, {
+        "code=ok,method=Check,protocol=grpc": 1,
+        "code=canceled,method=Watch,protocol=grpc": 1,
+      });
+      const timed = series(await scrape(server.metricsUrl ?? ""), "presignd_rpc_duration_seconds_count");
+      assert.deepEqual(timed, { "method=Check,protocol=grpc": 1 }, "a stream's length is not a latency");
     } finally {
       await server.close();
     }

@@ -15,7 +15,7 @@ export interface RpcObserver {
  * Counts every RPC once, by method, protocol and code, and times unary ones.
  * Placed after the logging interceptor, so it sees the code the caller gets
  * (errors already mapped). A streaming RPC counts when its stream ends:
- * "canceled" when the caller went away first.
+ * "canceled" (or "deadline_exceeded") when it ended because the call was aborted.
  */
 export function rpcMetrics(observer: RpcObserver): Interceptor {
   return (next) => async (req) => {
@@ -28,7 +28,7 @@ export function rpcMetrics(observer: RpcObserver): Interceptor {
         observer.rpc(method, protocol, "ok", (performance.now() - start) / 1000);
         return res;
       }
-      return { ...res, message: counted(res.message, (code) => observer.rpc(method, protocol, code)) };
+      return { ...res, message: counted(res.message, req.signal, (code) => observer.rpc(method, protocol, code)) };
     } catch (error) {
       const code = codeName(ConnectError.from(error).code);
       observer.rpc(method, protocol, code, req.stream ? undefined : (performance.now() - start) / 1000);
@@ -37,11 +37,17 @@ export function rpcMetrics(observer: RpcObserver): Interceptor {
   };
 }
 
-async function* counted<T>(messages: AsyncIterable<T>, done: (code: string) => void): AsyncIterable<T> {
+/** The messages of a stream; `done` is told its code when it ends. */
+async function* counted<T>(
+  messages: AsyncIterable<T>,
+  signal: AbortSignal,
+  done: (code: string) => void,
+): AsyncIterable<T> {
   let code = "canceled";
   try {
     yield* messages;
-    code = "ok";
+    // A stream that ends because the call was aborted (the caller left, the deadline) did not succeed.
+    code = signal.aborted ? codeName(ConnectError.from(signal.reason).code) : "ok";
   } catch (error) {
     code = codeName(ConnectError.from(error).code);
     throw error;
