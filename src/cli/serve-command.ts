@@ -96,6 +96,12 @@ export function serveCommand(): Command {
         .default(LIMITS.maxConcurrentStreams),
     )
     .addOption(
+      new Option(
+        "--metrics-addr <host:port>",
+        "serve Prometheus /metrics on this address (default: only with --dev, on the main port)",
+      ).env("PRESIGND_METRICS_ADDR"),
+    )
+    .addOption(
       new Option("--log-keys <mode>", "object keys in logs: full, hash or none")
         .env("PRESIGND_LOG_KEYS")
         .default("hash"),

@@ -30,6 +30,14 @@ export interface Granted {
   signed(expiresAt: Date, now: Date): void;
 }
 
+/** Where decisions are counted (the server's Metrics), besides the audit record. */
+export interface DecisionObserver {
+  /** `rule`: the allowing rule, or the nearest rule of a denial; undefined when none came near. */
+  decided(decision: "allow" | "deny", rule: string | undefined): void;
+  /** An allowed request was signed: `operation` as its audit record names it, `bucket` a served bucket. */
+  signed(operation: string, bucket: string): void;
+}
+
 /**
  * Authorisation: normalises the caller's key, decides against the policy
  * (reloadable), records the decision, and refuses with PERMISSION_DENIED.
@@ -39,6 +47,7 @@ export class Access {
   constructor(
     private readonly policy: () => PolicyFile | undefined,
     private readonly audit: Audit,
+    private readonly observer?: DecisionObserver,
   ) {}
 
   /**
@@ -62,17 +71,20 @@ export class Access {
     const raw = checkObjectKey(request.key, field);
     const isFilename = request.operation === "post" && raw.endsWith(FILENAME);
     const strip = (k: string) => (isFilename ? k.slice(0, -FILENAME.length) : k);
+    // Minting a handle defers the conditions and signs nothing yet.
+    const mintsHandle = request.deferConditions === true && request.auditOperation === undefined;
+    const operation =
+      request.auditOperation ?? (mintsHandle ? `create_handle:${request.operation}` : request.operation);
     const record = (key: string) => ({
       principal: caller,
       ...(caller.method === "anonymous" ? { peer: address } : {}),
       ...(actingFor ? { onBehalfOf: actingFor } : {}),
-      operation:
-        request.auditOperation ?? (request.deferConditions ? `create_handle:${request.operation}` : request.operation),
+      operation,
       bucket: request.bucket,
       key,
       requestId,
     });
-    const signed = (key: string, rule: string) => (expiresAt: Date, now: Date) =>
+    const signed = (key: string, rule: string) => (expiresAt: Date, now: Date) => {
       this.audit.record({
         ...record(key),
         decision: "allow",
@@ -80,10 +92,14 @@ export class Access {
         // Signed dates have whole seconds: count from the second that was signed.
         ttlSeconds: Math.round((expiresAt.getTime() - Math.floor(now.getTime() / 1000) * 1000) / 1000),
       });
+      this.observer?.decided("allow", rule);
+      if (!mintsHandle) this.observer?.signed(operation, request.bucket);
+    };
     const policy = this.policy();
-    if (!policy) return { key: raw, signed: signed(raw, "development mode (no policy)") };
-    const deny = (reason: string, told = reason): never => {
+    if (!policy) return { key: raw, signed: signed(raw, DEVELOPMENT_RULE) };
+    const deny = (reason: string, told = reason, rule?: string): never => {
       this.audit.record({ ...record(raw), decision: "deny", reason });
+      this.observer?.decided("deny", rule);
       throw new PresignError("permission_denied", `permission denied: ${told}`);
     };
     // A handle is decided as its minter is now: a reload that removed the
@@ -115,7 +131,7 @@ export class Access {
       // Denials for a handle never name its minter to the holder.
       actingFor ? "the handle's minter" : undefined,
     );
-    if (!decision.allowed) return deny(decision.reason);
+    if (!decision.allowed) return deny(decision.reason, decision.reason, decision.rule);
     // Sign exactly the form the rule matched ("${filename}" restored).
     const key = isFilename ? decision.key + FILENAME : decision.key;
     return {
@@ -138,12 +154,19 @@ export class Access {
       key: grant.key,
       requestId: ctx.values.get(REQUEST_ID),
       decision: allowed ? "allow" : "deny",
-      ...(allowed ? { rule: "minter" } : { reason: "only the handle's minter may revoke it" }),
+      ...(allowed ? { rule: MINTER_RULE } : { reason: "only the handle's minter may revoke it" }),
     });
+    this.observer?.decided(allowed ? "allow" : "deny", allowed ? MINTER_RULE : undefined);
     if (!allowed)
       throw new PresignError("permission_denied", "permission denied: only the handle's minter may revoke it");
   }
 }
+
+/** The rule of allow records without a policy (development mode). */
+const DEVELOPMENT_RULE = "development mode (no policy)";
+
+/** The rule of RevokeHandle's allow records: the caller is the handle's minter. */
+const MINTER_RULE = "minter";
 
 /** What a handle's holder is told when its minter's identity no longer stands. */
 const HANDLE_DENIED = "the handle's minter no longer holds this right";

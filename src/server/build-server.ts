@@ -26,7 +26,11 @@ import { withSpecGrpcMessage } from "./grpc-message.js";
 import { grpcUnaryAdapter } from "./grpc-unary.js";
 import type { HealthState } from "./health.js";
 import { rpcLogging } from "./interceptors/logging.js";
+import { rpcMetrics, UNKNOWN_METHOD } from "./interceptors/rpc-metrics.js";
+import { calledAs, protocolOf } from "./interceptors/rpc-protocol.js";
 import { validUtf8 } from "./interceptors/valid-utf8.js";
+import type { Metrics } from "./metrics/metrics.js";
+import { isMetricsRequest, metricsEndpoint } from "./metrics/metrics-endpoint.js";
 import { type NodeHandler, type NodeResponse, writeJson } from "./node-http.js";
 import { batchGetObject, batchPutObject } from "./routes/batch-routes.js";
 import { createHandle, revokeHandle } from "./routes/handle-route.js";
@@ -57,6 +61,10 @@ export interface HandlerOptions extends RouteDeps {
   readonly trustedProxies?: NetworkSet;
   /** Unary gRPC calls on the short road of grpc-unary.ts (default); false: all through connect-es's adapter. */
   readonly grpcFastPath?: boolean;
+  /** Counts RPCs (and everything else Metrics counts); none when metrics are not served. */
+  readonly metrics?: Metrics;
+  /** Also answer GET /metrics on this port (--dev without --metrics-addr). */
+  readonly metricsOnMainPort?: boolean;
 }
 
 /** Services listed by reflection and reported on by health checks. */
@@ -102,22 +110,29 @@ export function buildHandler(options: HandlerOptions): NodeHandler {
     readMaxBytes: MAX_REQUEST_BYTES,
     acceptCompression,
     jsonOptions: strictJsonOptions,
-    fallback: notFound,
+    fallback: notFound(options.metrics),
     contextValues: credentialContextValues(options.trustedProxies),
     fastPath: options.grpcFastPath ?? true,
   });
   const rest = restPresign(
     createClient(
       PresignService,
-      createRouterTransport(routes, { router: { interceptors: [callerCredentials, ...interceptors] } }),
+      createRouterTransport(routes, {
+        router: { interceptors: [callerCredentials, calledAs("rest"), ...interceptors] },
+      }),
     ),
     (req) => presentedCredentials(req, options.trustedProxies),
   );
   const rpc = withConnectParseErrors(withSpecGrpcMessage(adapter as NodeHandler), routes);
   const probes = healthEndpoints(options.health);
+  const scrape = options.metrics && options.metricsOnMainPort && metricsEndpoint(options.metrics, options.logger);
   return (req, res) => {
     if (req.url === "/healthz" || req.url === "/readyz") {
       probes(req.url, res);
+      return;
+    }
+    if (scrape && isMetricsRequest(req)) {
+      scrape(req, res);
       return;
     }
     if (req.url?.startsWith(REST_PREFIX)) {
@@ -132,9 +147,12 @@ export function buildHandler(options: HandlerOptions): NodeHandler {
 }
 
 /** What every RPC runs through, in this order, whatever the protocol. */
-export function rpcInterceptors(options: Pick<HandlerOptions, "authenticator" | "logger" | "logKeys">): Interceptor[] {
+export function rpcInterceptors(
+  options: Pick<HandlerOptions, "authenticator" | "logger" | "logKeys" | "metrics">,
+): Interceptor[] {
   return [
     rpcLogging(options.logger, options.logKeys),
+    ...(options.metrics ? [rpcMetrics(options.metrics)] : []),
     errorMapping(options.logger),
     // Strings that are not UTF-8 (decoded as ill-formed strings, see connect-patches/), refused naming the field.
     validUtf8(),
@@ -144,9 +162,13 @@ export function rpcInterceptors(options: Pick<HandlerOptions, "authenticator" | 
   ];
 }
 
-const notFound: NonNullable<ConnectNodeAdapterOptions["fallback"]> = (req, res) => {
-  writeJson(res as NodeResponse, 404, {
-    code: "not_found",
-    message: `no route for ${req.method} ${req.url?.slice(0, 200)}`,
-  });
-};
+/** A path that names no RPC: 404, counted as one "unknown" method whatever the path. */
+function notFound(metrics: Metrics | undefined): NonNullable<ConnectNodeAdapterOptions["fallback"]> {
+  return (req, res) => {
+    metrics?.rpc(UNKNOWN_METHOD, protocolOf(req.method, req.headers["content-type"]), "not_found");
+    writeJson(res as NodeResponse, 404, {
+      code: "not_found",
+      message: `no route for ${req.method} ${req.url?.slice(0, 200)}`,
+    });
+  };
+}

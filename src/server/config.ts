@@ -38,9 +38,16 @@ export interface ServerConfig {
   readonly handleStore?: HandleStoreSetting;
   /** Timeouts and caps on connections and HTTP/2 streams. */
   readonly limits: ConnectionLimits;
+  /**
+   * Where Prometheus metrics are served: a listener of their own (--metrics-addr),
+   * the main port (--dev without --metrics-addr), or nowhere (undefined).
+   */
+  readonly metrics?: MetricsSetting;
   /** Development mode: an embedded S3 server with fixed credentials. */
   readonly dev?: DevConfig;
 }
+
+export type MetricsSetting = { readonly host: string; readonly port: number } | "main-port";
 
 export interface DevConfig {
   readonly dataDir: string;
@@ -75,6 +82,8 @@ export interface RawServeOptions {
   idleTimeout?: string;
   maxConnections?: string;
   maxConcurrentStreams?: string;
+  /** HOST:PORT of the metrics listener. */
+  metricsAddr?: string;
   dev?: boolean;
   devDataDir: string;
   devS3Addr: string;
@@ -86,6 +95,21 @@ export class ConfigError extends Error {
 }
 
 export const DEV_BUCKET = "dev";
+
+/** The metrics listener's setting, as errors name it. */
+export const METRICS_ADDR = "--metrics-addr (PRESIGND_METRICS_ADDR)";
+
+/** --metrics-addr: its own listener; unset: the main port in --dev only, else no metrics at all. */
+function metricsSetting(raw: RawServeOptions, main: { host: string; port: number }): { metrics?: MetricsSetting } {
+  if (raw.metricsAddr === undefined || raw.metricsAddr.trim() === "") return raw.dev ? { metrics: "main-port" } : {};
+  const { host, port } = parseAddr(raw.metricsAddr, METRICS_ADDR);
+  if (port !== 0 && port === main.port && host === main.host) {
+    throw new ConfigError(
+      `${METRICS_ADDR}: "${raw.metricsAddr}" is the --addr (PRESIGND_ADDR) address; use another port`,
+    );
+  }
+  return { metrics: { host, port } };
+}
 
 function trustedProxies(value: string | undefined): { trustedProxies?: Networks } {
   if (value === undefined || value.trim() === "") return {};
@@ -133,6 +157,7 @@ export function parseServeOptions(raw: RawServeOptions): ServerConfig {
     ...(raw.policy ? { policyFile: raw.policy } : {}),
     ...trustedProxies(raw.trustedProxies),
     ...tlsSettings(raw),
+    ...metricsSetting(raw, { host, port }),
   };
   const handleStore = handleStoreSetting(raw.handleStore ?? (raw.dev ? "memory" : undefined));
   if (raw.dev) {

@@ -3,6 +3,7 @@ import {
   CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadBucketCommand,
+  type HeadBucketCommandOutput,
   S3Client,
   type S3ClientConfig,
 } from "@aws-sdk/client-s3";
@@ -48,6 +49,24 @@ export interface NewMultipartUpload {
 export interface S3BackendOptions {
   /** Explicit credentials (development mode); otherwise the SDK's default chain. */
   readonly credentials?: SigningCredentials;
+  /** Told the outcome of every S3 call the server makes itself. */
+  readonly observer?: S3CallObserver;
+}
+
+/** The S3 calls presignd makes itself: region discovery at start, readiness probes, multipart uploads. */
+export type S3Call = "discover_region" | "readiness_probe" | "create_multipart_upload" | "abort_multipart_upload";
+
+/** ok: S3 answered with success; refused: with an error status; unreachable: no answer (network, timeout). */
+export type S3CallOutcome = "ok" | "refused" | "unreachable";
+
+/** Where the outcomes of the server's own S3 calls go (the server's Metrics). */
+export interface S3CallObserver {
+  s3Call(call: S3Call, outcome: S3CallOutcome): void;
+}
+
+/** The outcome of an S3 call that failed with `error` (an SDK error carries the HTTP status S3 answered). */
+export function failedS3CallOutcome(error: unknown): S3CallOutcome {
+  return sdkErrorLabel(error).status === undefined ? "unreachable" : "refused";
 }
 
 // Presigned URLs must carry no flexible-checksum parameters the caller cannot
@@ -64,6 +83,20 @@ export async function createS3Backend(
   logger: Logger,
   options: S3BackendOptions = {},
 ): Promise<S3Backend> {
+  const observe = <T>(call: S3Call, sent: Promise<T>): Promise<T> => {
+    const observer = options.observer;
+    if (!observer) return sent;
+    return sent.then(
+      (result) => {
+        observer.s3Call(call, "ok");
+        return result;
+      },
+      (error: unknown) => {
+        observer.s3Call(call, failedS3CallOutcome(error));
+        throw error;
+      },
+    );
+  };
   const base: S3ClientConfig = {
     ...CHECKSUMS,
     forcePathStyle: config.pathStyle,
@@ -95,7 +128,9 @@ export async function createS3Backend(
   };
   try {
     for (const bucket of config.buckets) {
-      const region = config.region ?? (await discoverRegion(internal, bucket, config, logger));
+      const region =
+        config.region ??
+        (await discoverRegion((command) => observe("discover_region", internal.send(command)), bucket, config, logger));
       reachable.set(bucket, await resolveEndpoint(internal, bucket, region));
       const signing = new S3Client({
         ...base,
@@ -114,14 +149,15 @@ export async function createS3Backend(
     buckets,
     defaultBucket: config.buckets[0] as string,
     credentials,
-    probe: (signal) => probeBuckets(reachable, credentials, missingBuckets, signal),
+    probe: (signal) => probeBuckets(reachable, credentials, missingBuckets, signal, options.observer),
     missingBuckets,
     createMultipartUpload(upload, signal) {
       const endpoint = reachable.get(upload.bucket);
       if (!endpoint) return Promise.reject(new Error(`bucket ${upload.bucket} is not configured`));
       const client = clientFor(endpoint.region);
-      const created = client
-        .send(
+      const created = observe(
+        "create_multipart_upload",
+        client.send(
           new CreateMultipartUploadCommand({
             Bucket: upload.bucket,
             Key: upload.key,
@@ -129,17 +165,26 @@ export async function createS3Backend(
             Metadata: upload.metadata,
           }),
           { abortSignal: AbortSignal.timeout(S3_CALL_TIMEOUT_MS) },
-        )
-        .then((out) => {
-          if (!out.UploadId) throw new Error("S3 answered CreateMultipartUpload without an UploadId");
-          return out.UploadId;
-        });
+        ),
+      ).then((out) => {
+        if (!out.UploadId) throw new Error("S3 answered CreateMultipartUpload without an UploadId");
+        return out.UploadId;
+      });
       if (!signal) return created;
       return new Promise<string>((resolve, reject) => {
         const gaveUp = () => {
           reject(signal.reason);
           created.then(
-            (uploadId) => abortOrphan(client, { ...upload, uploadId }, logger),
+            (uploadId) =>
+              abortOrphan(
+                (command) =>
+                  observe(
+                    "abort_multipart_upload",
+                    client.send(command, { abortSignal: AbortSignal.timeout(S3_CALL_TIMEOUT_MS) }),
+                  ),
+                { ...upload, uploadId },
+                logger,
+              ),
             () => {}, // S3 created nothing
           );
         };
@@ -160,23 +205,18 @@ const S3_CALL_TIMEOUT_MS = 30_000;
 
 /** Aborts an upload whose caller gave up before learning its id. */
 function abortOrphan(
-  client: S3Client,
+  send: (command: AbortMultipartUploadCommand) => Promise<unknown>,
   upload: { bucket: string; key: string; uploadId: string },
   logger: Logger,
 ): void {
-  client
-    .send(new AbortMultipartUploadCommand({ Bucket: upload.bucket, Key: upload.key, UploadId: upload.uploadId }), {
-      abortSignal: AbortSignal.timeout(S3_CALL_TIMEOUT_MS),
-    })
-    .then(
-      () =>
-        logger.info({ bucket: upload.bucket }, "aborted a multipart upload whose caller gave up before its id came"),
-      (error: unknown) =>
-        logger.warn(
-          { bucket: upload.bucket, err: sdkErrorLabel(error).label },
-          "could not abort a multipart upload whose caller gave up; S3 lifecycle rules must reclaim it",
-        ),
-    );
+  send(new AbortMultipartUploadCommand({ Bucket: upload.bucket, Key: upload.key, UploadId: upload.uploadId })).then(
+    () => logger.info({ bucket: upload.bucket }, "aborted a multipart upload whose caller gave up before its id came"),
+    (error: unknown) =>
+      logger.warn(
+        { bucket: upload.bucket, err: sdkErrorLabel(error).label },
+        "could not abort a multipart upload whose caller gave up; S3 lifecycle rules must reclaim it",
+      ),
+  );
 }
 
 async function resolveEndpoint(client: S3Client, bucket: string, region: string): Promise<BucketEndpoint> {
@@ -203,7 +243,8 @@ async function probeBuckets(
   buckets: ReadonlyMap<string, BucketEndpoint>,
   credentials: () => Promise<SigningCredentials>,
   missing: Set<string>,
-  signal?: AbortSignal,
+  signal: AbortSignal | undefined,
+  observer: S3CallObserver | undefined,
 ): Promise<void> {
   let creds: SigningCredentials;
   try {
@@ -235,6 +276,7 @@ async function probeBuckets(
       try {
         status = (await fetch(head.url, { method: "HEAD", ...(signal ? { signal } : {}) })).status;
       } catch (error) {
+        observer?.s3Call("readiness_probe", "unreachable");
         const name = (error as Error).name;
         const timedOut = name === "TimeoutError" || name === "AbortError";
         failures.push(`bucket "${endpoint.bucket}": S3 ${timedOut ? "did not answer in time" : "is unreachable"}`);
@@ -242,6 +284,7 @@ async function probeBuckets(
         details.push(`bucket "${endpoint.bucket}": ${(error as Error).message}${cause ? ` (${cause})` : ""}`);
         return;
       }
+      observer?.s3Call("readiness_probe", status < 300 ? "ok" : "refused");
       if (status === 404) missing.add(endpoint.bucket);
       else if (status < 300) missing.delete(endpoint.bucket);
       const failure =
@@ -273,11 +316,16 @@ export class BucketProbeFailure extends Error {
 }
 
 /** Reads x-amz-bucket-region, which S3 returns even with a 301 or 403. */
-async function discoverRegion(client: S3Client, bucket: string, config: ServerConfig, logger: Logger): Promise<string> {
+async function discoverRegion(
+  send: (command: HeadBucketCommand) => Promise<HeadBucketCommandOutput>,
+  bucket: string,
+  config: ServerConfig,
+  logger: Logger,
+): Promise<string> {
   let region: string | undefined;
   let failure: unknown;
   try {
-    region = (await client.send(new HeadBucketCommand({ Bucket: bucket }))).BucketRegion;
+    region = (await send(new HeadBucketCommand({ Bucket: bucket }))).BucketRegion;
   } catch (error) {
     failure = error;
     const headers = (error as { $response?: { headers?: Record<string, string> } }).$response?.headers;

@@ -15,6 +15,10 @@ import { HealthState } from "./health.js";
 import { JweSealer } from "./jwe-sealer.js";
 import { createDualServer, createTlsServer } from "./listen.js";
 import { listenFailure } from "./listen-failure.js";
+import { measuredHandleStore } from "./metrics/measured-handle-store.js";
+import type { Metrics } from "./metrics/metrics.js";
+import { METRICS_PATH } from "./metrics/metrics-endpoint.js";
+import { type MetricsListener, startMetricsListener } from "./metrics/metrics-listener.js";
 import { PolicyHolder } from "./policy-holder.js";
 import { createS3Backend } from "./s3-backend.js";
 import { Signing } from "./signing.js";
@@ -27,6 +31,8 @@ export interface RunningServer {
   readonly port: number;
   /** The embedded S3 endpoint in development mode. */
   readonly devS3Endpoint?: string;
+  /** Where Prometheus scrapes (the --metrics-addr listener, or the main port in --dev), when metrics are served. */
+  readonly metricsUrl?: string;
   /** Re-reads the policy file (SIGHUP); keeps the old one when the new one is invalid. */
   readonly reloadPolicy?: () => Promise<void>;
   /** Graceful stop: finish in-flight requests, then release everything. */
@@ -62,7 +68,14 @@ export async function startServer(
     );
   }
   try {
-    const backend = await createS3Backend(effective, logger, config.dev ? { credentials: DEV_CREDENTIALS } : {});
+    // prom-client is loaded only when metrics are served (~0.2 s of start-up otherwise).
+    const metrics: Metrics | undefined = config.metrics
+      ? new (await import("./metrics/metrics.js")).Metrics(new Set(config.buckets))
+      : undefined;
+    const backend = await createS3Backend(effective, logger, {
+      ...(config.dev ? { credentials: DEV_CREDENTIALS } : {}),
+      ...(metrics ? { observer: metrics } : {}),
+    });
     const signing = new Signing(
       backend,
       { defaultSeconds: config.defaultTtlSeconds, maxSeconds: config.maxTtlSeconds, credentialSkewSeconds: 300 },
@@ -71,7 +84,7 @@ export async function startServer(
     const policy = config.policyFile ? await PolicyHolder.load(config.policyFile, logger) : undefined;
     if (!policy)
       logger.warn("NO CALLER AUTHENTICATION (development mode without --policy): every caller may sign anything");
-    const access = new Access(() => policy?.current.file, new Audit(logger, config.logKeys));
+    const access = new Access(() => policy?.current.file, new Audit(logger, config.logKeys), metrics);
     const authenticator = policy ? credentialsAuthenticator(() => policy.current) : noAuthentication;
     // Without handles.keys in a policy: a key of this process only. Sealed
     // handles then exist only in development mode; upload tokens always.
@@ -82,6 +95,7 @@ export async function startServer(
       );
     const sealer = () => policy?.current.sealer ?? ephemeral;
     store = config.handleStore ? await openStore(config.handleStore, logger) : undefined;
+    if (store && metrics) store = measuredHandleStore(store, metrics);
     const handles = new Handles(() => {
       const keys = policy ? policy.current.sealer : ephemeral;
       return keys && new HandleSealer(keys);
@@ -93,6 +107,10 @@ export async function startServer(
       logger,
       handleStore ? [{ name: `${handleStore.engine} handle store`, ping: () => handleStore.ping() }] : [],
     );
+    metrics?.observe({
+      ready: async () => (await health.current()).state === "SERVING",
+      credentialsExpiration: async () => (await backend.credentials()).expiration,
+    });
     const handler = buildHandler({
       signing,
       access,
@@ -106,6 +124,7 @@ export async function startServer(
       logKeys: config.logKeys,
       ...(config.trustedProxies ? { trustedProxies: config.trustedProxies } : {}),
       ...(options.grpcFastPath === undefined ? {} : { grpcFastPath: options.grpcFastPath }),
+      ...(metrics ? { metrics, metricsOnMainPort: config.metrics === "main-port" } : {}),
     });
     const listen = { limits: config.limits, logger };
     const dual = config.tls
@@ -126,6 +145,18 @@ export async function startServer(
     const address = dual.server.address() as AddressInfo;
     const host = address.address.includes(":") ? `[${address.address}]` : address.address;
     const url = `${config.tls ? "https" : "http"}://${host}:${address.port}`;
+    let metricsListener: MetricsListener | undefined;
+    if (metrics && typeof config.metrics === "object") {
+      try {
+        metricsListener = await startMetricsListener(metrics, logger, config.metrics, config.limits);
+      } catch (error) {
+        await dual.close();
+        stopPurge();
+        backend.close();
+        throw error;
+      }
+    }
+    const metricsUrl = metricsListener?.url ?? (metrics ? `${url}${METRICS_PATH}` : undefined);
     logger.info(
       {
         url,
@@ -145,10 +176,13 @@ export async function startServer(
       url,
       port: address.port,
       ...(devS3 ? { devS3Endpoint: devS3.endpoint } : {}),
+      ...(metricsUrl ? { metricsUrl } : {}),
       ...(policy ? { reloadPolicy: () => policy.reload() } : {}),
       close: async () => {
         health.shutdown();
         await dual.close();
+        // After the main port: the last scrapes still see the drain.
+        await metricsListener?.close();
         stopPurge();
         await store?.close();
         backend.close();

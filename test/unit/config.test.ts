@@ -79,6 +79,29 @@ describe("serve configuration", () => {
     assert.deepEqual(config.dev, { dataDir: ".presignd/data", s3Host: "127.0.0.1", s3Port: 4568 });
   });
 
+  it("serves metrics on --metrics-addr; without it, on the main port in --dev only", () => {
+    const prod = { ...base, bucket: ["b12"], policy: "p.yaml" };
+    assert.equal(parseServeOptions(prod).metrics, undefined);
+    assert.equal(parseServeOptions({ ...prod, metricsAddr: " " }).metrics, undefined);
+    assert.equal(parseServeOptions({ ...base, dev: true }).metrics, "main-port");
+    assert.deepEqual(parseServeOptions({ ...prod, metricsAddr: "127.0.0.1:9464" }).metrics, {
+      host: "127.0.0.1",
+      port: 9464,
+    });
+    assert.deepEqual(parseServeOptions({ ...base, dev: true, metricsAddr: ":0" }).metrics, {
+      host: "0.0.0.0",
+      port: 0,
+    });
+    assert.throws(
+      () => parseServeOptions({ ...prod, metricsAddr: "9464" }),
+      /^ConfigError: --metrics-addr \(PRESIGND_METRICS_ADDR\): "9464" is not an address like 127\.0\.0\.1:8080$/,
+    );
+    assert.throws(
+      () => parseServeOptions({ ...prod, metricsAddr: "127.0.0.1:8080" }),
+      /^ConfigError: --metrics-addr \(PRESIGND_METRICS_ADDR\): "127\.0\.0\.1:8080" is the --addr \(PRESIGND_ADDR\) address; use another port$/,
+    );
+  });
+
   it("names the setting that is wrong", () => {
     assert.throws(() => parseServeOptions(base), /no bucket: pass -b\/--bucket/);
     assert.throws(

@@ -73,6 +73,19 @@ describe("policy matcher", () => {
     );
   });
 
+  it("names the nearest rule of a denial (for metrics), and none when no rule came near", () => {
+    const sized: Policy = { rules: [{ ...(home.rules[0] as Policy["rules"][number]), maxContentLength: 10n }] };
+    const big = authorize(sized, alice, request("users/alice/x", { operation: "put", contentLength: 11n }));
+    assert.equal(big.allowed, false);
+    assert.equal(!big.allowed && big.rule, "home");
+    assert.match(!big.allowed ? big.reason : "", /^rule "home": /);
+    const elsewhere = authorize(home, alice, request("users/bob/x"));
+    assert.deepEqual(elsewhere, {
+      allowed: false,
+      reason: 'no rule allows key:alice to get this key in bucket "b"',
+    });
+  });
+
   it("exact templates never match a prefix request", () => {
     assert.equal(keyMatches("a/b", "s", { key: "a/b", keyIsPrefix: true }), false);
     assert.equal(keyMatches("a/*", "s", { key: "a/b/", keyIsPrefix: true }), true);

@@ -141,7 +141,12 @@ export type Decision =
       /** The allowing rule's size limit, the default for a POST that names none. */
       readonly maxContentLength?: bigint;
     }
-  | { readonly allowed: false; readonly reason: string };
+  | {
+      readonly allowed: false;
+      readonly reason: string;
+      /** The nearest rule, whose unmet condition the reason names; none when no rule came near. */
+      readonly rule?: string;
+    };
 
 /**
  * Decides a request against the policy: the first rule that matches every
@@ -155,24 +160,27 @@ export function authorize(
   /** How a denial names the principal, when not as itself (a handle's minter). */
   who?: string,
 ): Decision {
-  let nearest: string | undefined;
+  let nearest: { reason: string; rule: string } | undefined;
   for (const rule of policy.rules) {
     if (!appliesTo(rule, principal, request.peerAddress) || !rule.operations.includes(request.operation)) continue;
     if (!rule.buckets.includes("*") && !rule.buckets.includes(request.bucket)) continue;
     const key = rule.keys.includes("*") ? request.key : request.normalizedKey;
     if (key === undefined) {
-      nearest ??= `rule "${rule.name}": the key is not in normal form (Unicode NFC, no "//")`;
+      nearest ??= { reason: `the key is not in normal form (Unicode NFC, no "//")`, rule: rule.name };
       continue;
     }
     const asMatched = { key, keyIsPrefix: request.keyIsPrefix };
     const templated = rule.keys.some((template) => template.includes(SUB));
     if (templated && !isTemplateSubject(principal.subject)) {
-      nearest ??= `rule "${rule.name}": the caller's subject cannot fill "\${sub}" (a subject may contain only ${TEMPLATE_SUBJECT_RULE})`;
+      nearest ??= {
+        reason: `the caller's subject cannot fill "\${sub}" (a subject may contain only ${TEMPLATE_SUBJECT_RULE})`,
+        rule: rule.name,
+      };
     }
     if (!rule.keys.some((template) => keyMatches(template, principal.subject, asMatched))) continue;
     const unmet = request.deferConditions ? undefined : unmetCondition(rule, request);
     if (unmet) {
-      nearest ??= `rule "${rule.name}": ${unmet}`;
+      nearest ??= { reason: unmet, rule: rule.name };
       continue;
     }
     return {
@@ -183,11 +191,10 @@ export function authorize(
       ...(rule.maxContentLength === undefined ? {} : { maxContentLength: rule.maxContentLength }),
     };
   }
+  if (nearest) return { allowed: false, reason: `rule "${nearest.rule}": ${nearest.reason}`, rule: nearest.rule };
   return {
     allowed: false,
-    reason:
-      nearest ??
-      `no rule allows ${who ?? describeCaller(principal)} to ${request.operation} this key in bucket "${request.bucket}"`,
+    reason: `no rule allows ${who ?? describeCaller(principal)} to ${request.operation} this key in bucket "${request.bucket}"`,
   };
 }
 

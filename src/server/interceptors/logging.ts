@@ -4,6 +4,7 @@ import { REQUEST_ID, requestIdFrom } from "../access.js";
 import { keyField } from "../audit.js";
 import { PRINCIPAL } from "../auth/principal.js";
 import type { KeyLogging } from "../config.js";
+import { rpcProtocol } from "./rpc-protocol.js";
 
 /**
  * One log line per RPC: method, protocol, code, duration, bucket and the key
@@ -18,7 +19,7 @@ export function rpcLogging(logger: Logger, logKeys: KeyLogging): Interceptor {
     const line: Record<string, unknown> = {
       rpc: req.method.name,
       request_id: requestId,
-      protocol: protocolOf(req.requestMethod, req.header.get("content-type")),
+      protocol: rpcProtocol(req),
     };
     if (!req.stream) Object.assign(line, objectFields(req.message as { bucket?: unknown; key?: unknown }, logKeys));
     try {
@@ -45,14 +46,6 @@ function objectFields(message: { bucket?: unknown; key?: unknown }, logKeys: Key
     ...(typeof message.bucket === "string" ? { bucket: message.bucket } : {}),
     ...(typeof message.key === "string" && message.key !== "" ? keyField(message.key, logKeys) : {}),
   };
-}
-
-function protocolOf(method: string, contentType: string | null): string {
-  if (method === "GET") return "connect-get";
-  const type = contentType ?? "";
-  if (type.startsWith("application/grpc-web")) return "grpc-web";
-  if (type.startsWith("application/grpc")) return "grpc";
-  return type.includes("json") ? "connect-json" : "connect-proto";
 }
 
 /** Code.InvalidArgument → "invalid_argument", as the Connect protocol spells codes. */

@@ -1,0 +1,35 @@
+import type { HandleStore } from "../handles/handle-store.js";
+
+/** Where handle store timings go (the server's Metrics). */
+export interface HandleStoreObserver {
+  handleStoreCall(operation: HandleStoreOperation, seconds: number, failed: boolean): void;
+}
+
+/** The store calls measured, as the `operation` label names them. */
+export type HandleStoreOperation = "insert" | "find" | "revoke" | "purge_expired" | "ping";
+
+/** A handle store that times every call and counts the failed ones; otherwise the store itself. */
+export function measuredHandleStore(store: HandleStore, observer: HandleStoreObserver): HandleStore {
+  const timed =
+    <A extends unknown[], R>(operation: HandleStoreOperation, call: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      const start = performance.now();
+      let failed = true;
+      try {
+        const result = await call(...args);
+        failed = false;
+        return result;
+      } finally {
+        observer.handleStoreCall(operation, (performance.now() - start) / 1000, failed);
+      }
+    };
+  return {
+    engine: store.engine,
+    insert: timed("insert", store.insert.bind(store)),
+    find: timed("find", store.find.bind(store)),
+    revoke: timed("revoke", store.revoke.bind(store)),
+    purgeExpired: timed("purge_expired", store.purgeExpired.bind(store)),
+    ping: timed("ping", store.ping.bind(store)),
+    close: () => store.close(),
+  };
+}
