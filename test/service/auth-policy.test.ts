@@ -3,15 +3,14 @@ import { writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Code, createClient } from "@connectrpc/connect";
-import { exportJWK, generateKeyPair, SignJWT } from "jose";
+import { SignJWT } from "jose";
 import { createPresignClient, createTransport, type PresignClient } from "../../src/client/create-client.js";
 import { Health } from "../../src/gen/grpc/health/v1/health_pb.js";
+import { createTestIssuer, TEST_ISSUER as ISSUER, type TestIssuer } from "../support/jwt-issuer.js";
 import { KEYS, sha256, writePolicy } from "../support/policy.js";
 import { rawRequest } from "../support/raw-http.js";
 import { refusal } from "../support/refusal.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
-
-const ISSUER = "https://issuer.test";
 
 function policyText(jwksFile: string, extraBob = ""): string {
   return `# test policy
@@ -54,28 +53,17 @@ describe("authentication and per-caller policy", () => {
   let server: TestServer;
   let policyPath: string;
   let jwksFile: string;
-  let privateKey: CryptoKey;
   const as = (headers: Record<string, string>): PresignClient => createPresignClient({ baseUrl: server.url, headers });
   const alice = () => as({ "x-api-key": KEYS.alice });
   const bob = () => as({ authorization: `Bearer ${KEYS.bob}` });
+  let issuer: TestIssuer;
   const token = (claims: Record<string, unknown>, options: { exp?: string; aud?: string } = {}) =>
-    new SignJWT(claims)
-      .setProtectedHeader({ alg: "ES256", kid: "k1" })
-      .setIssuer(ISSUER)
-      .setAudience(options.aud ?? "presignd")
-      .setIssuedAt()
-      .setExpirationTime(options.exp ?? "5m")
-      .sign(privateKey);
+    issuer.token(claims, options);
 
   before(async () => {
-    const pair = await generateKeyPair("ES256");
-    privateKey = pair.privateKey;
     policyPath = await writePolicy("placeholder: true");
-    jwksFile = join(dirname(policyPath), "jwks.json");
-    await writeFile(
-      jwksFile,
-      JSON.stringify({ keys: [{ ...(await exportJWK(pair.publicKey)), kid: "k1", alg: "ES256" }] }),
-    );
+    issuer = await createTestIssuer(dirname(policyPath));
+    jwksFile = issuer.jwksFile;
     await writeFile(policyPath, policyText(jwksFile));
     server = await startTestServer({ policy: policyPath, logKeys: "hash" });
   });

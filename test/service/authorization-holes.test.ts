@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Code } from "@connectrpc/connect";
-import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { createPresignClient } from "../../src/client/create-client.js";
 import { HandleKind, Operation } from "../../src/gen/presign/v1/presign_pb.js";
 import { makePki, pem } from "../support/certs.js";
+import { createTestIssuer, TEST_ISSUER as ISSUER, type TestIssuer } from "../support/jwt-issuer.js";
 import { KEYS, sha256, writePolicy } from "../support/policy.js";
 import { refusal } from "../support/refusal.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
@@ -14,7 +14,6 @@ import { startTestServer, type TestServer } from "../support/test-server.js";
 // Regression tests for the adversarial review's authorization holes (issue #15),
 // one per case, each of which signed something outside the policy before.
 
-const ISSUER = "https://issuer.test";
 const SECRET = Buffer.alloc(32, 9).toString("base64");
 const MiB = 1024n * 1024n;
 
@@ -75,37 +74,21 @@ describe("authorization holes from the adversarial review (#15)", () => {
   let server: TestServer;
   let policyPath: string;
   let jwksFile: string;
-  let privateKey: CryptoKey;
   const keyed = (key: string) => createPresignClient({ baseUrl: server.url, headers: { "x-api-key": key } }).service;
   const bearer = (jwt: string) =>
     createPresignClient({ baseUrl: server.url, headers: { authorization: `Bearer ${jwt}` } }).service;
-  const token = (claims: Record<string, unknown>) =>
-    new SignJWT(claims)
-      .setProtectedHeader({ alg: "ES256", kid: "k1" })
-      .setIssuer(ISSUER)
-      .setAudience("presignd")
-      .setIssuedAt()
-      .setExpirationTime("5m")
-      .sign(privateKey);
-  // A token whose claims are set verbatim (types included), signed like the others.
-  const rawToken = (claims: Record<string, unknown>) =>
-    new SignJWT({ iss: ISSUER, aud: "presignd", exp: Math.floor(Date.now() / 1000) + 300, ...claims })
-      .setProtectedHeader({ alg: "ES256", kid: "k1" })
-      .sign(privateKey);
+  let issuer: TestIssuer;
+  const token = (claims: Record<string, unknown>) => issuer.token(claims);
+  const rawToken = (claims: Record<string, unknown>) => issuer.rawToken(claims);
   const reload = async (o: Options) => {
     await writeFile(policyPath, policyText(jwksFile, o));
     await server.reloadPolicy?.();
   };
 
   before(async () => {
-    const pair = await generateKeyPair("ES256");
-    privateKey = pair.privateKey;
     policyPath = await writePolicy("placeholder: true");
-    jwksFile = join(dirname(policyPath), "jwks.json");
-    await writeFile(
-      jwksFile,
-      JSON.stringify({ keys: [{ ...(await exportJWK(pair.publicKey)), kid: "k1", alg: "ES256" }] }),
-    );
+    issuer = await createTestIssuer(dirname(policyPath));
+    jwksFile = issuer.jwksFile;
     await writeFile(policyPath, policyText(jwksFile));
     server = await startTestServer({ policy: policyPath, logKeys: "hash", handleStore: "memory" });
   });
