@@ -52,6 +52,7 @@ const GOALS = {
 
 const work = await mkdtemp(join(os.tmpdir(), "presignd-vs-go-"));
 const children: ChildProcess[] = [];
+let completed = false;
 
 interface Server {
   readonly url: string;
@@ -285,15 +286,20 @@ try {
     }
     const grpc = await grpcVsGrpcJs();
     report(cases, goRest, grpc, h2cNote);
+    completed = true;
   } finally {
     for (const child of children) child.kill("SIGTERM");
     await Promise.all(
-      children.map((child) => (child.exitCode === null ? new Promise((r) => child.once("exit", r)) : undefined)),
+      children.map((child) =>
+        child.exitCode === null && child.signalCode === null ? new Promise((r) => child.once("exit", r)) : undefined,
+      ),
     );
     await s3.close();
   }
 } finally {
-  await rm(work, { recursive: true, force: true });
+  // The servers' logs, Lua scripts and bodies stay for a look when something went wrong.
+  if (completed) await rm(work, { recursive: true, force: true });
+  else console.error(`bench:vs-go did not complete; its files: ${work}`);
 }
 
 interface GrpcComparison {
