@@ -67,7 +67,7 @@ export const wrk: LoadGenerator = async (request, options) => {
   return {
     requests: s.requests,
     seconds: s.duration_us / 1e6,
-    failures: describeFailures(s.status, s.socket),
+    failures: describeFailures(s.requests, s.status, s.socket),
   };
 };
 
@@ -90,12 +90,13 @@ export const h2load: LoadGenerator = async (request, options) => {
     requests: done,
     seconds: Number(finished[1]),
     // A request that did not end in a 2xx answer (h2load counts stream failures as done, not succeeded).
-    failures: describeFailures(done - Number(codes[1]), errored + timeout),
+    failures: describeFailures(done, done - Number(codes[1]), errored + timeout),
   };
 };
 
-function describeFailures(badStatus: number, socketErrors: number): string | undefined {
+function describeFailures(requests: number, badStatus: number, socketErrors: number): string | undefined {
   const parts = [
+    ...(requests === 0 ? ["no request completed"] : []),
     ...(badStatus > 0 ? [`${badStatus} non-2xx answers`] : []),
     ...(socketErrors > 0 ? [`${socketErrors} socket errors`] : []),
   ];

@@ -303,7 +303,7 @@ try {
 }
 
 interface GrpcComparison {
-  /** bench/rpc.ts's table rows for the two gRPC servers. */
+  /** bench/rpc.ts's table (header and the rows of the two gRPC servers). */
   readonly rows: string[];
   /** presignd ÷ grpc-js server CPU per GetObject. */
   readonly ratio: number;
@@ -324,7 +324,7 @@ async function grpcVsGrpcJs(): Promise<GrpcComparison> {
   const code = await new Promise((resolve) => child.once("exit", resolve));
   const ratio = /GetObject ([\d.]+)×/.exec(out)?.[1];
   if (code !== 0 || !ratio) throw new Error(`bench/rpc.ts failed (${code}):\n${out}`);
-  return { rows: out.split("\n").filter((line) => line.startsWith("| gRPC")), ratio: Number(ratio) };
+  return { rows: out.split("\n").filter((line) => line.startsWith("|")), ratio: Number(ratio) };
 }
 
 function median(values: readonly number[]): number {
