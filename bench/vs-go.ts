@@ -22,7 +22,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { closeSync, openSync, readFileSync, statSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { GetObjectRequestSchema } from "../src/gen/presign/v1/presign_pb.js";
 import { DEV_CREDENTIALS, startDevS3 } from "../src/server/dev-s3.js";
@@ -53,6 +53,8 @@ const GOALS = {
 const work = await mkdtemp(join(os.tmpdir(), "presignd-vs-go-"));
 const children: ChildProcess[] = [];
 let completed = false;
+/** Directories the helpers create (the Go binary's, the policy file's), removed at the end. */
+const temporaries: string[] = [];
 
 interface Server {
   readonly url: string;
@@ -158,6 +160,9 @@ try {
   }
 
   const goBinary = await buildGoExample("server");
+  temporaries.push(dirname(goBinary));
+  const policyFile = await writePolicy(ALLOW_ALL);
+  temporaries.push(dirname(policyFile));
   const s3 = await startDevS3({ dataDir: join(work, "s3"), host: "127.0.0.1", port: 0, buckets: [BUCKET] });
   try {
     const go = await startServer(
@@ -180,7 +185,7 @@ try {
         s3.endpoint,
         "--path-style",
         "--policy",
-        await writePolicy(ALLOW_ALL),
+        policyFile,
         "-a",
         "127.0.0.1:0",
       ],
@@ -298,6 +303,7 @@ try {
   }
 } finally {
   // The servers' logs, Lua scripts and bodies stay for a look when something went wrong.
+  await Promise.all(temporaries.map((dir) => rm(dir, { recursive: true, force: true })));
   if (completed) await rm(work, { recursive: true, force: true });
   else console.error(`bench:vs-go did not complete; its files: ${work}`);
 }
