@@ -8,17 +8,17 @@
 // The same client and calls also go to @grpc/grpc-js running presignd's handler
 // (bench/grpc-js-server.ts), and the gRPC server CPU ratio is printed.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { Health } from "../src/gen/grpc/health/v1/health_pb.js";
 import { PresignService } from "../src/gen/presign/v1/presign_pb.js";
+import { processCpuUs } from "./proc-cpu.js";
 
 const SECONDS = Number(process.argv[2] ?? 5);
 const IN_FLIGHT = 64;
-const TICK_US = 1_000_000 / 100; // CLK_TCK = 100 on Linux
 
 interface Server {
   readonly url: string;
@@ -77,12 +77,6 @@ async function startServer(args: string[], marker: string): Promise<Server> {
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-function serverCpuUs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * TICK_US; // utime + stime
 }
 
 // BENCH_PRESIGND=PATH: another build's bin/presignd (e.g. one of the previous commit, for a before/after comparison).
@@ -145,11 +139,11 @@ async function measure(measurements: Measurement[]): Promise<Result[]> {
   for (const m of measurements) await load(m.call, 1000);
   for (let round = 0; round < ROUNDS; round++) {
     for (const m of measurements) {
-      const cpu0 = serverCpuUs(m.server.pid);
+      const cpu0 = processCpuUs(m.server.pid);
       const start = performance.now();
       await load(m.call, (SECONDS * 1000) / ROUNDS, m.latencies);
       m.seconds += (performance.now() - start) / 1000;
-      m.cpuUs += serverCpuUs(m.server.pid) - cpu0;
+      m.cpuUs += processCpuUs(m.server.pid) - cpu0;
     }
   }
   return measurements.map(({ latencies, seconds, cpuUs }) => {
