@@ -83,18 +83,27 @@ describe("the aws-sdk-go presignURL example client, unchanged, against productio
     assert.deepEqual(get.stdout, body);
   });
 
-  it("an empty file and empty stdin", async () => {
+  it("an empty file: presignd signs content-length 0; the unchanged client sends none, so RGW refuses it", async () => {
+    // Go's net/http sends an empty *os.File (or NopCloser) body as
+    // "Transfer-Encoding: chunked" with no Content-Length. No length-signed URL
+    // can accept that, and presignd never hands out an unbounded PUT (the
+    // example server does: it leaves the length out of the signature at 0).
     const empty = join(dir, "empty.bin");
     await writeFile(empty, "");
     const put = await goClient(client, ["-s", p.server.url, "-put", "go/empty-file", "-f", empty]);
-    assert.equal(put.code, 0, put.stderr);
-    const stdin = await goClient(client, ["-s", p.server.url, "-put", "go/empty-stdin"], Buffer.alloc(0));
-    assert.equal(stdin.code, 0, stdin.stderr);
-    for (const key of ["go/empty-file", "go/empty-stdin"]) {
-      const get = await goClient(client, ["-s", p.server.url, "-get", key]);
-      assert.equal(get.code, 0, get.stderr);
-      assert.equal(get.stdout.length, 0);
-    }
+    assert.equal(put.code, 1);
+    assert.match(put.stderr, /failed to put S3 object, 403/);
+    // The same URL with the signed Content-Length: 0 stores the empty object.
+    const rest = (await (await fetch(`${p.server.url}/presign/go/empty-file?method=PUT&contentLength=0`)).json()) as {
+      URL: string;
+      Header: Record<string, string[]>;
+    };
+    assert.deepEqual(rest.Header, { "Content-Length": ["0"] });
+    const stored = await fetch(rest.URL, { method: "PUT", body: new Uint8Array(0) });
+    assert.equal(stored.status, 200);
+    const get = await goClient(client, ["-s", p.server.url, "-get", "go/empty-file"]);
+    assert.equal(get.code, 0, get.stderr);
+    assert.equal(get.stdout.length, 0);
   });
 
   it("outside the rule's keys it is refused, as the example client reports it", async () => {
