@@ -164,7 +164,7 @@ describe("serving a configured S3 endpoint with the SDK credential chain", () =>
       [Code.Unavailable, "S3 did not answer CreateMultipartUpload; retry later"],
     );
     const ready = (await (await fetch(`${server.url}/readyz`)).json()) as { reason: string };
-    assert.equal(ready.reason, "S3 is unreachable");
+    assert.equal(ready.reason, 'bucket "ext-bucket": S3 is unreachable; bucket "second": S3 is unreachable');
   });
 
   it("caps TTLs at --max-ttl and says so in expires_at", async () => {
