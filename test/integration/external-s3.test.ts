@@ -7,11 +7,11 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { createPresignClient } from "../../src/client/create-client.js";
-import { parseServeOptions } from "../../src/server/config.js";
+import type { RawServeOptions } from "../../src/server/config.js";
 import { type DevS3, startDevS3 } from "../../src/server/dev-s3.js";
-import { createLogger } from "../../src/server/logger.js";
-import { type RunningServer, startServer } from "../../src/server/serve.js";
+import type { RunningServer } from "../../src/server/serve.js";
 import { ALLOW_ALL, KEYS, writePolicy } from "../support/policy.js";
+import { startProductionServer } from "../support/production-server.js";
 import { refusal } from "../support/refusal.js";
 import { startSlowProxy } from "../support/slow-proxy.js";
 import { startTestServer } from "../support/test-server.js";
@@ -39,22 +39,8 @@ describe("serving a configured S3 endpoint with the SDK credential chain", () =>
     process.env = saved;
   });
 
-  async function serve(extra: Record<string, unknown> = {}): Promise<RunningServer> {
-    const config = parseServeOptions({
-      policy: await writePolicy(ALLOW_ALL),
-      addr: "127.0.0.1:0",
-      defaultTtl: "15m",
-      maxTtl: "1h",
-      logLevel: "silent",
-      logKeys: "none",
-      devDataDir: "",
-      devS3Addr: "",
-      bucket: ["ext-bucket", "second"],
-      endpoint: s3.endpoint,
-      pathStyle: true,
-      ...extra,
-    });
-    const server = await startServer(config, createLogger("silent"));
+  async function serve(extra: Partial<RawServeOptions> = {}): Promise<RunningServer> {
+    const server = await startProductionServer({ bucket: ["ext-bucket", "second"], endpoint: s3.endpoint, ...extra });
     servers.push(server);
     return server;
   }

@@ -7,11 +7,11 @@ import { Code, createClient } from "@connectrpc/connect";
 import { createPresignClient, createTransport } from "../../src/client/create-client.js";
 import { Health, HealthCheckResponse_ServingStatus as Status } from "../../src/gen/grpc/health/v1/health_pb.js";
 import { Operation } from "../../src/gen/presign/v1/presign_pb.js";
-import { parseServeOptions, type RawServeOptions } from "../../src/server/config.js";
+import type { RawServeOptions } from "../../src/server/config.js";
 import { type DevS3, startDevS3 } from "../../src/server/dev-s3.js";
-import { createLogger } from "../../src/server/logger.js";
-import { type RunningServer, startServer } from "../../src/server/serve.js";
-import { ALLOW_ALL, homePolicy, KEYS, writePolicy } from "../support/policy.js";
+import type { RunningServer } from "../../src/server/serve.js";
+import { homePolicy, KEYS, writePolicy } from "../support/policy.js";
+import { startProductionServer } from "../support/production-server.js";
 import { scrape, series } from "../support/prometheus-text.js";
 import { refusal } from "../support/refusal.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
@@ -223,21 +223,7 @@ describe("where metrics are served", () => {
       process.env = saved;
     });
     const serve = async (extra: Partial<RawServeOptions> = {}) => {
-      const config = parseServeOptions({
-        policy: await writePolicy(ALLOW_ALL),
-        addr: "127.0.0.1:0",
-        defaultTtl: "15m",
-        maxTtl: "1h",
-        logLevel: "silent",
-        logKeys: "none",
-        devDataDir: "",
-        devS3Addr: "",
-        bucket: ["metered"],
-        endpoint: s3.endpoint,
-        pathStyle: true,
-        ...extra,
-      });
-      const server = await startServer(config, createLogger("silent"));
+      const server = await startProductionServer({ bucket: ["metered"], endpoint: s3.endpoint, ...extra });
       servers.push(server);
       return server;
     };
