@@ -17,7 +17,8 @@ export class Networks implements NetworkSet {
       const family = net.isIP(address);
       const max = family === 4 ? 32 : 128;
       const prefix = bits === undefined ? max : Number(bits);
-      if (family === 0 || extra !== undefined || !/^\d{0,3}$/.test(bits ?? "") || !(prefix >= 0 && prefix <= max)) {
+      const badBits = bits !== undefined && !/^\d{1,3}$/.test(bits);
+      if (family === 0 || extra !== undefined || badBits || !(prefix >= 0 && prefix <= max)) {
         return { problem: `"${cidr}" is not a CIDR such as 10.0.0.0/8, 127.0.0.1/32 or ::1/128`, index };
       }
       list.addSubnet(address, prefix, family === 4 ? "ipv4" : "ipv6");
