@@ -2,8 +2,8 @@ import { BYTE_SIZE_SYNTAX, parseByteSize } from "../core/byte-size.js";
 import { DurationError, parseDurationMs, parseDurationSeconds } from "../core/duration.js";
 import { MAX_SIGV4_TTL_SECONDS } from "../core/expiry.js";
 import { MAX_SINGLE_PUT_BYTES } from "../core/presign-put.js";
-import { CORS_ORIGIN, type CorsSetting, parseCorsOrigin } from "./cors.js";
 import { CONNECTION_LIMIT_DEFAULTS, type ConnectionLimits } from "./connection-limits.js";
+import { CORS_ORIGIN, type CorsSetting, parseCorsOrigin } from "./cors.js";
 import { type HandleStoreSetting, parseHandleStore } from "./handles/handle-store-setting.js";
 import { Networks } from "./networks.js";
 

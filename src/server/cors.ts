@@ -87,9 +87,9 @@ export function withCors(handler: NodeHandler, setting: CorsSetting): NodeHandle
         return;
       }
       res.writeHead(204, {
-          "access-control-allow-origin": origin,
-          "access-control-allow-methods": ALLOW_METHODS,
-          "access-control-allow-headers": ALLOW_HEADERS,
+        "access-control-allow-origin": origin,
+        "access-control-allow-methods": ALLOW_METHODS,
+        "access-control-allow-headers": ALLOW_HEADERS,
         "access-control-max-age": String(CORS_MAX_AGE_SECONDS),
       });
       res.end();

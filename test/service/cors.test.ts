@@ -28,10 +28,10 @@ rules:
 
 const policy = await writePolicy(POLICY);
 
-function grpcWebBody(key: string): Buffer {
+function grpcWebBody(key: string): Uint8Array {
   const message = toBinary(GetObjectRequestSchema, create(GetObjectRequestSchema, { key }));
-  const frame = Buffer.alloc(5 + message.byteLength);
-  frame.writeUInt32BE(message.byteLength, 1);
+  const frame = new Uint8Array(5 + message.byteLength);
+  new DataView(frame.buffer).setUint32(1, message.byteLength);
   frame.set(message, 5);
   return frame;
 }
@@ -116,7 +116,8 @@ describe("CORS", () => {
       });
     const denied = await call(ALLOWED, KEYS.alice);
     assert.equal(denied.headers.get("access-control-allow-origin"), ALLOWED);
-    for (const h of ["grpc-status", "grpc-message", "grpc-status-details-bin"]) assert.ok(exposed(denied).includes(h), h);
+    for (const h of ["grpc-status", "grpc-message", "grpc-status-details-bin"])
+      assert.ok(exposed(denied).includes(h), h);
     const body = Buffer.from(await denied.arrayBuffer());
     const status = denied.headers.get("grpc-status") ?? String(grpcWebStatus(body).code);
     assert.equal(status, "7", "permission_denied");
