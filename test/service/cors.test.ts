@@ -28,7 +28,7 @@ rules:
 
 const policy = await writePolicy(POLICY);
 
-function grpcWebBody(key: string): Uint8Array {
+function grpcWebBody(key: string): Uint8Array<ArrayBuffer> {
   const message = toBinary(GetObjectRequestSchema, create(GetObjectRequestSchema, { key }));
   const frame = new Uint8Array(5 + message.byteLength);
   new DataView(frame.buffer).setUint32(1, message.byteLength);
