@@ -5,6 +5,7 @@ import { cors } from "@connectrpc/connect";
 import { GetObjectRequestSchema } from "../../src/gen/presign/v1/presign_pb.js";
 import { CORS_MAX_AGE_SECONDS } from "../../src/server/cors.js";
 import { grpcWebStatus } from "../support/grpc-web-raw.js";
+import { grpcFrame, rawH2Post } from "../support/h2-raw.js";
 import { KEYS, sha256, writePolicy } from "../support/policy.js";
 import { serverForSuite } from "../support/test-server.js";
 
@@ -29,11 +30,7 @@ rules:
 const policy = await writePolicy(POLICY);
 
 function grpcWebBody(key: string): Uint8Array<ArrayBuffer> {
-  const message = toBinary(GetObjectRequestSchema, create(GetObjectRequestSchema, { key }));
-  const frame = new Uint8Array(5 + message.byteLength);
-  new DataView(frame.buffer).setUint32(1, message.byteLength);
-  frame.set(message, 5);
-  return frame;
+  return new Uint8Array(grpcFrame(toBinary(GetObjectRequestSchema, create(GetObjectRequestSchema, { key }))));
 }
 
 function exposed(res: Response): string[] {
@@ -144,6 +141,28 @@ describe("CORS", () => {
     assert.equal(probe.status, 200);
     assert.equal(probe.headers.get("access-control-allow-origin"), ALLOWED);
     assertNoCors(await fetch(url("/readyz"), { headers: { origin: DISALLOWED } }));
+  });
+
+  it("h2c: a body connect-es cannot parse still carries the headers; gRPC proper gets none", async () => {
+    const headers = { origin: ALLOWED, "x-api-key": KEYS.admin };
+    const garbled = await rawH2Post(
+      suite.server.url,
+      GET_OBJECT,
+      { ...headers, "content-type": "application/json" },
+      Buffer.from("{bad"),
+    );
+    assert.equal(garbled.headers[":status"], 400);
+    assert.equal(garbled.headers["access-control-allow-origin"], ALLOWED);
+    assert.match(String(garbled.headers["access-control-expose-headers"]), /Grpc-Status/);
+    const grpc = await rawH2Post(
+      suite.server.url,
+      GET_OBJECT,
+      { ...headers, "content-type": "application/grpc", te: "trailers" },
+      grpcFrame(toBinary(GetObjectRequestSchema, create(GetObjectRequestSchema, { key: "a" }))),
+    );
+    assert.equal(grpc.trailers["grpc-status"] ?? grpc.headers["grpc-status"], "0");
+    assert.equal(grpc.headers["access-control-allow-origin"], undefined);
+    assert.equal(grpc.headers.vary, undefined);
   });
 
   it("--dev allows any localhost origin, whatever its port, and nothing else by default", async () => {
