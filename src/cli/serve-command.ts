@@ -102,6 +102,14 @@ export function serveCommand(): Command {
       ).env("PRESIGND_METRICS_ADDR"),
     )
     .addOption(
+      new Option(
+        "--cors-origin <origin>",
+        "browser origin allowed to call, scheme://host[:port] (repeatable or comma-separated; * only with --dev, which allows localhost)",
+      )
+        .env("PRESIGND_CORS_ORIGIN")
+        .argParser(collect),
+    )
+    .addOption(
       new Option("--log-keys <mode>", "object keys in logs: full, hash or none")
         .env("PRESIGND_LOG_KEYS")
         .default("hash"),

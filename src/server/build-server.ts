@@ -21,6 +21,7 @@ import { withConnectParseErrors } from "./connect-patches/connect-parse-errors.j
 import { acceptCompression } from "./connect-patches/decompression.js";
 import { strictJsonOptions } from "./connect-patches/json-utf8.js";
 import { decodeProtobufStringsStrictly } from "./connect-patches/protobuf-utf8.js";
+import { type CorsSetting, withCors } from "./cors.js";
 import { errorMapping } from "./error-map.js";
 import { withSpecGrpcMessage } from "./grpc-message.js";
 import { grpcUnaryAdapter } from "./grpc-unary.js";
@@ -65,6 +66,8 @@ export interface HandlerOptions extends RouteDeps {
   readonly metrics?: Metrics;
   /** Also answer GET /metrics on this port (--dev without --metrics-addr). */
   readonly metricsOnMainPort?: boolean;
+  /** Browser origins allowed (CORS headers on every route but gRPC); none: no CORS headers. */
+  readonly cors?: CorsSetting;
 }
 
 /** Services listed by reflection and reported on by health checks. */
@@ -126,7 +129,7 @@ export function buildHandler(options: HandlerOptions): NodeHandler {
   const rpc = withConnectParseErrors(withSpecGrpcMessage(adapter as NodeHandler), routes);
   const probes = healthEndpoints(options.health);
   const scrape = options.metrics && options.metricsOnMainPort && metricsEndpoint(options.metrics, options.logger);
-  return (req, res) => {
+  const handler: NodeHandler = (req, res) => {
     if (req.url === "/healthz" || req.url === "/readyz") {
       probes(req.url, res);
       return;
@@ -144,6 +147,8 @@ export function buildHandler(options: HandlerOptions): NodeHandler {
     }
     rpc(req, res);
   };
+  // Outermost, so that every answer (errors of the fast path and patches included) carries the headers.
+  return options.cors ? withCors(handler, options.cors) : handler;
 }
 
 /** What every RPC runs through, in this order, whatever the protocol. */

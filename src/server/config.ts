@@ -3,6 +3,7 @@ import { DurationError, parseDurationMs, parseDurationSeconds } from "../core/du
 import { MAX_SIGV4_TTL_SECONDS } from "../core/expiry.js";
 import { MAX_SINGLE_PUT_BYTES } from "../core/presign-put.js";
 import { CONNECTION_LIMIT_DEFAULTS, type ConnectionLimits } from "./connection-limits.js";
+import { CORS_ORIGIN, type CorsSetting, parseCorsOrigin } from "./cors.js";
 import { type HandleStoreSetting, parseHandleStore } from "./handles/handle-store-setting.js";
 import { Networks } from "./networks.js";
 
@@ -43,6 +44,8 @@ export interface ServerConfig {
    * the main port (--dev without --metrics-addr), or nowhere (undefined).
    */
   readonly metrics?: MetricsSetting;
+  /** Browser origins allowed to call (--cors-origin; localhost too with --dev); undefined: no CORS headers. */
+  readonly cors?: CorsSetting;
   /** Development mode: an embedded S3 server with fixed credentials. */
   readonly dev?: DevConfig;
 }
@@ -84,6 +87,8 @@ export interface RawServeOptions {
   maxConcurrentStreams?: string;
   /** HOST:PORT of the metrics listener. */
   metricsAddr?: string;
+  /** Browser origins (repeatable; env comma-separated); `*` only with --dev. */
+  corsOrigin?: string[];
   dev?: boolean;
   devDataDir: string;
   devS3Addr: string;
@@ -109,6 +114,25 @@ function metricsSetting(raw: RawServeOptions, main: { host: string; port: number
     );
   }
   return { metrics: { host, port } };
+}
+
+/** --cors-origin values; --dev adds every localhost origin and alone may allow `*`. */
+function corsSetting(values: readonly string[] | undefined, dev: boolean): { cors?: CorsSetting } {
+  const origins = new Set<string>();
+  for (const value of values ?? []) {
+    if (value.trim() === "") continue;
+    const parsed = parseCorsOrigin(value);
+    if ("problem" in parsed) throw new ConfigError(`${CORS_ORIGIN}: ${parsed.problem}`);
+    if (parsed.origin === "*" && !dev) {
+      throw new ConfigError(
+        `${CORS_ORIGIN}: "*" lets every web page call presignd with its visitors' credentials; it is allowed only with --dev (list each origin instead)`,
+      );
+    }
+    origins.add(parsed.origin);
+  }
+  if (origins.size === 0 && !dev) return {};
+  const anyOrigin = origins.delete("*");
+  return { cors: { origins: [...origins], anyOrigin, localhost: dev } };
 }
 
 function trustedProxies(value: string | undefined): { trustedProxies?: Networks } {
@@ -158,6 +182,7 @@ export function parseServeOptions(raw: RawServeOptions): ServerConfig {
     ...trustedProxies(raw.trustedProxies),
     ...tlsSettings(raw),
     ...metricsSetting(raw, { host, port }),
+    ...corsSetting(raw.corsOrigin, raw.dev === true),
   };
   const handleStore = handleStoreSetting(raw.handleStore ?? (raw.dev ? "memory" : undefined));
   if (raw.dev) {

@@ -125,6 +125,7 @@ export async function startServer(
       ...(config.trustedProxies ? { trustedProxies: config.trustedProxies } : {}),
       ...(options.grpcFastPath === undefined ? {} : { grpcFastPath: options.grpcFastPath }),
       ...(metrics ? { metrics, metricsOnMainPort: config.metrics === "main-port" } : {}),
+      ...(config.cors ? { cors: config.cors } : {}),
     });
     const listen = { limits: config.limits, logger };
     const dual = config.tls

@@ -200,6 +200,51 @@ describe("serve configuration", () => {
         (error: Error) => error.name === "ConfigError" && message.test(error.message),
       );
   });
+
+  it("CORS: no headers outside --dev without --cors-origin; --dev allows localhost; origins from flags and env", () => {
+    const production = { ...base, bucket: ["media"], policy: "policy.yaml" };
+    assert.equal(parseServeOptions(production).cors, undefined);
+    assert.deepEqual(parseServeOptions({ ...base, dev: true }).cors, {
+      origins: [],
+      anyOrigin: false,
+      localhost: true,
+    });
+    assert.deepEqual(
+      parseServeOptions({ ...production, corsOrigin: ["https://App.Example.com", "http://a.test:8443/"] }).cors,
+      {
+        origins: ["https://app.example.com", "http://a.test:8443"],
+        anyOrigin: false,
+        localhost: false,
+      },
+    );
+    assert.deepEqual(parseServeOptions({ ...base, dev: true, corsOrigin: ["*"] }).cors, {
+      origins: [],
+      anyOrigin: true,
+      localhost: true,
+    });
+    const env = { PRESIGND_CORS_ORIGIN: "https://a.test,https://b.test" };
+    assert.deepEqual(parseServeOptions(serveFlags(["--dev"], env)).cors?.origins, ["https://a.test", "https://b.test"]);
+    const flags = ["--dev", "--cors-origin", "https://c.test", "--cors-origin", "https://d.test"];
+    assert.deepEqual(parseServeOptions(serveFlags(flags, env)).cors?.origins, ["https://c.test", "https://d.test"]);
+  });
+
+  it("CORS: refuses * outside --dev and origins that are not scheme://host[:port], naming the flag", () => {
+    const production = { ...base, bucket: ["media"], policy: "policy.yaml" };
+    for (const [origin, message] of [
+      ["*", /^--cors-origin \(PRESIGND_CORS_ORIGIN\): "\*" .* allowed only with --dev/],
+      ["app.example.com", /^--cors-origin \(PRESIGND_CORS_ORIGIN\): "app.example.com" is not an origin/],
+      ["ftp://files.test", /: "ftp:\/\/files.test" must be an http or https origin$/],
+      ["https://app.test/path", /: "https:\/\/app.test\/path" must be scheme:\/\/host\[:port\] only/],
+      ["https://u:p@app.test", /must be scheme:\/\/host\[:port\] only/],
+      ["https://app.test?x=1", /must be scheme:\/\/host\[:port\] only/],
+      ["https://app.test:443", /must be written as browsers send it: https:\/\/app.test$/],
+    ] as const)
+      assert.throws(
+        () => parseServeOptions({ ...production, corsOrigin: [origin] }),
+        (error: Error) => error.name === "ConfigError" && message.test(error.message),
+        origin,
+      );
+  });
 });
 
 /** What `presignd serve ARGS` hands to parseServeOptions, with these PRESIGND_* variables set. */
