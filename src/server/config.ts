@@ -246,7 +246,10 @@ function shutdownSettings(raw: RawServeOptions): ShutdownSettings {
   if (drainDelayMs > MAX_TIMEOUT_MS) throw new ConfigError(`${delay}: "${raw.drainDelay}" must be at most 24d`);
   return {
     drainDelayMs,
-    timeoutMs: parseTimeout(raw.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT, "--shutdown-timeout (PRESIGND_SHUTDOWN_TIMEOUT)"),
+    timeoutMs: parseTimeout(
+      raw.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT,
+      "--shutdown-timeout (PRESIGND_SHUTDOWN_TIMEOUT)",
+    ),
   };
 }
 

@@ -188,7 +188,10 @@ export async function startServer(
         const { drainDelayMs, timeoutMs } = { ...config.shutdown, ...options };
         health.shutdown();
         if (drainDelayMs > 0) {
-          logger.info({ drain_delay_ms: drainDelayMs }, "draining: NOT_SERVING, still serving until the drain delay ends");
+          logger.info(
+            { drain_delay_ms: drainDelayMs },
+            "draining: NOT_SERVING, still serving until the drain delay ends",
+          );
           await new Promise((resolve) => setTimeout(resolve, drainDelayMs));
         }
         logger.info({ shutdown_timeout_ms: timeoutMs }, "closing the port; in-flight requests may finish");

@@ -7,8 +7,8 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { setTimeout as sleep } from "node:timers/promises";
 import { after, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { createClient } from "@connectrpc/connect";
 import { createTransport } from "../../src/client/create-client.js";
 import { Health, HealthCheckResponse_ServingStatus as Status } from "../../src/gen/grpc/health/v1/health_pb.js";
@@ -98,7 +98,9 @@ function heldGrpcCheck(session: http2.ClientHttp2Session): { finish(): void; grp
     stream.on("data", () => {});
     stream.on("error", reject);
     stream.on("close", () =>
-      stream.rstCode === http2.constants.NGHTTP2_NO_ERROR ? resolve(status) : reject(new Error(`RST ${stream.rstCode}`)),
+      stream.rstCode === http2.constants.NGHTTP2_NO_ERROR
+        ? resolve(status)
+        : reject(new Error(`RST ${stream.rstCode}`)),
     );
   });
   stream.write(frame.subarray(0, 2));
@@ -150,7 +152,8 @@ describe("graceful drain on SIGTERM (serve --drain-delay 1s --shutdown-timeout 5
       child.kill("SIGTERM");
       // NOT_SERVING at once: logged by the server within 100 ms, and /readyz says so.
       const changed = await waitFor(
-        () => lines.find((l) => l.msg === "health changed" && l.health === "NOT_SERVING" && l.reason === "shutting down"),
+        () =>
+          lines.find((l) => l.msg === "health changed" && l.health === "NOT_SERVING" && l.reason === "shutting down"),
         2000,
       );
       const notServingMs = (changed.time as number) - signalledAt;
