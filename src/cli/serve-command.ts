@@ -1,5 +1,6 @@
+import os from "node:os";
 import { Command, Option } from "commander";
-import type { RawServeOptions } from "../server/config.js";
+import { DEFAULT_DRAIN_DELAY, DEFAULT_SHUTDOWN_TIMEOUT, type RawServeOptions } from "../server/config.js";
 import { CONNECTION_LIMIT_DEFAULTS as LIMITS } from "../server/connection-limits.js";
 
 export function serveCommand(): Command {
@@ -97,6 +98,20 @@ export function serveCommand(): Command {
     )
     .addOption(
       new Option(
+        "--drain-delay <duration>",
+        `on SIGTERM/SIGINT, keep serving this long while health says NOT_SERVING, so balancers notice (default: ${DEFAULT_DRAIN_DELAY}, 0s with --dev)`,
+      ).env("PRESIGND_DRAIN_DELAY"),
+    )
+    .addOption(
+      new Option(
+        "--shutdown-timeout <duration>",
+        "then, with the port closed (HTTP/2 GOAWAY), the longest in-flight requests get before they are cut",
+      )
+        .env("PRESIGND_SHUTDOWN_TIMEOUT")
+        .default(DEFAULT_SHUTDOWN_TIMEOUT),
+    )
+    .addOption(
+      new Option(
         "--metrics-addr <host:port>",
         "serve Prometheus /metrics on this address (default: only with --dev, on the main port)",
       ).env("PRESIGND_METRICS_ADDR"),
@@ -149,20 +164,27 @@ export function serveCommand(): Command {
       const logger = createLogger(config.logLevel);
       const server = await startServer(config, logger);
       let stopping = false;
-      const stop = (signal: string) => {
-        if (stopping) return;
+      const stop = (signal: NodeJS.Signals) => {
+        if (stopping) {
+          // A second signal: no more waiting; the shell's code for the signal (130, 143).
+          logger.warn({ signal }, "second signal: exiting at once, in-flight requests are cut");
+          process.exit(128 + (os.constants.signals[signal] ?? 0));
+        }
         stopping = true;
         logger.info({ signal }, "shutting down");
         server.close().then(
-          () => process.exit(0),
+          () => {
+            logger.info("stopped");
+            process.exit(0);
+          },
           (error: unknown) => {
             logger.error({ err: error }, "shutdown failed");
             process.exit(1);
           },
         );
       };
-      process.once("SIGINT", () => stop("SIGINT"));
-      process.once("SIGTERM", () => stop("SIGTERM"));
+      process.on("SIGINT", () => stop("SIGINT"));
+      process.on("SIGTERM", () => stop("SIGTERM"));
       process.on("SIGHUP", () => {
         if (server.reloadPolicy) void server.reloadPolicy();
         else logger.warn("SIGHUP: no --policy file to reload");

@@ -43,9 +43,14 @@ export function parseDurationSeconds(value: string): number {
 
 /** "500ms", "10s", "1m30s" or "10" (seconds) → milliseconds (at least 1). */
 export function parseDurationMs(value: string): number {
-  const ms = parseMs(value, "500ms, 10s or 1m");
+  const ms = parseDelayMs(value);
   if (ms < 1) throw new DurationError(`"${value}" must be longer than 0`);
   return ms;
+}
+
+/** As parseDurationMs, but "0" and "0s" are allowed: a delay that may be none at all. */
+export function parseDelayMs(value: string): number {
+  return parseMs(value, "500ms, 10s or 1m");
 }
 
 /** Whole seconds → the shortest spelling in the same grammar: 5400 → "1h30m", 0 → "0s". */

@@ -1,5 +1,5 @@
 import { BYTE_SIZE_SYNTAX, parseByteSize } from "../core/byte-size.js";
-import { DurationError, parseDurationMs, parseDurationSeconds } from "../core/duration.js";
+import { DurationError, parseDelayMs, parseDurationMs, parseDurationSeconds } from "../core/duration.js";
 import { MAX_SIGV4_TTL_SECONDS } from "../core/expiry.js";
 import { MAX_SINGLE_PUT_BYTES } from "../core/presign-put.js";
 import { CONNECTION_LIMIT_DEFAULTS, type ConnectionLimits } from "./connection-limits.js";
@@ -39,6 +39,8 @@ export interface ServerConfig {
   readonly handleStore?: HandleStoreSetting;
   /** Timeouts and caps on connections and HTTP/2 streams. */
   readonly limits: ConnectionLimits;
+  /** Graceful shutdown (SIGTERM): how long to keep serving while NOT_SERVING, then how long in-flight requests get. */
+  readonly shutdown: ShutdownSettings;
   /**
    * Where Prometheus metrics are served: a listener of their own (--metrics-addr),
    * the main port (--dev without --metrics-addr), or nowhere (undefined).
@@ -49,6 +51,17 @@ export interface ServerConfig {
   /** Development mode: an embedded S3 server with fixed credentials. */
   readonly dev?: DevConfig;
 }
+
+export interface ShutdownSettings {
+  /** Serving on after SIGTERM while health says NOT_SERVING, so that balancers notice (--drain-delay). */
+  readonly drainDelayMs: number;
+  /** Then, with the port closed and GOAWAY sent: the most in-flight requests get (--shutdown-timeout). */
+  readonly timeoutMs: number;
+}
+
+/** --drain-delay's default; 0s with --dev, so that Ctrl-C in `npm start` stops at once. */
+export const DEFAULT_DRAIN_DELAY = "5s";
+export const DEFAULT_SHUTDOWN_TIMEOUT = "30s";
 
 export type MetricsSetting = { readonly host: string; readonly port: number } | "main-port";
 
@@ -85,6 +98,10 @@ export interface RawServeOptions {
   idleTimeout?: string;
   maxConnections?: string;
   maxConcurrentStreams?: string;
+  /** Unset: DEFAULT_DRAIN_DELAY (0s with --dev). */
+  drainDelay?: string;
+  /** Unset: DEFAULT_SHUTDOWN_TIMEOUT. */
+  shutdownTimeout?: string;
   /** HOST:PORT of the metrics listener. */
   metricsAddr?: string;
   /** Browser origins (repeatable; env comma-separated); `*` only with --dev. */
@@ -177,6 +194,7 @@ export function parseServeOptions(raw: RawServeOptions): ServerConfig {
     logLevel: raw.logLevel,
     logKeys: raw.logKeys as KeyLogging,
     limits: connectionLimits(raw),
+    shutdown: shutdownSettings(raw),
     ...(publicEndpoint ? { publicEndpoint } : {}),
     ...(raw.policy ? { policyFile: raw.policy } : {}),
     ...trustedProxies(raw.trustedProxies),
@@ -245,6 +263,19 @@ function connectionLimits(raw: RawServeOptions): ConnectionLimits {
   // The headers are part of the request (Node's HTTP/1.1 server refuses this too).
   if (limits.headerTimeoutMs > limits.requestTimeoutMs) throw new ConfigError(`${header} is longer than ${request}`);
   return limits;
+}
+
+function shutdownSettings(raw: RawServeOptions): ShutdownSettings {
+  const delay = "--drain-delay (PRESIGND_DRAIN_DELAY)";
+  const drainDelayMs = naming(delay, () => parseDelayMs(raw.drainDelay ?? (raw.dev ? "0s" : DEFAULT_DRAIN_DELAY)));
+  if (drainDelayMs > MAX_TIMEOUT_MS) throw new ConfigError(`${delay}: "${raw.drainDelay}" must be at most 24d`);
+  return {
+    drainDelayMs,
+    timeoutMs: parseTimeout(
+      raw.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT,
+      "--shutdown-timeout (PRESIGND_SHUTDOWN_TIMEOUT)",
+    ),
+  };
 }
 
 /** A whole number from 1 to max, written in digits. */

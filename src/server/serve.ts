@@ -4,7 +4,7 @@ import { Access } from "./access.js";
 import { Audit } from "./audit.js";
 import { credentialsAuthenticator, noAuthentication } from "./auth/authenticate.js";
 import { buildHandler } from "./build-server.js";
-import { ConfigError, type ServerConfig } from "./config.js";
+import { ConfigError, type ServerConfig, type ShutdownSettings } from "./config.js";
 import { DEV_CREDENTIALS, type DevS3, startDevS3 } from "./dev-s3.js";
 import type { HandleStore } from "./handles/handle-store.js";
 import { describeHandleStore } from "./handles/handle-store-setting.js";
@@ -35,8 +35,14 @@ export interface RunningServer {
   readonly metricsUrl?: string;
   /** Re-reads the policy file (SIGHUP); keeps the old one when the new one is invalid. */
   readonly reloadPolicy?: () => Promise<void>;
-  /** Graceful stop: finish in-flight requests, then release everything. */
-  close(): Promise<void>;
+  /**
+   * Graceful stop (see README "Graceful shutdown"): health NOT_SERVING at once,
+   * serving on for `drainDelayMs`, then the port closed (HTTP/2 GOAWAY) and
+   * in-flight requests given up to `timeoutMs` before their connections are cut;
+   * then everything is released. Defaults: the config's --drain-delay and
+   * --shutdown-timeout.
+   */
+  close(options?: Partial<ShutdownSettings>): Promise<void>;
 }
 
 /** Internal switches, not settings: tests use them to compare code paths. */
@@ -179,9 +185,18 @@ export async function startServer(
       ...(devS3 ? { devS3Endpoint: devS3.endpoint } : {}),
       ...(metricsUrl ? { metricsUrl } : {}),
       ...(policy ? { reloadPolicy: () => policy.reload() } : {}),
-      close: async () => {
+      close: async (options = {}) => {
+        const { drainDelayMs, timeoutMs } = { ...config.shutdown, ...options };
         health.shutdown();
-        await dual.close();
+        if (drainDelayMs > 0) {
+          logger.info(
+            { drain_delay_ms: drainDelayMs },
+            "draining: NOT_SERVING, still serving until the drain delay ends",
+          );
+          await new Promise((resolve) => setTimeout(resolve, drainDelayMs));
+        }
+        logger.info({ shutdown_timeout_ms: timeoutMs }, "closing the port; in-flight requests may finish");
+        await dual.close(timeoutMs);
         // After the main port: the last scrapes still see the drain.
         await metricsListener?.close();
         stopPurge();

@@ -21,6 +21,8 @@ export async function startProductionServer(
     devDataDir: "",
     devS3Addr: "",
     pathStyle: true,
+    // No balancer to tell: close() need not keep serving first.
+    drainDelay: "0s",
     ...options,
   });
   return startServer(config, createLogger("silent"));

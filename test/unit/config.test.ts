@@ -152,6 +152,32 @@ describe("serve configuration", () => {
     assert.deepEqual(parseServeOptions(serveFlags(["--dev"])).limits, parseServeOptions({ ...base, dev: true }).limits);
   });
 
+  it("shutdown: --drain-delay 5s (0s with --dev) and --shutdown-timeout 30s; flags over env; bad values named", () => {
+    const prod = { ...base, bucket: ["b12"], policy: "p.yaml" };
+    assert.deepEqual(parseServeOptions(serveFlags(["-b", "b12", "--policy", "p.yaml"])).shutdown, {
+      drainDelayMs: 5000,
+      timeoutMs: 30_000,
+    });
+    assert.deepEqual(parseServeOptions(serveFlags(["--dev"])).shutdown, { drainDelayMs: 0, timeoutMs: 30_000 });
+    const env = { PRESIGND_DRAIN_DELAY: "2s", PRESIGND_SHUTDOWN_TIMEOUT: "1m" };
+    assert.deepEqual(parseServeOptions(serveFlags(["--dev"], env)).shutdown, { drainDelayMs: 2000, timeoutMs: 60_000 });
+    assert.deepEqual(parseServeOptions(serveFlags(["--dev", "--drain-delay", "1500ms"], env)).shutdown, {
+      drainDelayMs: 1500,
+      timeoutMs: 60_000,
+    });
+    assert.equal(parseServeOptions({ ...prod, drainDelay: "0s" }).shutdown.drainDelayMs, 0);
+    assert.throws(
+      () => parseServeOptions({ ...prod, drainDelay: "soon" }),
+      /^ConfigError: --drain-delay \(PRESIGND_DRAIN_DELAY\): /,
+    );
+    assert.throws(() => parseServeOptions({ ...prod, drainDelay: "25d" }), /--drain-delay .*at most 24d/);
+    for (const bad of ["0s", "-1s", "x"])
+      assert.throws(
+        () => parseServeOptions({ ...prod, shutdownTimeout: bad }),
+        /^ConfigError: --shutdown-timeout \(PRESIGND_SHUTDOWN_TIMEOUT\): /,
+      );
+  });
+
   it("connection limits come from flags, over PRESIGND_* variables", () => {
     const env = {
       PRESIGND_HEADER_TIMEOUT: "2s",
