@@ -2,13 +2,13 @@ import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { createPresignClient } from "../../src/client/create-client.js";
+import { launchChromium } from "../support/chromium.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 
 // Debian's Chromium (installed by .ci/run) on a page of another origin calls GetObject over
 // Connect with fetch, then fetches the object from the embedded S3 with the signed URL.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ALLOWED_HOST = "app.test";
 const OTHER_HOST = "evil.test";
 
@@ -26,18 +26,9 @@ describe("a page on another origin calls presignd from Chromium (CORS)", () => {
       "greetings/hello.txt",
       new TextEncoder().encode("hello, browser"),
     );
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        `--host-resolver-rules=MAP ${ALLOWED_HOST} 127.0.0.1, MAP ${OTHER_HOST} 127.0.0.1`,
-      ],
-    });
+    browser = await launchChromium([
+      `--host-resolver-rules=MAP ${ALLOWED_HOST} 127.0.0.1, MAP ${OTHER_HOST} 127.0.0.1`,
+    ]);
   });
   after(async () => {
     await browser?.close();

@@ -3,14 +3,14 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { createPresignClient, type PresignClient } from "../../src/client/create-client.js";
+import { launchChromium } from "../support/chromium.js";
 import { collector } from "../support/collect.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 
 // A real browser (Debian's chromium, installed by .ci/run) submits a plain
 // HTML form built from PostPolicy's answer: hidden fields, file input last.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 describe("an HTML form uploads with PostPolicy fields in Chromium", () => {
   let server: TestServer;
@@ -21,17 +21,7 @@ describe("an HTML form uploads with PostPolicy fields in Chromium", () => {
     server = await startTestServer();
     client = createPresignClient({ baseUrl: server.url });
     dir = await mkdtemp(join(tmpdir(), "presignd-browser-"));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { normalizeKey } from "../../src/core/policy/key-normalization.js";
 import {
   type AccessRequest,
   authorize,
@@ -11,6 +10,7 @@ import {
   type Principal,
   type Rule,
 } from "../../src/core/policy/policy.js";
+import { accessRequest } from "../support/access-request.js";
 
 /** How the test itself expands a template: no String.replace anywhere. */
 function expand(template: string, subject: string): string {
@@ -23,15 +23,7 @@ function expand(template: string, subject: string): string {
   return out + rest;
 }
 
-function request(key: string, extra: Partial<AccessRequest> = {}): AccessRequest {
-  let normalizedKey: string | undefined;
-  try {
-    normalizedKey = normalizeKey(key);
-  } catch {
-    normalizedKey = undefined;
-  }
-  return { operation: "put", bucket: "b", key, normalizedKey, keyIsPrefix: false, metadataNames: [], ...extra };
-}
+const request = (key: string, extra: Partial<AccessRequest> = {}) => accessRequest(key, extra, "put");
 
 const NAMESPACE: Record<Exclude<Principal["method"], "none" | "anonymous">, string> = {
   "api-key": "key:",

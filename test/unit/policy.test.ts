@@ -11,20 +11,13 @@ import {
 } from "../../src/core/policy/policy.js";
 import { PresignError } from "../../src/core/presign-error.js";
 import { parsePolicy } from "../../src/server/policy-file.js";
+import { accessRequest } from "../support/access-request.js";
 
 const alice: Principal = { subject: "alice", groups: ["staff"], method: "api-key" };
 const home: Policy = {
   rules: [{ name: "home", principals: ["*"], operations: ["get", "put"], buckets: ["b"], keys: ["users/${sub}/*"] }],
 };
-const request = (key: string, extra: Partial<AccessRequest> = {}): AccessRequest => {
-  let normalizedKey: string | undefined;
-  try {
-    normalizedKey = normalizeKey(key);
-  } catch {
-    normalizedKey = undefined;
-  }
-  return { operation: "get", bucket: "b", key, normalizedKey, keyIsPrefix: false, metadataNames: [], ...extra };
-};
+const request = (key: string, extra: Partial<AccessRequest> = {}): AccessRequest => accessRequest(key, extra);
 
 describe("policy matcher", () => {
   it("allows only inside the caller's own prefix, signing the matched (NFC) key", () => {

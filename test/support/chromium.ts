@@ -1,0 +1,23 @@
+import { type Browser, chromium } from "playwright-core";
+
+/** Debian's Chromium (.ci/run installs it); CHROMIUM_PATH overrides. */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+/**
+ * Headless Chromium as root on a machine with no network: no sandbox, no GPU,
+ * and none of its background connections (refused here, many at a time).
+ */
+export function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      ...extraArgs,
+    ],
+  });
+}
