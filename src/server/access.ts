@@ -173,9 +173,10 @@ const HANDLE_DENIED = "the handle's minter no longer holds this right";
 
 /**
  * The minter of a handle as the policy in force knows it: an API-key
- * principal with its current groups, or a JWT or certificate identity while
- * that way of authenticating is still configured. A string says why not (for
- * the audit record only: it may name the minter).
+ * principal with its current groups, a JWT identity while the policy still
+ * accepts JWTs, a certificate or anonymous identity as minted (the rules in
+ * force decide it). A string says why not (for the audit record only: it may
+ * name the minter).
  */
 function currentMinter(policy: PolicyFile, minter: Principal): Principal | string {
   switch (minter.method) {

@@ -149,12 +149,10 @@ class ProbeFailure extends Error {
 }
 
 /**
- * What /readyz may say of an S3 failure: our own findings (a bucket's HTTP
- * status) as they are; for the rest, the kind of failure only, never hosts,
- * ports or exception classes.
+ * What /readyz may say of an S3 failure: the probe's own public findings
+ * (credentials, each bucket's status, unreachable or timed out); anything
+ * else, never its hosts, ports or exception classes.
  */
 function describeS3Failure(error: unknown): string {
-  if (error instanceof BucketProbeFailure) return error.message;
-  const name = (error as { name?: string }).name;
-  return name === "TimeoutError" || name === "AbortError" ? "S3 did not answer in time" : "S3 is unreachable";
+  return error instanceof BucketProbeFailure ? error.message : "S3 is unreachable";
 }
