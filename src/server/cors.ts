@@ -1,4 +1,5 @@
 import { cors as connectCors } from "@connectrpc/connect";
+import { protocolOf } from "./interceptors/rpc-protocol.js";
 import type { NodeHandler, NodeRequest } from "./node-http.js";
 
 /** Which browser origins may call presignd (--cors-origin, --dev); validated in config.ts. */
@@ -62,8 +63,7 @@ function isAllowed(origin: string, setting: CorsSetting): boolean {
 
 /** gRPC proper (not gRPC-Web) never comes from a browser. */
 function isGrpc(req: NodeRequest): boolean {
-  const type = req.headers["content-type"] ?? "";
-  return type.startsWith("application/grpc") && !type.startsWith("application/grpc-web");
+  return protocolOf(req.method, req.headers["content-type"]) === "grpc";
 }
 
 /**
