@@ -14,7 +14,7 @@ import { createServer } from "node:net";
 import os from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { createPresignClient } from "../src/client/create-client.js";
+import { connectPresignd } from "../src/cli/node-client.js";
 import { HandleKind, Operation } from "../src/gen/presign/v1/presign_pb.js";
 
 const MINUTES = Number(process.argv[2] ?? 10);
@@ -69,8 +69,8 @@ const rssOf = (pid: number) => {
 };
 
 const clients = [
-  createPresignClient({ baseUrl, transport: "connect" }).service,
-  createPresignClient({ baseUrl, transport: "grpc" }).service,
+  connectPresignd({ baseUrl, transport: "connect" }).service,
+  connectPresignd({ baseUrl, transport: "grpc" }).service,
 ];
 // Wait for the server.
 for (let i = 0; ; i++) {

@@ -18,7 +18,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { DeleteObjectCommand, HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { createPresignClient } from "../src/client/create-client.js";
+import { connectPresignd } from "../src/cli/node-client.js";
 import { KEYS } from "../test/support/policy.js";
 import { presigndForRgw, rgwFromEnv } from "../test/support/rgw.js";
 
@@ -98,7 +98,7 @@ try {
   const { server } = await presigndForRgw(rgw);
   stopServer = () => server.close();
   const s3 = new S3Client({ endpoint: rgw.endpoint, forcePathStyle: true, region: "us-east-1" });
-  const { service } = createPresignClient({ baseUrl: server.url, headers: { "x-api-key": KEYS.admin } });
+  const { service } = connectPresignd({ baseUrl: server.url, headers: { "x-api-key": KEYS.admin } });
   const gc = () => execFileSync("radosgw-admin", [...ceph, "gc", "process", "--include-all"], { stdio: "ignore" });
   const remove = async (key: string) => {
     await s3.send(new DeleteObjectCommand({ Bucket: rgw.bucket, Key: key }));

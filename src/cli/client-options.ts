@@ -1,5 +1,5 @@
 import { Option } from "commander";
-import { createPresignClient, type PresignClient, type TransportName } from "../client/create-client.js";
+import { connectPresignd, type NodePresignClient, type TransportName } from "./node-client.js";
 
 /** Options every client command shares. */
 export interface ClientFlags {
@@ -20,11 +20,11 @@ export const clientOptions = (): Option[] => [
   new Option("--token <jwt>", "bearer JWT for presignd").env("PRESIGND_TOKEN"),
 ];
 
-export function clientFor(flags: ClientFlags): PresignClient {
+export function clientFor(flags: ClientFlags): NodePresignClient {
   const headers: Record<string, string> = {};
   if (flags.token) headers.authorization = `Bearer ${flags.token}`;
   else if (flags.apiKey) headers["x-api-key"] = flags.apiKey;
-  return createPresignClient({ baseUrl: checkServerUrl(flags.server), transport: flags.transport, headers });
+  return connectPresignd({ baseUrl: checkServerUrl(flags.server), transport: flags.transport, headers });
 }
 
 /** -s/--server must be an http(s) URL: "127.0.0.1:8080" would fail later as "Invalid URL". */

@@ -1,4 +1,4 @@
-import type { PresignedHttp } from "../client/transfer.js";
+import type { PresignedHttp } from "@presignd/client/node";
 import { shellQuote } from "./shell-quote.js";
 
 /**

@@ -1,5 +1,5 @@
-import { ConnectError } from "@connectrpc/connect";
-import { S3Error } from "../client/s3-error.js";
+import type { ConnectError } from "@connectrpc/connect";
+import { isAbortError, isPresignClientError, isRpcError, isS3Error } from "@presignd/client/node";
 import { Interrupted } from "./interrupt.js";
 
 const SERVER_SETTING = "-s/--server (PRESIGND_SERVER)";
@@ -13,9 +13,10 @@ export interface ErrorContext {
 /** One line for a failed command: what happened, in the user's terms, and what to do. */
 export function describeError(error: unknown, context: ErrorContext = {}): string {
   if (error instanceof Interrupted) return error.message;
-  if (error instanceof ConnectError) return describeRpcFailure(error, context.server ?? "the server");
-  if (error instanceof S3Error) return error.message;
-  if ((error as Error)?.name === "AbortError") return (error as Error).message || "interrupted";
+  if (isRpcError(error)) return describeRpcFailure(error.cause as ConnectError, context.server ?? "the server");
+  if (isS3Error(error)) return error.message;
+  if (isAbortError(error)) return "interrupted";
+  if (isPresignClientError(error)) return error.message;
   const e = error as NodeJS.ErrnoException;
   if (e?.code === "ECONNREFUSED")
     return `cannot connect to ${(e as { address?: string }).address ?? "the server"}:${(e as { port?: number }).port ?? ""} (is presignd running? see -s/--server)`;

@@ -1,8 +1,7 @@
 import { createWriteStream, fstatSync } from "node:fs";
 import { Writable } from "node:stream";
+import { type Progress, partialFiles } from "@presignd/client/node";
 import { Command, Option } from "commander";
-import { partialFiles } from "../client/ranged-download.js";
-import type { Progress } from "../client/transfer.js";
 import { parseByteSize, parseCount } from "./byte-size.js";
 import { type ClientFlags, clientFor, clientOptions } from "./client-options.js";
 import { type GetObjectFlags, getObjectOptions, getObjectRequest } from "./get-options.js";
@@ -59,13 +58,12 @@ export function getCommand(): Command {
         const result = await interruptible(
           (signal) =>
             client.download(key, file ?? stdoutSink(), {
-              ...getObjectRequest(flags),
+              params: { ...getObjectRequest(flags), ...(flags.bucket ? { bucket: flags.bucket } : {}) },
               signal,
-              ...(flags.bucket ? { bucket: flags.bucket } : {}),
               onProgress,
               concurrency: flags.concurrency,
               chunkSize: flags.chunkSize,
-              keepPartial: true,
+              ...(file !== undefined ? { keepPartial: true } : {}),
             }),
           async () => {
             if (file === undefined) return `stdout is incomplete (${last.transferred} of ${last.total ?? "?"} bytes)`;

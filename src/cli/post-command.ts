@@ -1,6 +1,6 @@
 import { basename } from "node:path";
+import { fillFilename } from "@presignd/client/node";
 import { Command } from "commander";
-import { fillFilename } from "../client/multipart-form.js";
 import { clientFor, clientOptions } from "./client-options.js";
 import { helpExamples } from "./help-examples.js";
 import { runUpload, type UploadFlags, uploadOptions } from "./upload-options.js";

@@ -1,8 +1,8 @@
 import { stat } from "node:fs/promises";
 import { basename } from "node:path";
 import { toJson } from "@bufbuild/protobuf";
+import { fillFilename } from "@presignd/client/node";
 import { Argument, Command, Option } from "commander";
-import { fillFilename } from "../client/multipart-form.js";
 import { PostPolicyResponseSchema, PresignedRequestSchema } from "../gen/presign/v1/presign_pb.js";
 import { parseByteSize } from "./byte-size.js";
 import { type ClientFlags, clientFor, clientOptions } from "./client-options.js";

@@ -1,5 +1,5 @@
+import type { Progress } from "@presignd/client/node";
 import cliProgress from "cli-progress";
-import type { Progress } from "../client/transfer.js";
 import { formatBytes } from "./byte-size.js";
 
 export interface ProgressReporter {

@@ -1,3 +1,4 @@
+import { fileStateStore } from "@presignd/client/node";
 import { Command, Option } from "commander";
 import { parseByteSize, parseCount } from "./byte-size.js";
 import { clientFor, clientOptions } from "./client-options.js";
@@ -74,7 +75,7 @@ export function putCommand(): Command {
           concurrency: flags.concurrency,
           ...(flags.partSize !== undefined ? { partSize: flags.partSize } : {}),
           ...(flags.maxSize !== undefined ? { maxSize: flags.maxSize } : {}),
-          ...(resumeState !== undefined ? { resumeState } : {}),
+          ...(resumeState !== undefined ? { resume: { store: fileStateStore(resumeState), keepOnAbort: true } } : {}),
         }),
       ...(resumeState !== undefined ? [() => keptForResume(resumeState, resumeState, "nothing was stored")] : []),
     );

@@ -1,5 +1,5 @@
+import type { TransferResult } from "@presignd/client/node";
 import { Option } from "commander";
-import type { TransferResult } from "../client/transfer.js";
 import { formatBytes } from "./byte-size.js";
 
 export interface ReportFlags {

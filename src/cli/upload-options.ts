@@ -1,3 +1,4 @@
+import type { Progress } from "@presignd/client/node";
 import { InvalidArgumentError, Option } from "commander";
 import type { ClientFlags } from "./client-options.js";
 import { interruptible } from "./interrupt.js";
@@ -26,6 +27,13 @@ export const uploadOptions = (): Option[] => [
   jsonOption(),
 ];
 
+/** What every upload command passes to the client: the S3 parameters, the signal and progress. */
+export interface UploadRequest {
+  readonly signal: AbortSignal;
+  readonly params: { bucket?: string; contentType?: string; metadata: Record<string, string> };
+  readonly onProgress?: (progress: Progress) => void;
+}
+
 /**
  * Runs an upload with a progress bar, then reports it (see transfer-report.ts);
  * an interrupted upload says what `kept()` reports (by default: nothing, since
@@ -35,7 +43,7 @@ export async function runUpload(
   key: string,
   flags: UploadFlags,
   label: string,
-  upload: (request: Record<string, unknown>) => Promise<TransferOutcome>,
+  upload: (request: UploadRequest) => Promise<TransferOutcome>,
   kept: () => Promise<string> = async () => "nothing was stored",
 ): Promise<void> {
   const progress = progressBar(`${label} ${key}`, flags.quiet === true);
@@ -45,9 +53,11 @@ export async function runUpload(
         (signal) =>
           upload({
             signal,
-            ...(flags.bucket ? { bucket: flags.bucket } : {}),
-            ...(flags.contentType ? { contentType: flags.contentType } : {}),
-            metadata: flags.metadata,
+            params: {
+              ...(flags.bucket ? { bucket: flags.bucket } : {}),
+              ...(flags.contentType ? { contentType: flags.contentType } : {}),
+              metadata: flags.metadata,
+            },
             ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
           }),
         kept,

@@ -1,25 +1,54 @@
-// The public client API of presignd (package entry "presignd/client").
+// @presignd/client: presigned uploads and downloads, in browsers and on Node.
+// Paths and Node streams come from "@presignd/client/node".
 
-export { PresignService } from "../gen/presign/v1/presign_pb.js";
+export { Code, ConnectError } from "@connectrpc/connect";
+export { PresignService } from "../gen/client/presign/v1/presign_pb.js";
+export type { UploadSource } from "./body/source.js";
 export {
   createPresignClient,
-  createTransport,
-  DEFAULT_MULTIPART_THRESHOLD,
-  type DownloadPlan,
   type PresignClient,
+  type PresignClientOf,
   type PresignClientOptions,
-  type TransportName,
-  type UploadPlan,
 } from "./create-client.js";
-export { type MultipartOptions, type MultipartResult, uploadMultipart } from "./multipart-upload.js";
-export { downloadRanged, type RangedDownloadOptions } from "./ranged-download.js";
-export { S3Error } from "./s3-error.js";
-export type { DownloadDestination, UploadSource } from "./sources.js";
+export type { DownloadDestination } from "./download/destination.js";
 export {
-  downloadPresigned,
-  type PresignedHttp,
-  type Progress,
-  type TransferOptions,
-  type TransferResult,
-  uploadPresigned,
-} from "./transfer.js";
+  InvalidOptionError,
+  isAbortError,
+  isInvalidOptionError,
+  isPresignClientError,
+  isRpcError,
+  isS3Error,
+  isTimeoutError,
+  isTransferError,
+  PresignClientError,
+  RpcError,
+  S3Error,
+  TransferAbortedError,
+  TransferError,
+  TransferTimeoutError,
+} from "./errors.js";
+export type { PresignedHttp } from "./http/presigned.js";
+export { redactUrl } from "./http/redact-url.js";
+export type {
+  DownloadOptions,
+  DownloadParams,
+  DownloadResult,
+  DownloadSettings,
+  FormParams,
+  FormTarget,
+  ObjectTarget,
+  Progress,
+  ResumeOptions,
+  TransferResult,
+  TransferSettings,
+  UploadFormOptions,
+  UploadOptions,
+  UploadParams,
+  UploadResult,
+  UploadSettings,
+} from "./options.js";
+export { indexedDbStateStore } from "./state/indexed-db-state-store.js";
+export { localStorageStateStore } from "./state/local-storage-state-store.js";
+export { memoryStateStore, type StateStore } from "./state/state-store.js";
+export type { ConnectionOptions } from "./transport.js";
+export { fillFilename } from "./upload/form.js";

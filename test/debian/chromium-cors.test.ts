@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import type { Browser } from "playwright-core";
-import { createPresignClient } from "../../src/client/create-client.js";
+import { connectPresignd } from "../../src/cli/node-client.js";
 import { launchChromium } from "../support/chromium.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 
@@ -22,7 +22,7 @@ describe("a page on another origin calls presignd from Chromium (CORS)", () => {
     await new Promise<void>((resolve) => pages.listen(0, "127.0.0.1", resolve));
     pagePort = (pages.address() as AddressInfo).port;
     server = await startTestServer({ corsOrigin: [`http://${ALLOWED_HOST}:${pagePort}`] });
-    await createPresignClient({ baseUrl: server.url }).upload(
+    await connectPresignd({ baseUrl: server.url }).upload(
       "greetings/hello.txt",
       new TextEncoder().encode("hello, browser"),
     );

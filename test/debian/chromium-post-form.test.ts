@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser } from "playwright-core";
-import { createPresignClient, type PresignClient } from "../../src/client/create-client.js";
+import { connectPresignd, type NodePresignClient } from "../../src/cli/node-client.js";
 import { launchChromium } from "../support/chromium.js";
 import { collector } from "../support/collect.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
@@ -14,12 +14,12 @@ import { startTestServer, type TestServer } from "../support/test-server.js";
 
 describe("an HTML form uploads with PostPolicy fields in Chromium", () => {
   let server: TestServer;
-  let client: PresignClient;
+  let client: NodePresignClient;
   let browser: Browser;
   let dir: string;
   before(async () => {
     server = await startTestServer();
-    client = createPresignClient({ baseUrl: server.url });
+    client = connectPresignd({ baseUrl: server.url });
     dir = await mkdtemp(join(tmpdir(), "presignd-browser-"));
     browser = await launchChromium();
   });

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { after, before, describe, it } from "node:test";
-import { createPresignClient } from "../../src/client/create-client.js";
+import { connectPresignd } from "../../src/cli/node-client.js";
 import { makePki, type TestPki } from "../support/certs.js";
 import { PRESIGND, ROOT, run } from "../support/run.js";
 
@@ -38,7 +38,7 @@ describe("presignd serve --dev", () => {
       assert.match(lines[0]?.msg as string, /^DEVELOPMENT MODE: embedded local S3/);
       assert.equal(lines[0]?.level, 40, "development mode is logged as a warning");
 
-      const client = createPresignClient({ baseUrl: url, transport: "grpc" });
+      const client = connectPresignd({ baseUrl: url, transport: "grpc" });
       await client.upload("served.txt", Buffer.from("served"));
       const chunks: Uint8Array[] = [];
       await client.download("served.txt", new WritableStream({ write: (c) => void chunks.push(c) }));

@@ -10,7 +10,7 @@ import { createInterface } from "node:readline";
 import { after, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createClient } from "@connectrpc/connect";
-import { createTransport } from "../../src/client/create-client.js";
+import { nodeTransport } from "../../src/cli/node-client.js";
 import { Health, HealthCheckResponse_ServingStatus as Status } from "../../src/gen/grpc/health/v1/health_pb.js";
 import { grpcFrame } from "../support/h2-raw.js";
 import { PRESIGND, ROOT } from "../support/run.js";
@@ -61,7 +61,7 @@ async function serve(args: readonly string[]): Promise<Served> {
 }
 
 const health = (url: string, transport: (typeof PROTOCOLS)[number]) =>
-  createClient(Health, createTransport({ baseUrl: url, transport }));
+  createClient(Health, nodeTransport({ baseUrl: url, transport }));
 
 /** A Connect JSON Check over HTTP/1.1 whose body arrives only when `finish` is called. */
 function heldConnectCheck(url: string): { finish(): void; response: Promise<{ status: number; body: string }> } {

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { createPresignClient } from "../../src/client/create-client.js";
+import { connectPresignd } from "../../src/cli/node-client.js";
 import type { RawServeOptions } from "../../src/server/config.js";
 import { type DevS3, startDevS3 } from "../../src/server/dev-s3.js";
 import type { RunningServer } from "../../src/server/serve.js";
@@ -49,7 +49,7 @@ describe("serving a configured S3 endpoint with the SDK credential chain", () =>
     process.env.AWS_ACCESS_KEY_ID = "S3RVER";
     process.env.AWS_SECRET_ACCESS_KEY = "S3RVER";
     const server = await serve();
-    const client = createPresignClient({ baseUrl: server.url, headers: { "x-api-key": KEYS.admin } });
+    const client = connectPresignd({ baseUrl: server.url, headers: { "x-api-key": KEYS.admin } });
     await client.upload("ext.txt", Buffer.from("external"));
     const chunks: Buffer[] = [];
     await client.download("ext.txt", new WritableStream({ write: (c) => void chunks.push(Buffer.from(c)) }));
@@ -85,7 +85,7 @@ describe("serving a configured S3 endpoint with the SDK credential chain", () =>
     servers.push(server);
     const warning = await waitFor(() => server.logs.find((l) => l.level === 40 && l.bucket === bucket));
     assert.match(String(warning.msg), /^bucket "made-later" does not exist at S3 \(HEAD answered HTTP 404\)/);
-    const client = createPresignClient({ baseUrl: server.url, headers: { "x-api-key": KEYS.admin } });
+    const client = connectPresignd({ baseUrl: server.url, headers: { "x-api-key": KEYS.admin } });
     const error = await refusal(client.service.getObject({ bucket, key: "k" }));
     assert.equal(error.code, Code.FailedPrecondition);
     assert.match(error.rawMessage, /^bucket: "made-later" does not exist at S3/);
@@ -140,7 +140,7 @@ describe("serving a configured S3 endpoint with the SDK credential chain", () =>
       });
     });
     const server = await serve({ endpoint: `http://127.0.0.1:${closed}`, region: "us-east-1" });
-    const client = createPresignClient({ baseUrl: server.url, headers: { "x-api-key": KEYS.admin } });
+    const client = connectPresignd({ baseUrl: server.url, headers: { "x-api-key": KEYS.admin } });
     const error = await client.service.createMultipartUpload({ key: "k.bin", maxSize: 20n * 1024n * 1024n }).then(
       () => assert.fail("expected a refusal"),
       (e: unknown) => ConnectError.from(e),
@@ -155,7 +155,7 @@ describe("serving a configured S3 endpoint with the SDK credential chain", () =>
 
   it("caps TTLs at --max-ttl and says so in expires_at", async () => {
     const server = await serve();
-    const client = createPresignClient({ baseUrl: server.url, headers: { "x-api-key": KEYS.admin } });
+    const client = connectPresignd({ baseUrl: server.url, headers: { "x-api-key": KEYS.admin } });
     const res = await client.service.getObject({ key: "k", expiresIn: { seconds: 86400n } });
     assert.equal(new URL(res.url).searchParams.get("X-Amz-Expires"), "3600");
     const expiresAt = Number(res.expiresAt?.seconds) * 1000;
@@ -165,7 +165,7 @@ describe("serving a configured S3 endpoint with the SDK credential chain", () =>
   it("writes --public-endpoint into URLs, and they work through that name", async () => {
     const port = new URL(s3.endpoint).port;
     const server = await serve({ publicEndpoint: `http://localhost:${port}` });
-    const client = createPresignClient({ baseUrl: server.url, headers: { "x-api-key": KEYS.admin } });
+    const client = connectPresignd({ baseUrl: server.url, headers: { "x-api-key": KEYS.admin } });
     const res = await client.service.putObject({ key: "public.txt", contentLength: 6n });
     assert.equal(new URL(res.url).host, `localhost:${port}`);
     await client.upload("public.txt", Buffer.from("public"));
@@ -186,7 +186,7 @@ describe("serving a configured S3 endpoint with the SDK credential chain", () =>
     try {
       const endpoint = `http://127.0.0.1:${(fake.address() as AddressInfo).port}`;
       const server = await serve({ endpoint, bucket: ["here", "moved"] });
-      const client = createPresignClient({ baseUrl: server.url, headers: { "x-api-key": KEYS.admin } });
+      const client = connectPresignd({ baseUrl: server.url, headers: { "x-api-key": KEYS.admin } });
       for (const [bucket, region] of [
         ["here", "ap-southeast-1"],
         ["moved", "eu-west-2"],
@@ -219,7 +219,7 @@ describe("serving a configured S3 endpoint with the SDK credential chain", () =>
       String(warning.msg),
       /^not ready at start: S3 credentials cannot be loaded \(CredentialsProviderError: .+\): set AWS_ACCESS_KEY_ID/,
     );
-    const client = createPresignClient({ baseUrl: server.url, headers: { "x-api-key": KEYS.admin } });
+    const client = connectPresignd({ baseUrl: server.url, headers: { "x-api-key": KEYS.admin } });
     const error = await client.service.getObject({ key: "k" }).catch((e: unknown) => e);
     assert.ok(error instanceof ConnectError);
     assert.equal(error.code, Code.Unavailable);

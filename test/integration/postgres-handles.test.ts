@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Code } from "@connectrpc/connect";
 import pg from "pg";
-import { createPresignClient } from "../../src/client/create-client.js";
+import { connectPresignd } from "../../src/cli/node-client.js";
 import { HandleKind, Operation } from "../../src/gen/presign/v1/presign_pb.js";
 import { MIGRATIONS } from "../../src/server/handles/migrations.js";
 import { PostgresHandleStore, QUERY_TIMEOUT_MS } from "../../src/server/handles/postgres-handle-store.js";
@@ -64,8 +64,8 @@ describe("PostgreSQL handle store", () => {
     });
 
     it("a handle minted on one is used and revoked on the other", async () => {
-      const onA = createPresignClient({ baseUrl: a.url });
-      const onB = createPresignClient({ baseUrl: b.url });
+      const onA = connectPresignd({ baseUrl: a.url });
+      const onB = connectPresignd({ baseUrl: b.url });
       const { handle, kind } = await onA.service.createHandle({
         key: "shared/report.csv",
         operations: [Operation.GET],
@@ -80,7 +80,7 @@ describe("PostgreSQL handle store", () => {
     });
 
     it("with the database frozen: UNAVAILABLE within the query timeout, not a hang", async () => {
-      const client = createPresignClient({ baseUrl: a.url });
+      const client = connectPresignd({ baseUrl: a.url });
       const { handle } = await client.service.createHandle({ key: "x/frozen", operations: [Operation.GET] });
       await postgres.freeze();
       try {
@@ -97,7 +97,7 @@ describe("PostgreSQL handle store", () => {
     });
 
     it("with the database down: UNAVAILABLE (retryable) and not ready; back when it is", async () => {
-      const client = createPresignClient({ baseUrl: a.url });
+      const client = connectPresignd({ baseUrl: a.url });
       const { handle } = await client.service.createHandle({ key: "x/y", operations: [Operation.GET] });
       await postgres.stop();
       try {

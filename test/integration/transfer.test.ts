@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
-import { createPresignClient, type PresignClient } from "../../src/client/create-client.js";
+import { connectPresignd, type NodePresignClient } from "../../src/cli/node-client.js";
 import { S3Error } from "../../src/client/s3-error.js";
 import { collector } from "../support/collect.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
@@ -27,11 +27,11 @@ const TRICKY_KEYS = [
 
 describe("bytes move through the embedded S3 with presigned requests", () => {
   let server: TestServer;
-  let client: PresignClient;
+  let client: NodePresignClient;
   let dir: string;
   before(async () => {
     server = await startTestServer();
-    client = createPresignClient({ baseUrl: server.url });
+    client = connectPresignd({ baseUrl: server.url });
     dir = await mkdtemp(join(tmpdir(), "presignd-it-"));
   });
   after(async () => {
@@ -171,10 +171,10 @@ describe("bytes move through the embedded S3 with presigned requests", () => {
 
 describe("the S3 server rejects what was not signed", () => {
   let server: TestServer;
-  let client: PresignClient;
+  let client: NodePresignClient;
   before(async () => {
     server = await startTestServer();
-    client = createPresignClient({ baseUrl: server.url });
+    client = connectPresignd({ baseUrl: server.url });
     await client.upload("victim.txt", Buffer.from("original"));
   });
   after(() => server.close());

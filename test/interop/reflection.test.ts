@@ -5,7 +5,7 @@ import { FileDescriptorProtoSchema, FileDescriptorSetSchema } from "@bufbuild/pr
 import { createClient } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
-import { createTransport } from "../../src/client/create-client.js";
+import { nodeTransport } from "../../src/cli/node-client.js";
 import {
   type ServerReflectionResponse,
   ServerReflection as V1,
@@ -62,7 +62,7 @@ describe("gRPC server reflection: tools need no proto files", () => {
     ["v1alpha", V1alpha],
   ] as const) {
     it(`${name}: files with dependencies, and errors in the stream for unknown symbols`, async () => {
-      const client = createClient(service as typeof V1, createTransport({ baseUrl: server.url, transport: "grpc" }));
+      const client = createClient(service as typeof V1, nodeTransport({ baseUrl: server.url, transport: "grpc" }));
       const answers: ServerReflectionResponse[] = [];
       for await (const answer of client.serverReflectionInfo(
         (async function* () {
@@ -104,7 +104,7 @@ describe("gRPC server reflection: tools need no proto files", () => {
   }
 
   it("@grpc/grpc-js calls GetObject with descriptors fetched by reflection (loaded by @grpc/proto-loader)", async () => {
-    const client = createClient(V1, createTransport({ baseUrl: server.url, transport: "grpc" }));
+    const client = createClient(V1, nodeTransport({ baseUrl: server.url, transport: "grpc" }));
     const protos = [];
     for await (const answer of client.serverReflectionInfo(
       (async function* () {

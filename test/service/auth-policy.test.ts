@@ -4,7 +4,7 @@ import { dirname } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Code, createClient } from "@connectrpc/connect";
 import { SignJWT } from "jose";
-import { createPresignClient, createTransport, type PresignClient } from "../../src/client/create-client.js";
+import { connectPresignd, nodeTransport, type NodePresignClient } from "../../src/cli/node-client.js";
 import { Health } from "../../src/gen/grpc/health/v1/health_pb.js";
 import { createTestIssuer, TEST_ISSUER as ISSUER, type TestIssuer } from "../support/jwt-issuer.js";
 import { KEYS, sha256, writePolicy } from "../support/policy.js";
@@ -53,7 +53,7 @@ describe("authentication and per-caller policy", () => {
   let server: TestServer;
   let policyPath: string;
   let jwksFile: string;
-  const as = (headers: Record<string, string>): PresignClient => createPresignClient({ baseUrl: server.url, headers });
+  const as = (headers: Record<string, string>): NodePresignClient => connectPresignd({ baseUrl: server.url, headers });
   const alice = () => as({ "x-api-key": KEYS.alice });
   const bob = () => as({ authorization: `Bearer ${KEYS.bob}` });
   let issuer: TestIssuer;
@@ -74,8 +74,8 @@ describe("authentication and per-caller policy", () => {
     assert.equal(Code[error.code], Code[code], error.rawMessage);
     assert.match(error.rawMessage, message);
   }
-  const get = (c: PresignClient, key: string) => c.service.getObject({ key });
-  const put = (c: PresignClient, key: string, extra = {}) => c.service.putObject({ key, contentLength: 10n, ...extra });
+  const get = (c: NodePresignClient, key: string) => c.service.getObject({ key });
+  const put = (c: NodePresignClient, key: string, extra = {}) => c.service.putObject({ key, contentLength: 10n, ...extra });
 
   describe("unauthenticated", () => {
     it("without credentials", () =>
@@ -91,7 +91,7 @@ describe("authentication and per-caller policy", () => {
         /^ambiguous credentials: an Authorization header and an x-api-key header were sent; send only one credential$/,
       ));
     it("but health and reflection stay open", async () => {
-      const health = createClient(Health, createTransport({ baseUrl: server.url }));
+      const health = createClient(Health, nodeTransport({ baseUrl: server.url }));
       assert.ok((await health.check({})).status);
     });
   });

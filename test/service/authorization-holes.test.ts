@@ -3,7 +3,7 @@ import { writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Code } from "@connectrpc/connect";
-import { createPresignClient } from "../../src/client/create-client.js";
+import { connectPresignd } from "../../src/cli/node-client.js";
 import { HandleKind, Operation } from "../../src/gen/presign/v1/presign_pb.js";
 import { makePki, pem } from "../support/certs.js";
 import { createTestIssuer, TEST_ISSUER as ISSUER, type TestIssuer } from "../support/jwt-issuer.js";
@@ -74,9 +74,9 @@ describe("authorization holes from the adversarial review (#15)", () => {
   let server: TestServer;
   let policyPath: string;
   let jwksFile: string;
-  const keyed = (key: string) => createPresignClient({ baseUrl: server.url, headers: { "x-api-key": key } }).service;
+  const keyed = (key: string) => connectPresignd({ baseUrl: server.url, headers: { "x-api-key": key } }).service;
   const bearer = (jwt: string) =>
-    createPresignClient({ baseUrl: server.url, headers: { authorization: `Bearer ${jwt}` } }).service;
+    connectPresignd({ baseUrl: server.url, headers: { authorization: `Bearer ${jwt}` } }).service;
   let issuer: TestIssuer;
   const token = (claims: Record<string, unknown>) => issuer.token(claims);
   const rawToken = (claims: Record<string, unknown>) => issuer.rawToken(claims);
@@ -290,7 +290,7 @@ rules:
     });
     try {
       const cert = pki.client("$`bob");
-      const client = createPresignClient({
+      const client = connectPresignd({
         baseUrl: server.url,
         transport: "grpc",
         tls: { ca: pem(pki.caCert), cert: pem(cert.cert), key: pem(cert.key) },

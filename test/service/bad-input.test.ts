@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Code } from "@connectrpc/connect";
-import type { PresignClient } from "../../src/client/create-client.js";
+import type { NodePresignClient } from "../../src/cli/node-client.js";
 import { refusal } from "../support/refusal.js";
 import { serverForSuite } from "../support/test-server.js";
 
@@ -27,10 +27,10 @@ describe("bad input gets a precise code and a message naming the field", () => {
     return { status: res.status, body: (await res.json()) as { code: string; message: string } };
   }
 
-  const get = (init: Parameters<PresignClient["service"]["getObject"]>[0]) => suite.client.service.getObject(init);
-  const put = (init: Parameters<PresignClient["service"]["putObject"]>[0]) =>
+  const get = (init: Parameters<NodePresignClient["service"]["getObject"]>[0]) => suite.client.service.getObject(init);
+  const put = (init: Parameters<NodePresignClient["service"]["putObject"]>[0]) =>
     suite.client.service.putObject({ key: "k", contentLength: 1n, ...init });
-  const post = (init: Parameters<PresignClient["service"]["postPolicy"]>[0]) =>
+  const post = (init: Parameters<NodePresignClient["service"]["postPolicy"]>[0]) =>
     suite.client.service.postPolicy({ key: "k", maxContentLength: 10n, ...init });
 
   it("empty key", () => refused(get({ key: "" }), Code.InvalidArgument, /^key: must not be empty/));

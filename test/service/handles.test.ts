@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 import { Code } from "@connectrpc/connect";
-import { createPresignClient } from "../../src/client/create-client.js";
+import { connectPresignd } from "../../src/cli/node-client.js";
 import { HandleKind, Operation } from "../../src/gen/presign/v1/presign_pb.js";
 import { homePolicy, KEYS, writePolicy } from "../support/policy.js";
 import { refusal } from "../support/refusal.js";
@@ -82,7 +82,7 @@ describe("handles under a policy", () => {
   const k1 = randomBytes(32).toString("base64");
   const k2 = randomBytes(32).toString("base64");
   const policy = (keys: string) => homePolicy({ rule: "    max_content_length: 100\n", rest: keys });
-  const as = (key: string) => createPresignClient({ baseUrl: server.url, headers: { "x-api-key": key } });
+  const as = (key: string) => connectPresignd({ baseUrl: server.url, headers: { "x-api-key": key } });
   before(async () => {
     path = await writePolicy(policy(`handles:\n  keys:\n    - kid: k1\n      secret_base64: "${k1}"\n`));
     // No handle store: sealed handles are the default.

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import { createTransport } from "../../src/client/create-client.js";
+import { nodeTransport } from "../../src/cli/node-client.js";
 import { Health, HealthCheckResponse_ServingStatus as Status } from "../../src/gen/grpc/health/v1/health_pb.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 
@@ -11,7 +11,7 @@ describe("grpc.health.v1.Health and /healthz, /readyz", () => {
     server = await startTestServer();
   });
 
-  const health = () => createClient(Health, createTransport({ baseUrl: server.url, transport: "grpc" }));
+  const health = () => createClient(Health, nodeTransport({ baseUrl: server.url, transport: "grpc" }));
 
   it("Check is SERVING for the server and PresignService once S3 accepts our signatures", async () => {
     assert.equal((await health().check({})).status, Status.SERVING);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { createPresignClient } from "../../src/client/create-client.js";
+import { connectPresignd } from "../../src/cli/node-client.js";
 import { DEV_CREDENTIALS } from "../../src/server/dev-s3.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 
@@ -9,7 +9,7 @@ describe("logs: one line per RPC, never a secret", () => {
   const signatures: string[] = [];
   before(async () => {
     server = await startTestServer({ logKeys: "hash" });
-    const client = createPresignClient({ baseUrl: server.url });
+    const client = connectPresignd({ baseUrl: server.url });
     const a = await client.service.getObject({ key: "secret/customer-42.pdf" });
     const b = await client.service.putObject({ key: "secret/customer-42.pdf", contentLength: 3n });
     const c = await client.service.postPolicy({ key: "secret/customer-42.pdf", maxContentLength: 3n });

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Code, createClient } from "@connectrpc/connect";
-import { createPresignClient, createTransport } from "../../src/client/create-client.js";
+import { connectPresignd, nodeTransport } from "../../src/cli/node-client.js";
 import { Health, HealthCheckResponse_ServingStatus as Status } from "../../src/gen/grpc/health/v1/health_pb.js";
 import { Operation } from "../../src/gen/presign/v1/presign_pb.js";
 import type { RawServeOptions } from "../../src/server/config.js";
@@ -35,7 +35,7 @@ describe("Prometheus metrics after known traffic over every protocol", () => {
     const as = (
       transport: "connect" | "grpc" | "grpc-web",
       headers: Record<string, string> = { "x-api-key": KEYS.alice },
-    ) => createPresignClient({ baseUrl: server.url, transport, headers }).service;
+    ) => connectPresignd({ baseUrl: server.url, transport, headers }).service;
     const connect = as("connect");
     const grpc = as("grpc");
     const grpcWeb = as("grpc-web");
@@ -157,7 +157,7 @@ describe("where metrics are served", () => {
     const server = await startTestServer();
     try {
       assert.equal(server.metricsUrl, `${server.url}/metrics`);
-      await createPresignClient({ baseUrl: server.url }).service.getObject({ key: "a" });
+      await connectPresignd({ baseUrl: server.url }).service.getObject({ key: "a" });
       const samples = await scrape(server.metricsUrl ?? "");
       // In-process isolation: this server's registry holds only this server's RPC.
       assert.deepEqual(series(samples, "presignd_rpc_requests_total"), {
@@ -174,7 +174,7 @@ describe("where metrics are served", () => {
   it("counts a streaming RPC when its stream ends: a Watch the caller cancels is canceled", async () => {
     const server = await startTestServer();
     try {
-      const health = createClient(Health, createTransport({ baseUrl: server.url, transport: "grpc" }));
+      const health = createClient(Health, nodeTransport({ baseUrl: server.url, transport: "grpc" }));
       assert.equal((await health.check({})).status, Status.SERVING);
       const controller = new AbortController();
       await assert.rejects(async () => {
@@ -239,7 +239,7 @@ describe("where metrics are served", () => {
     it("with --metrics-addr: region discovery, CreateMultipartUpload and probes counted by outcome", async () => {
       const server = await serve({ metricsAddr: "127.0.0.1:0" });
       assert.equal((await fetch(`${server.url}/metrics`)).status, 404);
-      const client = createPresignClient({ baseUrl: server.url, headers: { "x-api-key": KEYS.admin } });
+      const client = connectPresignd({ baseUrl: server.url, headers: { "x-api-key": KEYS.admin } });
       await client.service.createMultipartUpload({ key: "big.bin", maxSize: 100n << 20n });
       const samples = await scrapeTwice(server);
       const calls = series(samples, "presignd_s3_calls_total");

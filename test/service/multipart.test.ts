@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 import { Code } from "@connectrpc/connect";
-import { createPresignClient } from "../../src/client/create-client.js";
+import { connectPresignd } from "../../src/cli/node-client.js";
 import { HandleKind, Operation } from "../../src/gen/presign/v1/presign_pb.js";
 import { homePolicy, KEYS, writePolicy } from "../support/policy.js";
 import { refusal } from "../support/refusal.js";
@@ -20,7 +20,7 @@ const policy = (multipart = true) =>
 describe("multipart upload RPCs", () => {
   let server: TestServer;
   let path: string;
-  const as = (key: string) => createPresignClient({ baseUrl: server.url, headers: { "x-api-key": key } }).service;
+  const as = (key: string) => connectPresignd({ baseUrl: server.url, headers: { "x-api-key": key } }).service;
   const create = (key = KEYS.alice, extra: Record<string, unknown> = {}) =>
     as(key).createMultipartUpload({
       key: "users/alice/movie.mp4",
@@ -229,7 +229,7 @@ describe("batch presign RPCs", () => {
     server = await startTestServer({ policy: await writePolicy(policy()) });
   });
   after(() => server.close());
-  const alice = () => createPresignClient({ baseUrl: server.url, headers: { "x-api-key": KEYS.alice } }).service;
+  const alice = () => connectPresignd({ baseUrl: server.url, headers: { "x-api-key": KEYS.alice } }).service;
 
   it("presigns 1,000 GETs in one call, in order, each audited", async () => {
     const before = server.logs.filter((l) => l.audit === true).length;

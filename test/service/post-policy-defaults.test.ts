@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Code } from "@connectrpc/connect";
-import { createPresignClient } from "../../src/client/create-client.js";
+import { connectPresignd } from "../../src/cli/node-client.js";
 import { homePolicy, KEYS, writePolicy } from "../support/policy.js";
 import { refusal } from "../support/refusal.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
@@ -28,7 +28,7 @@ describe("PostPolicy without max_content_length", () => {
 
   it("defaults to 5 GiB (S3's limit), stated in the policy, and the form uploads", async () => {
     const server = await serve();
-    const client = createPresignClient({ baseUrl: server.url });
+    const client = connectPresignd({ baseUrl: server.url });
     const res = await client.service.postPolicy({ key: "forms/plain.txt" });
     assert.deepEqual(lengthRange(res.fields), ["content-length-range", 0, 5368709120]);
     const form = new FormData();
@@ -40,10 +40,10 @@ describe("PostPolicy without max_content_length", () => {
 
   it("--post-max-size sets the server's default", async () => {
     const server = await serve({ postMaxSize: "1MiB" });
-    const res = await createPresignClient({ baseUrl: server.url }).service.postPolicy({ key: "a.txt" });
+    const res = await connectPresignd({ baseUrl: server.url }).service.postPolicy({ key: "a.txt" });
     assert.deepEqual(lengthRange(res.fields), ["content-length-range", 0, 1048576]);
     const tooSmall = await refusal(
-      createPresignClient({ baseUrl: server.url }).service.postPolicy({
+      connectPresignd({ baseUrl: server.url }).service.postPolicy({
         key: "a.txt",
         minContentLength: 2n * 1048576n,
       }),
@@ -55,7 +55,7 @@ describe("PostPolicy without max_content_length", () => {
   it("the allowing rule's max_content_length comes first", async () => {
     const policy = await writePolicy(homePolicy({ operations: ["post"], rule: "    max_content_length: 1000\n" }));
     const server = await serve({ policy, postMaxSize: "1MiB" });
-    const alice = createPresignClient({ baseUrl: server.url, headers: { "x-api-key": KEYS.alice } });
+    const alice = connectPresignd({ baseUrl: server.url, headers: { "x-api-key": KEYS.alice } });
     const res = await alice.service.postPolicy({ key: "users/alice/a.txt" });
     assert.deepEqual(lengthRange(res.fields), ["content-length-range", 0, 1000]);
   });
@@ -74,7 +74,7 @@ describe("a bounded request keeps its own bound", () => {
   });
   after(() => server.close());
   it("max_content_length from the request wins over the server default", async () => {
-    const res = await createPresignClient({ baseUrl: server.url }).service.postPolicy({
+    const res = await connectPresignd({ baseUrl: server.url }).service.postPolicy({
       key: "b.txt",
       maxContentLength: 10n,
     });

@@ -3,7 +3,7 @@ import { after, before, describe, it } from "node:test";
 import { brotliCompressSync, gzipSync } from "node:zlib";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
-import { createPresignClient } from "../../src/client/create-client.js";
+import { connectPresignd } from "../../src/cli/node-client.js";
 import { GetObjectRequestSchema, PutObjectRequestSchema } from "../../src/gen/presign/v1/presign_pb.js";
 import { grpcWebStatus } from "../support/grpc-web-raw.js";
 import { grpcFrame, type RawH2Response, rawH2Post } from "../support/h2-raw.js";
@@ -324,7 +324,7 @@ describe("protocol-layer garbage is invalid_argument naming the field", () => {
   describe("valid non-ASCII keys still work over every protocol", () => {
     for (const transport of ["connect", "grpc", "grpc-web"] as const) {
       it(transport, async () => {
-        const client = createPresignClient({ baseUrl: server.url, transport });
+        const client = connectPresignd({ baseUrl: server.url, transport });
         const res = await client.service.putObject({
           key: NON_ASCII_KEY,
           contentLength: 1n,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { createPresignClient, type PresignClient } from "../../src/client/create-client.js";
+import { connectPresignd, type NodePresignClient } from "../../src/cli/node-client.js";
 import { Operation } from "../../src/gen/presign/v1/presign_pb.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 
@@ -22,9 +22,9 @@ describe("PresignService over every protocol on one port", () => {
 
   for (const t of transports) {
     describe(t.name, () => {
-      let client: PresignClient;
+      let client: NodePresignClient;
       before(() => {
-        client = createPresignClient({
+        client = connectPresignd({
           baseUrl: server.url,
           transport: t.transport,
           ...("httpVersion" in t ? { httpVersion: t.httpVersion } : {}),

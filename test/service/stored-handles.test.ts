@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Code } from "@connectrpc/connect";
 import Database from "better-sqlite3";
-import { createPresignClient } from "../../src/client/create-client.js";
+import { connectPresignd } from "../../src/cli/node-client.js";
 import { HandleKind, Operation } from "../../src/gen/presign/v1/presign_pb.js";
 import { handleDigest } from "../../src/server/handles/handle-store.js";
 import { homePolicy, KEYS, writePolicy } from "../support/policy.js";
@@ -90,7 +90,7 @@ describe("stored handles in a SQLite file, under a policy", () => {
   let file: string;
   let policy: string;
   let server: TestServer;
-  const as = (key: string) => createPresignClient({ baseUrl: server.url, headers: { "x-api-key": key } });
+  const as = (key: string) => connectPresignd({ baseUrl: server.url, headers: { "x-api-key": key } });
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "presignd-handles-"));

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Code } from "@connectrpc/connect";
-import { createPresignClient } from "../../src/client/create-client.js";
+import { connectPresignd } from "../../src/cli/node-client.js";
 import { makePki, pem, type TestPki } from "../support/certs.js";
 import { curl } from "../support/curl.js";
 import { KEYS, sha256, writePolicy } from "../support/policy.js";
@@ -39,7 +39,7 @@ rules:
     tls: { cert?: string; key?: string } = {},
     headers = {},
   ) =>
-    createPresignClient({
+    connectPresignd({
       baseUrl: server.url,
       transport,
       headers,
@@ -70,7 +70,7 @@ rules:
   });
 
   it("without a certificate, API keys still work over TLS (HTTP/1.1 too)", async () => {
-    const res = await createPresignClient({
+    const res = await connectPresignd({
       baseUrl: server.url,
       transport: "connect",
       httpVersion: "1.1",

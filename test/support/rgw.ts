@@ -1,4 +1,4 @@
-import { createPresignClient, type PresignClient } from "../../src/client/create-client.js";
+import { connectPresignd, type NodePresignClient } from "../../src/cli/node-client.js";
 import { parseServeOptions, type RawServeOptions } from "../../src/server/config.js";
 import { createLogger } from "../../src/server/logger.js";
 import { type RunningServer, startServer } from "../../src/server/serve.js";
@@ -22,7 +22,7 @@ export function rgwFromEnv(): Rgw {
 
 export interface RgwPresignd {
   readonly server: RunningServer;
-  readonly client: PresignClient;
+  readonly client: NodePresignClient;
 }
 
 /** presignd in front of RGW, credentials from the SDK chain (the env file). */
@@ -43,5 +43,5 @@ export async function presigndForRgw(rgw: Rgw, options: Partial<RawServeOptions>
     ...options,
   });
   const server = await startServer(config, createLogger("silent"));
-  return { server, client: createPresignClient({ baseUrl: server.url, headers: { "x-api-key": KEYS.admin } }) };
+  return { server, client: connectPresignd({ baseUrl: server.url, headers: { "x-api-key": KEYS.admin } }) };
 }

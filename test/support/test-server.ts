@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { after, before } from "node:test";
-import { createPresignClient, type PresignClient } from "../../src/client/create-client.js";
+import { connectPresignd, type NodePresignClient } from "../../src/cli/node-client.js";
 import { parseServeOptions, type RawServeOptions } from "../../src/server/config.js";
 import { createLogger } from "../../src/server/logger.js";
 import { type RunningServer, type StartOptions, startServer } from "../../src/server/serve.js";
@@ -72,12 +72,12 @@ export async function startTestServer(
  */
 export function serverForSuite(overrides: Partial<RawServeOptions> = {}): {
   readonly server: TestServer;
-  readonly client: PresignClient;
+  readonly client: NodePresignClient;
 } {
-  let started: { server: TestServer; client: PresignClient } | undefined;
+  let started: { server: TestServer; client: NodePresignClient } | undefined;
   before(async () => {
     const server = await startTestServer(overrides);
-    started = { server, client: createPresignClient({ baseUrl: server.url }) };
+    started = { server, client: connectPresignd({ baseUrl: server.url }) };
   });
   after(() => started?.server.close());
   const get = () => started ?? assert.fail("the suite's server is not started yet (use it inside tests)");

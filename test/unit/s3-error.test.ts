@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import { parseS3Error } from "../../src/client/s3-error.js";
+import { s3ErrorOf } from "../../src/client/http/s3-error-answer.js";
+
+// s3ErrorOf(status, statusText, body, headers, url)
+const parseS3Error = (status: number, body: string, headers: Record<string, string>, url?: string, statusText = "") =>
+  s3ErrorOf(status, statusText, body, new Headers(headers), url ?? "http://s3.test/b/k");
 
 it("parses S3's error document: code, message, request id", () => {
   const error = parseS3Error(

@@ -1,0 +1,182 @@
+import type { StateStore } from "./state/state-store.js";
+
+/** What to act on: an object key, or a handle minted by CreateHandle. */
+export type ObjectTarget = string | { readonly handle: string };
+
+/** What a download or upload reports as bytes move. */
+export interface Progress {
+  /** Bytes moved so far. */
+  readonly transferred: number;
+  /** Total bytes, once known. */
+  readonly total?: number;
+}
+
+/**
+ * How bytes move: settings of the transfer, never of the stored object.
+ * Every setting applies to every path (one request, parts, ranges, a form).
+ */
+export interface TransferSettings {
+  /** Called as bytes move; throttle if you redraw. */
+  readonly onProgress?: (progress: Progress) => void;
+  /** Stops the transfer (and its RPCs); the call rejects with TransferAbortedError. */
+  readonly signal?: AbortSignal;
+  /**
+   * Extra attempts per request after a network error, an idle timeout or
+   * S3's 5xx/429 answer, with exponential backoff and jitter.
+   * @default 3
+   */
+  readonly retries?: number;
+  /**
+   * Milliseconds without a byte moving (either way, or while waiting for an
+   * answer) after which a request is abandoned and, like a network error,
+   * tried again; after the last attempt the call fails with
+   * TransferTimeoutError. 0 turns it off.
+   * @default 60000
+   */
+  readonly idleTimeout?: number;
+}
+
+/** What S3 stores with an uploaded object: the PUT and multipart parameters. */
+export interface UploadParams {
+  /** Bucket name; unset means presignd's default bucket. */
+  readonly bucket?: string;
+  /** The object's MIME type; unset uses a Blob's own type, if any. */
+  readonly contentType?: string;
+  /** User metadata (x-amz-meta-*). */
+  readonly metadata?: Readonly<Record<string, string>>;
+  /** Base64 MD5 of the whole body. S3 checks it on one PUT, so it makes the upload one PUT (up to 5 GiB). */
+  readonly contentMd5?: string;
+  /** Base64 SHA-256 of the whole body. Like contentMd5, it makes the upload one PUT. */
+  readonly checksumSha256?: string;
+  /** Lifetime in seconds of the presigned requests (a multipart upload: of its token). */
+  readonly expiresIn?: number;
+}
+
+/** Where a resumable upload keeps its progress between runs. */
+export interface ResumeOptions {
+  /** localStorageStateStore(), indexedDbStateStore(), fileStateStore(path) (Node), or your own. */
+  readonly store: StateStore;
+  /**
+   * Keep the upload at S3 (and its state) when the signal aborts, so a
+   * later call resumes it. A failure always keeps it.
+   * @default false: an abort is a cancel, the upload is aborted at S3
+   */
+  readonly keepOnAbort?: boolean;
+}
+
+/** How `upload` moves the bytes. */
+export interface UploadSettings extends TransferSettings {
+  /**
+   * Sources larger than this go multipart; streams of unknown length that
+   * outgrow one part always do.
+   * @default 67108864 (64 MiB)
+   */
+  readonly multipartThreshold?: number;
+  /** Multipart: bytes per part, 5 MiB–5 GiB. @default presignd's choice (8 MiB, more for huge objects) */
+  readonly partSize?: number;
+  /** Multipart: parts in flight at once (memory for a stream: one part each). @default 4 */
+  readonly concurrency?: number;
+  /** Multipart from a stream of unknown length: an upper bound of its size. @default part size × 10,000 */
+  readonly maxSize?: number;
+  /** Makes a multipart upload resumable: its progress is saved as parts finish. */
+  readonly resume?: ResumeOptions;
+}
+
+export interface UploadOptions extends UploadSettings {
+  /** The S3 request's parameters. */
+  readonly params?: UploadParams;
+}
+
+/** The parameters of a presigned GET. */
+export interface DownloadParams {
+  readonly bucket?: string;
+  /** A specific version of the object. */
+  readonly versionId?: string;
+  /** A signed Range ("bytes=0-99"): one request, no parallel ranges. */
+  readonly range?: string;
+  /** Response header overrides S3 applies (response-content-type and the like). */
+  readonly overrides?: {
+    readonly contentType?: string;
+    readonly contentDisposition?: string;
+    readonly cacheControl?: string;
+    readonly contentLanguage?: string;
+    readonly contentEncoding?: string;
+    readonly expires?: string;
+  };
+  /** Lifetime in seconds of the presigned GET. */
+  readonly expiresIn?: number;
+}
+
+/** How `download` moves the bytes. */
+export interface DownloadSettings extends TransferSettings {
+  /** Ranges in flight at once, where the destination takes writes at any position. @default 4 */
+  readonly concurrency?: number;
+  /** Bytes per ranged GET. @default 16777216 (16 MiB) */
+  readonly chunkSize?: number;
+}
+
+export interface DownloadOptions extends DownloadSettings {
+  readonly params?: DownloadParams;
+}
+
+/** What a POST form upload may be: a key, a key prefix (the file name is appended), or a handle. */
+export type FormTarget = string | { readonly handle: string } | { readonly keyPrefix: string };
+
+/** The conditions of a POST policy. */
+export interface FormParams {
+  readonly bucket?: string;
+  /** Exact Content-Type the form must carry (sent as the form's Content-Type field). */
+  readonly contentType?: string;
+  /** Content-Type prefix the policy allows, e.g. "image/"; the file's own type is sent. */
+  readonly contentTypePrefix?: string;
+  /** Smallest and largest size the policy allows, in bytes. @default the source's own size */
+  readonly minContentLength?: number;
+  readonly maxContentLength?: number;
+  /** 200, 201 or 204 (S3's default). */
+  readonly successActionStatus?: 200 | 201 | 204;
+  readonly metadata?: Readonly<Record<string, string>>;
+  /** Lifetime in seconds of the policy. */
+  readonly expiresIn?: number;
+}
+
+export interface UploadFormOptions extends TransferSettings {
+  readonly params?: FormParams;
+}
+
+/** What a finished transfer reports. */
+export interface TransferResult {
+  /** S3's HTTP status of the last request. */
+  readonly status: number;
+  /** Bytes of object data moved (for a resumed upload: all of them). */
+  readonly bytes: number;
+  readonly etag?: string;
+  readonly versionId?: string;
+}
+
+export interface UploadResult extends TransferResult {
+  /** Parts of a multipart upload (absent for one PUT). */
+  readonly parts?: number;
+  /** Parts a resumed upload found done. */
+  readonly resumedParts?: number;
+}
+
+export interface DownloadResult extends TransferResult {
+  /** Ranged GETs used (1 for a single GET). */
+  readonly parts: number;
+}
+
+/** The defaults, once. @private */
+export const DEFAULTS = {
+  retries: 3,
+  idleTimeout: 60_000,
+  multipartThreshold: 64 * 1024 * 1024,
+  uploadConcurrency: 4,
+  downloadConcurrency: 4,
+  chunkSize: 16 * 1024 * 1024,
+  /** Part size for a stream of unknown length: with 10,000 parts, ~78 GiB. */
+  streamPartSize: 8 * 1024 * 1024,
+  maxParts: 10_000,
+  /** S3's largest single PUT. */
+  maxPutSize: 5 * 1024 * 1024 * 1024,
+  maxConcurrency: 64,
+} as const;

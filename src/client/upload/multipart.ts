@@ -1,0 +1,381 @@
+import { bytesPayload, type Payload } from "../body/payload.js";
+import type { SizedSource, StreamSource } from "../body/source.js";
+import type { StreamPart } from "../body/stream-parts.js";
+import { type ClientContext, rpc, seconds } from "../client-context.js";
+import { PresignClientError, S3Error, TransferAbortedError, TransferError } from "../errors.js";
+import { runPool } from "../http/pool.js";
+import type { PresignedHttp } from "../http/presigned.js";
+import { isExpiredUrl, isRetryable, withRetries } from "../http/retry.js";
+import { elements, escapeText, leafText } from "../http/s3-xml.js";
+import { exchange, expectSuccess } from "../http/send.js";
+import { DEFAULTS, type ResumeOptions, type UploadParams, type UploadResult } from "../options.js";
+import type { ProgressMeter } from "./progress-meter.js";
+
+/** @private */
+export interface MultipartSettings {
+  readonly signal?: AbortSignal | undefined;
+  readonly retries: number;
+  readonly idleTimeout: number;
+  readonly concurrency: number;
+  readonly partSize?: number | undefined;
+  readonly maxSize?: number | undefined;
+  readonly resume?: ResumeOptions | undefined;
+}
+
+/** A resumable upload's record in the state store. */
+interface UploadRecord {
+  readonly version: 1;
+  readonly bucket: string;
+  readonly key: string;
+  readonly uploadToken: string;
+  readonly uploadId: string;
+  readonly partSize: number;
+  readonly size: number;
+  readonly fingerprint: string;
+  /** Part number → ETag, for parts S3 acknowledged. */
+  readonly parts: Record<string, string>;
+}
+
+/** A stream already being cut into parts (its first part read, to choose between PUT and multipart). @private */
+export interface StreamPartsSource extends Omit<StreamSource, "kind" | "chunks"> {
+  readonly kind: "parts";
+  readonly parts: AsyncGenerator<StreamPart>;
+  readonly first: StreamPart | undefined;
+}
+
+interface Part {
+  readonly number: number;
+  readonly payload: Payload;
+  release?(): void;
+}
+
+/**
+ * Uploads with S3 multipart: parts in parallel, each with its own presigned
+ * PUT (presigned again when it expired), retried with backoff. Memory for a
+ * stream is one part buffer per part in flight. A failure aborts the upload
+ * at S3, unless it is resumable (then a later call picks it up); an abort
+ * by the caller cancels it unless `resume.keepOnAbort`.
+ * @private
+ */
+export async function uploadMultipart(
+  context: ClientContext,
+  key: string,
+  source: SizedSource | StreamPartsSource,
+  params: UploadParams,
+  settings: MultipartSettings,
+  meter: ProgressMeter,
+): Promise<UploadResult> {
+  const { signal } = settings;
+  const bucket = params.bucket ?? "";
+  const resume = settings.resume;
+  const stateId = `upload:${bucket}/${key}`;
+  const fingerprint = source.kind === "sized" ? (source.fingerprint ?? "") : "";
+  let record = resume ? await loadRecord(resume, stateId) : undefined;
+  if (record && source.kind === "sized" && (record.fingerprint !== fingerprint || record.size !== source.size)) {
+    throw new PresignClientError(
+      `the resume state of ${bucket ? `${bucket}/` : ""}${key} records an upload of other bytes (the source changed since the upload began); delete that state to start over`,
+    );
+  }
+  const done = new Map<number, string>();
+  let resumedParts = 0;
+  if (record) {
+    for (const [n, etag] of Object.entries(record.parts)) done.set(Number(n), etag);
+    // What S3 has wins over the record: a part may have landed after the last save.
+    const listed = await listUploadedParts(context, record.uploadToken, settings);
+    if (listed) {
+      for (const [n, part] of listed) {
+        if (part.size === expectedPartSize(n, record.partSize, record.size)) done.set(n, part.etag);
+      }
+    }
+    resumedParts = done.size;
+    for (const n of done.keys()) meter.add(expectedPartSize(n, record.partSize, record.size));
+  } else {
+    // A stream's part size is chosen by the caller (its first part is read); a sized source's by presignd.
+    const partSize = settings.partSize ?? 0;
+    const maxSize = source.kind === "sized" ? source.size : (settings.maxSize ?? partSize * DEFAULTS.maxParts);
+    const contentType = params.contentType ?? source.type;
+    const created = await rpc(signal, (call) =>
+      context.service.createMultipartUpload(
+        {
+          ...(params.bucket ? { bucket: params.bucket } : {}),
+          key,
+          maxSize: BigInt(maxSize),
+          partSize: BigInt(partSize),
+          ...(contentType ? { contentType } : {}),
+          metadata: { ...params.metadata },
+          ...(params.expiresIn !== undefined ? { expiresIn: seconds(params.expiresIn) } : {}),
+        },
+        call,
+      ),
+    );
+    record = {
+      version: 1,
+      bucket,
+      key,
+      uploadToken: created.uploadToken,
+      uploadId: created.uploadId,
+      partSize: Number(created.partSize),
+      size: source.kind === "sized" ? source.size : -1,
+      fingerprint,
+      parts: {},
+    };
+    if (resume) await resume.store.set(stateId, JSON.stringify(record));
+  }
+  const upload = record;
+  const save = resume
+    ? coalesced(() =>
+        resume.store.set(
+          stateId,
+          JSON.stringify({ ...upload, parts: Object.fromEntries([...done].map(([n, e]) => [String(n), e])) }),
+        ),
+      )
+    : undefined;
+
+  let count = 0;
+  const next = source.kind === "sized" ? sizedParts(source, upload.partSize) : streamedParts(source);
+  try {
+    await runPool<Part>(
+      settings.concurrency,
+      async () => {
+        for (;;) {
+          const part = await next();
+          if (part === undefined) return undefined;
+          count = Math.max(count, part.number);
+          if (!done.has(part.number)) return part;
+          part.release?.();
+        }
+      },
+      async (part, poolSignal) => {
+        try {
+          done.set(part.number, await uploadPart(context, upload.uploadToken, part, settings, poolSignal, meter));
+          save?.();
+        } finally {
+          part.release?.();
+        }
+      },
+      signal,
+    );
+    if (count === 0) throw new TransferError("nothing to upload: the source is empty", false);
+    await save?.flush();
+    const result = await complete(context, upload.uploadToken, done, count, settings);
+    if (resume) await resume.store.delete(stateId);
+    return { ...result, bytes: meter.transferred, parts: count, resumedParts };
+  } catch (error) {
+    if (source.kind === "parts") await source.cancel().catch(() => {});
+    await save?.flush().catch(() => {});
+    const cancelled = error instanceof TransferAbortedError;
+    if (!resume || (cancelled && !resume.keepOnAbort)) {
+      await abortUpload(context, upload.uploadToken).catch(() => {});
+      if (resume) await resume.store.delete(stateId).catch(() => {});
+    }
+    throw error;
+  }
+}
+
+function sizedParts(source: SizedSource, partSize: number): () => Part | undefined {
+  let n = 0;
+  return () => {
+    const start = n * partSize;
+    if (start >= source.size) return undefined;
+    n++;
+    return { number: n, payload: source.slice(start, Math.min(start + partSize, source.size)) };
+  };
+}
+
+function streamedParts(source: StreamPartsSource): () => Promise<Part | undefined> {
+  let first = source.first;
+  return async () => {
+    let part = first;
+    first = undefined;
+    if (!part) {
+      const next = await source.parts.next();
+      if (next.done) return undefined;
+      part = next.value;
+    }
+    if (part.bytes.byteLength === 0 && part.number > 1) return undefined;
+    return { number: part.number, payload: bytesPayload(part.bytes), release: part.release };
+  };
+}
+
+/** One part: presign, PUT, retry (presigning again once the URL expired). */
+async function uploadPart(
+  context: ClientContext,
+  uploadToken: string,
+  part: Part,
+  settings: MultipartSettings,
+  signal: AbortSignal,
+  meter: ProgressMeter,
+): Promise<string> {
+  let presigned: PresignedHttp | undefined;
+  let expired = false;
+  return withRetries(
+    settings.retries,
+    signal,
+    async () => {
+      if (!presigned) {
+        const answer = await rpc(signal, (call) =>
+          context.service.presignUploadParts(
+            { uploadToken, parts: [{ partNumber: part.number, contentLength: BigInt(part.payload.size) }] },
+            call,
+          ),
+        );
+        presigned = answer.parts[0]?.request;
+        if (!presigned) throw new TransferError(`presignd returned no URL for part ${part.number}`, false);
+      }
+      const current = presigned;
+      let sent = 0;
+      try {
+        const reply = expectSuccess(
+          await exchange(current, part.payload, {
+            signal,
+            idleTimeout: settings.idleTimeout,
+            onSent: (n) => {
+              sent += n;
+              meter.add(n);
+            },
+          }),
+          current,
+        );
+        const etag = reply.headers.get("etag");
+        if (!etag) {
+          throw new TransferError(
+            `S3 acknowledged part ${part.number} without an ETag header (in a browser: the bucket's CORS must expose ETag)`,
+            false,
+          );
+        }
+        return etag;
+      } catch (error) {
+        meter.add(-sent);
+        expired = isExpiredUrl(error, current.expiresAt);
+        if (expired) presigned = undefined;
+        throw error;
+      }
+    },
+    (error) => isRetryable(error) || expired,
+  );
+}
+
+async function complete(
+  context: ClientContext,
+  uploadToken: string,
+  done: ReadonlyMap<number, string>,
+  count: number,
+  settings: MultipartSettings,
+): Promise<{ status: number; etag?: string }> {
+  let xml = "<CompleteMultipartUpload>";
+  for (let n = 1; n <= count; n++) {
+    const etag = done.get(n);
+    if (etag === undefined) throw new TransferError(`part ${n} was not uploaded`, false);
+    xml += `<Part><PartNumber>${n}</PartNumber><ETag>${escapeText(etag)}</ETag></Part>`;
+  }
+  xml += "</CompleteMultipartUpload>";
+  const presigned = await rpc(settings.signal, (call) =>
+    context.service.completeMultipartUpload({ uploadToken }, call),
+  );
+  const answer = await withRetries(settings.retries, settings.signal, async () =>
+    expectSuccess(
+      await exchange(presigned, xml, {
+        signal: settings.signal,
+        idleTimeout: settings.idleTimeout,
+        headers: { "content-type": "application/xml" },
+      }),
+      presigned,
+    ),
+  );
+  // S3 may answer 200 and still fail: the error is then in the body.
+  if (elements(answer.text, "Error").length > 0) {
+    throw expectSuccess({ ...answer, status: 500, statusText: "Internal Error" }, presigned);
+  }
+  // RGW 16 answers an empty <ETag/>: report none rather than "".
+  const etag = leafText(answer.text, "ETag") || answer.headers.get("etag") || undefined;
+  return { status: answer.status, ...(etag ? { etag } : {}) };
+}
+
+async function abortUpload(context: ClientContext, uploadToken: string): Promise<void> {
+  // Not the caller's signal: a cancelled upload must still be aborted at S3.
+  const signal = AbortSignal.timeout(10_000);
+  const presigned = await rpc(signal, (call) => context.service.abortMultipartUpload({ uploadToken }, call));
+  const answer = await exchange(presigned, undefined, { signal, idleTimeout: 10_000 });
+  if (answer.status >= 300 && answer.status !== 404) expectSuccess(answer, presigned);
+}
+
+/** S3's parts of the upload (all pages), or undefined where ListParts is not implemented. */
+async function listUploadedParts(
+  context: ClientContext,
+  uploadToken: string,
+  settings: MultipartSettings,
+): Promise<Map<number, { etag: string; size: number }> | undefined> {
+  const parts = new Map<number, { etag: string; size: number }>();
+  let marker = 0;
+  for (;;) {
+    const presigned = await rpc(settings.signal, (call) =>
+      context.service.listParts({ uploadToken, partNumberMarker: marker }, call),
+    );
+    const answer = await exchange(presigned, undefined, { signal: settings.signal, idleTimeout: settings.idleTimeout });
+    if (answer.status === 405 || answer.status === 501) return undefined;
+    try {
+      expectSuccess(answer, presigned);
+    } catch (error) {
+      // S3 says NoSuchUpload; RGW 16 says NoSuchKey.
+      if (error instanceof S3Error && (error.code === "NoSuchUpload" || error.code === "NoSuchKey")) {
+        throw new PresignClientError(
+          "the upload to resume no longer exists at S3 (aborted or expired): delete its resume state to start over",
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+    for (const part of elements(answer.text, "Part")) {
+      parts.set(Number(leafText(part, "PartNumber")), {
+        etag: leafText(part, "ETag") ?? "",
+        size: Number(leafText(part, "Size")),
+      });
+    }
+    const nextMarker = leafText(answer.text, "NextPartNumberMarker");
+    if (leafText(answer.text, "IsTruncated") !== "true" || !nextMarker) return parts;
+    marker = Number(nextMarker);
+  }
+}
+
+function expectedPartSize(n: number, partSize: number, total: number): number {
+  return Math.max(0, Math.min(partSize, total - (n - 1) * partSize));
+}
+
+async function loadRecord(resume: ResumeOptions, id: string): Promise<UploadRecord | undefined> {
+  const text = await resume.store.get(id);
+  if (text === undefined) return undefined;
+  let record: UploadRecord;
+  try {
+    record = JSON.parse(text) as UploadRecord;
+  } catch {
+    throw new PresignClientError(`the resume state ${id} is not JSON: delete it to start over`);
+  }
+  if (record.version !== 1 || typeof record.uploadToken !== "string") {
+    throw new PresignClientError(`the resume state ${id} is not a presignd upload record: delete it to start over`);
+  }
+  return record;
+}
+
+/** Runs `task` one at a time, merging calls that arrive while it runs; flush() waits for the last. */
+function coalesced(task: () => Promise<void>): (() => void) & { flush(): Promise<void> } {
+  let running: Promise<void> | undefined;
+  let again = false;
+  const run = (): Promise<void> => {
+    running = task().finally(() => {
+      running = undefined;
+      if (again) {
+        again = false;
+        void run().catch(() => {});
+      }
+    });
+    return running;
+  };
+  const trigger = () => {
+    if (running) again = true;
+    else void run().catch(() => {});
+  };
+  trigger.flush = async () => {
+    while (running) await running.catch(() => {});
+  };
+  return trigger;
+}
