@@ -5,10 +5,53 @@ import type { Readable, Writable } from "node:stream";
 import type { UploadSource } from "../body/source.js";
 import { clientOn, type PresignClientOf, type PresignClientOptions } from "../create-client.js";
 import type { DownloadDestination } from "../download/destination.js";
-import type { DownloadOptions } from "../options.js";
+import type { DownloadOptions, DownloadResult, ObjectTarget } from "../options.js";
 import { nodePlatform } from "./node-platform.js";
 
-export * from "../index.js";
+export { PresignService } from "../../gen/client/presign/v1/presign_pb.js";
+export type { UploadSource } from "../body/source.js";
+export type { PresignClientOf, PresignClientOptions } from "../create-client.js";
+export type { DownloadDestination } from "../download/destination.js";
+export {
+  InvalidOptionError,
+  isAbortError,
+  isInvalidOptionError,
+  isPresignClientError,
+  isRpcError,
+  isS3Error,
+  isTimeoutError,
+  isTransferError,
+  PresignClientError,
+  RpcError,
+  S3Error,
+  TransferAbortedError,
+  TransferError,
+  TransferTimeoutError,
+} from "../errors.js";
+export type { PresignedHttp } from "../http/presigned.js";
+export { redactUrl } from "../http/redact-url.js";
+export type {
+  DownloadOptions,
+  DownloadParams,
+  DownloadResult,
+  DownloadSettings,
+  FormParams,
+  FormTarget,
+  ObjectTarget,
+  Progress,
+  ResumeOptions,
+  TransferResult,
+  TransferSettings,
+  UploadFormOptions,
+  UploadOptions,
+  UploadParams,
+  UploadResult,
+  UploadSettings,
+} from "../options.js";
+export { memoryStateStore, type StateStore } from "../state/state-store.js";
+export type { ConnectionOptions } from "../transport.js";
+export { fillFilename } from "../upload/form.js";
+export { Code, ConnectError } from "@connectrpc/connect";
 export { PARTIAL_SUFFIX, partialFiles } from "./file-destination.js";
 export { fileStateStore } from "./file-state-store.js";
 
@@ -28,21 +71,21 @@ export interface NodeDownloadOptions extends DownloadOptions {
   readonly keepPartial?: boolean;
 }
 
+/** The client on Node: the universal API, with paths and Node streams as sources and destinations. */
 export interface NodePresignClient
   extends Omit<PresignClientOf<NodeUploadSource, NodeDownloadDestination>, "download"> {
+  download(target: ObjectTarget, destination?: undefined, options?: NodeDownloadOptions): Promise<Blob>;
   download(
-    target: string | { readonly handle: string },
-    destination?: undefined,
-    options?: NodeDownloadOptions,
-  ): Promise<Blob>;
-  download(
-    target: string | { readonly handle: string },
+    target: ObjectTarget,
     destination: NodeDownloadDestination,
     options?: NodeDownloadOptions,
-  ): ReturnType<PresignClientOf<NodeUploadSource, NodeDownloadDestination>["download"]>;
+  ): Promise<DownloadResult>;
 }
 
-/** A client for presignd on Node. */
+/**
+ * A client for presignd on Node.
+ * @example const client = createPresignClient({ baseUrl: "http://127.0.0.1:8080" })
+ */
 export function createPresignClient(options: PresignClientOptions): NodePresignClient {
   return clientOn<NodeUploadSource, NodeDownloadDestination>(nodePlatform, options) as NodePresignClient;
 }
