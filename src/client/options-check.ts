@@ -67,7 +67,4 @@ export function checkFormOptions(options: UploadFormOptions): void {
   integer("params.minContentLength", params.minContentLength, 0, 5 * 1024 * MiB, " bytes");
   integer("params.maxContentLength", params.maxContentLength, 1, 5 * 1024 * MiB, " bytes");
   integer("params.expiresIn", params.expiresIn, 1, 7 * 24 * 3600, " s");
-  if (params.contentType !== undefined && params.contentTypePrefix !== undefined) {
-    throw new InvalidOptionError("params.contentTypePrefix", "give contentType or contentTypePrefix, not both");
-  }
 }

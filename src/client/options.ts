@@ -125,9 +125,13 @@ export type FormTarget = string | { readonly handle: string } | { readonly keyPr
 /** The conditions of a POST policy. */
 export interface FormParams {
   readonly bucket?: string;
-  /** Exact Content-Type the form must carry (sent as the form's Content-Type field). */
+  /**
+   * The file's Content-Type. Alone, the policy requires exactly it; with
+   * contentTypePrefix, it is this file's type (which must match the prefix).
+   * @default a File's own type
+   */
   readonly contentType?: string;
-  /** Content-Type prefix the policy allows, e.g. "image/"; the file's own type is sent. */
+  /** Content-Type prefix the policy allows, e.g. "image/"; the form sends the file's type. */
   readonly contentTypePrefix?: string;
   /** Smallest and largest size the policy allows, in bytes. @default the source's own size */
   readonly minContentLength?: number;

@@ -8,6 +8,7 @@ import type { DownloadDestination } from "../download/destination.js";
 import type { DownloadOptions, DownloadResult, ObjectTarget } from "../options.js";
 import { nodePlatform } from "./node-platform.js";
 
+export { Code, ConnectError } from "@connectrpc/connect";
 export { PresignService } from "../../gen/client/presign/v1/presign_pb.js";
 export type { UploadSource } from "../body/source.js";
 export type { PresignClientOf, PresignClientOptions } from "../create-client.js";
@@ -51,7 +52,6 @@ export type {
 export { memoryStateStore, type StateStore } from "../state/state-store.js";
 export type { ConnectionOptions } from "../transport.js";
 export { fillFilename } from "../upload/form.js";
-export { Code, ConnectError } from "@connectrpc/connect";
 export { PARTIAL_SUFFIX, partialFiles } from "./file-destination.js";
 export { fileStateStore } from "./file-state-store.js";
 

@@ -40,23 +40,27 @@ export async function uploadForm(
   meter: ProgressMeter,
 ): Promise<TransferResult & { key?: string }> {
   // A policy that constrains the type is met by a Content-Type field: the
-  // exact type, or for a prefix the file's own type (which must match it).
+  // exact type (presignd puts it in the fields), or for a prefix this file's
+  // type — params.contentType, else a File's own — which must match it.
   let typeField: string | undefined;
-  if (params.contentTypePrefix !== undefined) {
-    typeField = source.type;
+  const prefix = params.contentTypePrefix;
+  if (prefix !== undefined) {
+    typeField = params.contentType || source.type;
     if (!typeField) {
       throw new InvalidOptionError(
         "params.contentTypePrefix",
-        `the policy needs the file's Content-Type, and ${source.filename} has none: give the source a type (a File's type) or set params.contentType`,
+        `the policy needs the file's Content-Type, and ${source.filename} has none: set params.contentType (e.g. "${prefix}png")`,
       );
     }
-    if (!typeField.startsWith(params.contentTypePrefix)) {
+    if (!typeField.startsWith(prefix)) {
       throw new InvalidOptionError(
         "params.contentTypePrefix",
-        `the file's type "${typeField}" does not start with "${params.contentTypePrefix}"`,
+        `the file's type "${typeField}" does not start with "${prefix}"`,
       );
     }
   }
+  // Without a prefix, the type is exact: given, or a File's own (stored with the object, as upload() does).
+  const exactType = prefix === undefined ? params.contentType || source.type || undefined : undefined;
   const policy = await rpc(settings.signal, (call) =>
     context.service.postPolicy(
       {
@@ -64,8 +68,11 @@ export async function uploadForm(
         ...(params.bucket ? { bucket: params.bucket } : {}),
         ...(params.minContentLength !== undefined ? { minContentLength: BigInt(params.minContentLength) } : {}),
         maxContentLength: BigInt(params.maxContentLength ?? Math.max(source.size, 1)),
-        ...(params.contentType ? { contentType: params.contentType } : {}),
-        ...(params.contentTypePrefix ? { contentTypePrefix: params.contentTypePrefix } : {}),
+        ...(prefix !== undefined
+          ? { contentTypePrefix: prefix }
+          : params.contentType
+            ? { contentType: params.contentType }
+            : {}),
         ...(params.successActionStatus ? { successActionStatus: params.successActionStatus } : {}),
         metadata: { ...params.metadata },
         ...(params.expiresIn !== undefined ? { expiresIn: seconds(params.expiresIn) } : {}),
