@@ -68,11 +68,7 @@ export async function uploadForm(
         ...(params.bucket ? { bucket: params.bucket } : {}),
         ...(params.minContentLength !== undefined ? { minContentLength: BigInt(params.minContentLength) } : {}),
         maxContentLength: BigInt(params.maxContentLength ?? Math.max(source.size, 1)),
-        ...(prefix !== undefined
-          ? { contentTypePrefix: prefix }
-          : params.contentType
-            ? { contentType: params.contentType }
-            : {}),
+        ...(prefix !== undefined ? { contentTypePrefix: prefix } : exactType ? { contentType: exactType } : {}),
         ...(params.successActionStatus ? { successActionStatus: params.successActionStatus } : {}),
         metadata: { ...params.metadata },
         ...(params.expiresIn !== undefined ? { expiresIn: seconds(params.expiresIn) } : {}),
