@@ -3,6 +3,7 @@ import { after, before, describe, it } from "node:test";
 import { brotliCompressSync, gzipSync } from "node:zlib";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { createPresignClient } from "../../src/client/create-client.js";
 import { GetObjectRequestSchema, PutObjectRequestSchema } from "../../src/gen/presign/v1/presign_pb.js";
 import { grpcWebStatus } from "../support/grpc-web-raw.js";
@@ -51,7 +52,7 @@ describe("protocol-layer garbage is invalid_argument naming the field", () => {
   let adapterOnly: TestServer;
   before(async () => {
     server = await startTestServer();
-    adapterOnly = await startTestServer({}, { grpcFastPath: false });
+    adapterOnly = await startTestServer({}, { rpcAdapter: connectNodeAdapter });
   });
   after(async () => {
     await server?.close();
