@@ -1,9 +1,9 @@
 // Bench only: the comparison server of bench/rpc.ts. @grpc/grpc-js serving
 // presign.v1.PresignService/GetObject and grpc.health.v1.Health/Check with
-// presignd's own handler: the same route functions, the same interceptors
-// (logging, error mapping, authentication, validation) run by connect-es's
-// invokeUnaryImplementation, the same Signing/Access/Audit and the same pino
-// logger to stdout, set up as `presignd serve --dev` sets them up. Only the
+// presignd's own handler, composed by createApp as `presignd serve --dev` is:
+// the same route functions, the same interceptors (logging, error mapping,
+// authentication, validation) run by connect-es's invokeUnaryImplementation,
+// the same Signing/Access/Audit and the same pino logger to stdout. Only the
 // transport and the gRPC protocol code differ from presignd.
 //   node --import tsx bench/grpc-js-server.ts DATA_DIR    (prints one JSON line with its url)
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
@@ -19,23 +19,10 @@ import { invokeUnaryImplementation } from "@connectrpc/connect/protocol";
 import * as grpc from "@grpc/grpc-js";
 import { Health } from "../src/gen/grpc/health/v1/health_pb.js";
 import { PresignService } from "../src/gen/presign/v1/presign_pb.js";
-import { Access } from "../src/server/access.js";
-import { Audit } from "../src/server/audit.js";
-import { noAuthentication } from "../src/server/auth/authenticate.js";
-import { rpcInterceptors } from "../src/server/build-server.js";
-import { parseServeOptions } from "../src/server/config.js";
-import { DEV_CREDENTIALS, startDevS3 } from "../src/server/dev-s3.js";
-import { Handles } from "../src/server/handles/handles.js";
-import { HandleSealer } from "../src/server/handles/sealed-handles.js";
-import { HealthState } from "../src/server/health.js";
-import { JweSealer } from "../src/server/jwe-sealer.js";
-import { createLogger } from "../src/server/logger.js";
-import { healthService } from "../src/server/routes/health-routes.js";
-import { getObject } from "../src/server/routes/object-routes.js";
-import type { RouteDeps } from "../src/server/routes/route-deps.js";
-import { createS3Backend } from "../src/server/s3-backend.js";
-import { Signing } from "../src/server/signing.js";
-import { UploadTokens } from "../src/server/uploads/upload-tokens.js";
+import { createApp } from "../src/server/app.js";
+import { parseServeOptions } from "../src/server/config/config.js";
+import { createLogger } from "../src/server/logging/logger.js";
+import { DEV_CREDENTIALS, startDevS3 } from "../src/server/s3/dev-s3.js";
 
 const config = parseServeOptions({
   addr: "127.0.0.1:0",
@@ -50,27 +37,9 @@ const config = parseServeOptions({
 const logger = createLogger(config.logLevel);
 const dev = config.dev ?? process.exit(2);
 const devS3 = await startDevS3({ dataDir: dev.dataDir, host: dev.s3Host, port: dev.s3Port, buckets: config.buckets });
-const backend = await createS3Backend({ ...config, endpoint: devS3.endpoint }, logger, {
-  credentials: DEV_CREDENTIALS,
-});
-const signing = new Signing(
-  backend,
-  { defaultSeconds: config.defaultTtlSeconds, maxSeconds: config.maxTtlSeconds, credentialSkewSeconds: 300 },
-  logger,
-);
-const health = new HealthState(backend, logger);
-const access = new Access(() => undefined, new Audit(logger, config.logKeys));
-// GetObject by key only: the handle and multipart parts of the deps are never reached.
-const sealer = JweSealer.ephemeral();
-const deps: RouteDeps = {
-  signing,
-  access,
-  handles: new Handles(() => new HandleSealer(sealer), undefined),
-  uploads: new UploadTokens(() => sealer),
-  postMaxSize: config.postMaxSize,
-  createMultipartUpload: (upload, signal) => backend.createMultipartUpload(upload, signal),
-};
-const interceptors = rpcInterceptors({ authenticator: noAuthentication, logger, logKeys: config.logKeys });
+// presignd's own composition: the same services and interceptors `serve --dev` runs (only the port is not used).
+const app = await createApp({ config, logger, s3Endpoint: devS3.endpoint, s3Credentials: DEV_CREDENTIALS });
+const { interceptors } = app;
 
 /**
  * A grpc-js unary handler running presignd's implementation and interceptors,
@@ -137,8 +106,8 @@ function definition(spec: MethodImplSpec): grpc.MethodDefinition<unknown, unknow
   };
 }
 
-const getObjectSpec = createMethodImplSpec(PresignService.method.getObject, getObject(deps));
-const checkSpec = createMethodImplSpec(Health.method.check, healthService(health, [PresignService.typeName]).check);
+const getObjectSpec = createMethodImplSpec(PresignService.method.getObject, app.services.presign.getObject);
+const checkSpec = createMethodImplSpec(Health.method.check, app.services.health.check);
 const server = new grpc.Server();
 server.addService({ GetObject: definition(getObjectSpec) }, { GetObject: unary(getObjectSpec) });
 server.addService({ Check: definition(checkSpec) }, { Check: unary(checkSpec) });
@@ -150,6 +119,6 @@ const port = await new Promise<number>((resolve, reject) =>
 logger.info({ url: `http://127.0.0.1:${port}` }, "grpc-js comparison server listening");
 process.once("SIGTERM", () => {
   server.forceShutdown();
-  backend.close();
+  void app.close();
   void devS3.close().then(() => process.exit(0));
 });

@@ -5,8 +5,8 @@
 //   npm run bench:metrics    (or: node --import tsx bench/metrics-cost.ts [rounds] [calls-per-round])
 import { createContextValues, type UnaryRequest, type UnaryResponse } from "@connectrpc/connect";
 import { GetObjectRequestSchema, PresignService } from "../src/gen/presign/v1/presign_pb.js";
-import { rpcMetrics } from "../src/server/interceptors/rpc-metrics.js";
 import { Metrics } from "../src/server/metrics/metrics.js";
+import { rpcMetrics } from "../src/server/pipeline/rpc-metrics.js";
 
 const ROUNDS = Number(process.argv[2] ?? 15);
 const CALLS = Number(process.argv[3] ?? 200_000);

@@ -25,7 +25,7 @@ import os from "node:os";
 import { dirname, join } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { GetObjectRequestSchema } from "../src/gen/presign/v1/presign_pb.js";
-import { DEV_CREDENTIALS, startDevS3 } from "../src/server/dev-s3.js";
+import { DEV_CREDENTIALS, startDevS3 } from "../src/server/s3/dev-s3.js";
 import { buildGoExample } from "../test/support/go-example.js";
 import { ALLOW_ALL, KEYS, writePolicy } from "../test/support/policy.js";
 import { hasCommand, installDebianPackages } from "./debian-packages.js";

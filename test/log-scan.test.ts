@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { DEV_CREDENTIALS } from "../src/server/dev-s3.js";
+import { DEV_CREDENTIALS } from "../src/server/s3/dev-s3.js";
 import { KEYS } from "./support/policy.js";
 
 // Runs after the rest of `npm test`, as its own step: every log and audit line that every test server

@@ -1,7 +1,7 @@
 import os from "node:os";
 import { Command, Option } from "commander";
-import { DEFAULT_DRAIN_DELAY, DEFAULT_SHUTDOWN_TIMEOUT, type RawServeOptions } from "../server/config.js";
-import { CONNECTION_LIMIT_DEFAULTS as LIMITS } from "../server/connection-limits.js";
+import { DEFAULT_DRAIN_DELAY, DEFAULT_SHUTDOWN_TIMEOUT, type RawServeOptions } from "../server/config/config.js";
+import { CONNECTION_LIMIT_DEFAULTS as LIMITS } from "../server/transport/connection-limits.js";
 
 export function serveCommand(): Command {
   const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(",").filter(Boolean)];
@@ -146,9 +146,9 @@ export function serveCommand(): Command {
       // Loaded here, not at the top: the server (AWS SDK, s3rver, SQLite, pg)
       // would cost every `presignd get/put` ~1 s of start-up and ~40 MiB.
       const [{ parseEnvBoolean, parseServeOptions }, { createLogger }, { startServer }] = await Promise.all([
-        import("../server/config.js"),
-        import("../server/logger.js"),
-        import("../server/serve.js"),
+        import("../server/config/config.js"),
+        import("../server/logging/logger.js"),
+        import("../server/start.js"),
       ]);
       // Commander turns any set variable on for a boolean, even "false".
       for (const [key, env] of [

@@ -1,3 +1,6 @@
+/** 1 MiB in bytes: the unit of part sizes and limits. */
+export const MiB = 1024 * 1024;
+
 const UNITS: Record<string, number> = {
   "": 1,
   b: 1,

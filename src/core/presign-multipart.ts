@@ -1,11 +1,11 @@
 import { type BucketEndpoint, objectPath } from "./bucket-endpoint.js";
+import { MiB } from "./byte-size.js";
 import type { RequestedTtl } from "./expiry.js";
 import { checkBase64Digest, checkContentType, metadataHeaders } from "./http-fields.js";
 import { checkObjectKey } from "./object-key.js";
 import { invalidField } from "./presign-error.js";
 import { type PresignedHttpRequest, type SigningContext, signRequest } from "./signer.js";
 
-const MiB = 1024 * 1024;
 /** S3's multipart limits. */
 export const MIN_PART_BYTES = 5 * MiB;
 export const MAX_PART_BYTES = 5 * 1024 * MiB;

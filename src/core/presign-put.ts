@@ -28,12 +28,9 @@ export async function presignPut(
   ctx: SigningContext,
 ): Promise<PresignedHttpRequest> {
   const key = checkObjectKey(input.key);
+  // 0 to 5 GiB (the proto's content_length bounds, checked before any handler
+  // runs); 0 is an empty object: S3 stores 0-byte objects (Content-Length: 0 is signed).
   const length = input.contentLength;
-  // 0 is an empty object: S3 stores 0-byte objects (Content-Length: 0 is signed).
-  if (length < 0n) throw invalidField("content_length", `must not be negative, got ${length}`);
-  if (length > MAX_SINGLE_PUT_BYTES) {
-    throw invalidField("content_length", `${length} exceeds 5 GiB (${MAX_SINGLE_PUT_BYTES}), S3's limit for one PUT`);
-  }
   const headers: Record<string, string> = { "content-length": length.toString() };
   if (input.contentType) headers["content-type"] = checkContentType(input.contentType, "content_type");
   if (input.contentMd5) headers["content-md5"] = checkBase64Digest(input.contentMd5, 16, "content_md5");

@@ -5,6 +5,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { errorFromJsonBytes } from "@connectrpc/connect/protocol-connect";
 import { findTrailerError } from "@connectrpc/connect/protocol-grpc";
 import { trailerFlag, trailerParse } from "@connectrpc/connect/protocol-grpc-web";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
 import { GetObjectRequestSchema } from "../../src/gen/presign/v1/presign_pb.js";
 import { type CurlResponse, curl } from "../support/curl.js";
@@ -101,7 +102,7 @@ describe("a request presenting more than one credential is UNAUTHENTICATED on ev
   before(async () => {
     const policy = await writePolicy(homePolicy());
     servers.set(true, await startTestServer({ policy }));
-    servers.set(false, await startTestServer({ policy }, { grpcFastPath: false }));
+    servers.set(false, await startTestServer({ policy }, { rpcAdapter: connectNodeAdapter }));
   });
   after(async () => {
     for (const server of servers.values()) await server.close();

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { cors } from "@connectrpc/connect";
 import { GetObjectRequestSchema } from "../../src/gen/presign/v1/presign_pb.js";
-import { CORS_MAX_AGE_SECONDS } from "../../src/server/cors.js";
+import { CORS_MAX_AGE_SECONDS } from "../../src/server/http/cors.js";
 import { grpcWebStatus } from "../support/grpc-web-raw.js";
 import { grpcFrame, rawH2Post } from "../support/h2-raw.js";
 import { KEYS, sha256, writePolicy } from "../support/policy.js";

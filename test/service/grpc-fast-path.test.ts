@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { gunzipSync } from "node:zlib";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
 import { Health, HealthCheckRequestSchema } from "../../src/gen/grpc/health/v1/health_pb.js";
 import {
@@ -11,7 +12,7 @@ import {
   PresignedRequestSchema,
   PutObjectRequestSchema,
 } from "../../src/gen/presign/v1/presign_pb.js";
-import { grpcUnaryAdapter } from "../../src/server/grpc-unary.js";
+import { grpcUnaryAdapter } from "../../src/server/transport/connect-patches/grpc-unary.js";
 import { grpcFrame, rawH2Post } from "../support/h2-raw.js";
 import { KEYS, sha256, writePolicy } from "../support/policy.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
@@ -177,7 +178,7 @@ describe("unary gRPC fast path answers exactly as connect-es's adapter", () => {
   before(async () => {
     const policy = await writePolicy(POLICY);
     fast = await startTestServer({ policy });
-    adapter = await startTestServer({ policy }, { grpcFastPath: false });
+    adapter = await startTestServer({ policy }, { rpcAdapter: connectNodeAdapter });
   });
   after(async () => {
     await fast?.close();
@@ -216,8 +217,7 @@ describe("unary gRPC fast path answers exactly as connect-es's adapter", () => {
   it("the fast path is the one answering when enabled, and not when disabled", async () => {
     for (const fastPath of [true, false]) {
       const stacks: string[] = [];
-      const handler = grpcUnaryAdapter({
-        fastPath,
+      const handler = (fastPath ? grpcUnaryAdapter : connectNodeAdapter)({
         routes: (router) =>
           router.service(Health, {
             check: async () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { connectPresignd } from "../../src/cli/node-client.js";
-import { DEV_CREDENTIALS } from "../../src/server/dev-s3.js";
+import { DEV_CREDENTIALS } from "../../src/server/s3/dev-s3.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 
 describe("logs: one line per RPC, never a secret", () => {

@@ -4,6 +4,7 @@ import { brotliCompressSync, gzipSync } from "node:zlib";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { connectPresignd } from "../../src/cli/node-client.js";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { GetObjectRequestSchema, PutObjectRequestSchema } from "../../src/gen/presign/v1/presign_pb.js";
 import { grpcWebStatus } from "../support/grpc-web-raw.js";
 import { grpcFrame, type RawH2Response, rawH2Post } from "../support/h2-raw.js";
@@ -51,7 +52,7 @@ describe("protocol-layer garbage is invalid_argument naming the field", () => {
   let adapterOnly: TestServer;
   before(async () => {
     server = await startTestServer();
-    adapterOnly = await startTestServer({}, { grpcFastPath: false });
+    adapterOnly = await startTestServer({}, { rpcAdapter: connectNodeAdapter });
   });
   after(async () => {
     await server?.close();

@@ -1,6 +1,6 @@
-import { parseServeOptions, type RawServeOptions } from "../../src/server/config.js";
-import { createLogger } from "../../src/server/logger.js";
-import { type RunningServer, startServer } from "../../src/server/serve.js";
+import { parseServeOptions, type RawServeOptions } from "../../src/server/config/config.js";
+import { createLogger } from "../../src/server/logging/logger.js";
+import { type RunningServer, startServer } from "../../src/server/start.js";
 import { ALLOW_ALL, writePolicy } from "./policy.js";
 
 /**

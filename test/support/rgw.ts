@@ -1,7 +1,7 @@
 import { connectPresignd, type NodePresignClient } from "../../src/cli/node-client.js";
-import { parseServeOptions, type RawServeOptions } from "../../src/server/config.js";
-import { createLogger } from "../../src/server/logger.js";
-import { type RunningServer, startServer } from "../../src/server/serve.js";
+import { parseServeOptions, type RawServeOptions } from "../../src/server/config/config.js";
+import { createLogger } from "../../src/server/logging/logger.js";
+import { type RunningServer, startServer } from "../../src/server/start.js";
 import { ALLOW_ALL, KEYS, writePolicy } from "./policy.js";
 
 /** The RGW cluster scripts/test-conformance.sh started (its env file, sourced). */

@@ -7,9 +7,10 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { after, before } from "node:test";
 import { connectPresignd, type NodePresignClient } from "../../src/cli/node-client.js";
-import { parseServeOptions, type RawServeOptions } from "../../src/server/config.js";
-import { createLogger } from "../../src/server/logger.js";
-import { type RunningServer, type StartOptions, startServer } from "../../src/server/serve.js";
+import type { AppDeps } from "../../src/server/app.js";
+import { parseServeOptions, type RawServeOptions } from "../../src/server/config/config.js";
+import { createLogger } from "../../src/server/logging/logger.js";
+import { type RunningServer, startServer } from "../../src/server/start.js";
 
 export interface TestServer extends RunningServer {
   /** Every log line the server wrote, parsed. */
@@ -24,7 +25,8 @@ export interface TestServer extends RunningServer {
  */
 export async function startTestServer(
   overrides: Partial<RawServeOptions> = {},
-  start: StartOptions = {},
+  /** What to compose differently, e.g. `{ rpcAdapter: connectNodeAdapter }`: connect-es's adapter alone, no fast path. */
+  start: Pick<AppDeps, "rpcAdapter"> = {},
 ): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), "presignd-test-"));
   const lines: string[] = [];

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { describe, it } from "node:test";
+import type { KeyHolder } from "../../src/server/access/policy-file.js";
 import { findKeyHolder } from "../../src/server/auth/api-keys.js";
-import type { KeyHolder } from "../../src/server/policy-file.js";
 
 const digest = (key: string) => createHash("sha256").update(key).digest();
 

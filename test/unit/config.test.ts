@@ -8,7 +8,7 @@ import {
   parseServeOptions,
   parseTimeout,
   type RawServeOptions,
-} from "../../src/server/config.js";
+} from "../../src/server/config/config.js";
 
 const base: RawServeOptions = {
   addr: "127.0.0.1:8080",

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { connectGetMessageProblem } from "../../src/server/connect-patches/connect-get-message.js";
+import { connectGetMessageProblem } from "../../src/server/transport/connect-patches/connect-get-message.js";
 
 const get = (query: string) => connectGetMessageProblem(`/presign.v1.PresignService/GetObject?connect=v1&${query}`);
 

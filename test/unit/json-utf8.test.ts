@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { describeNotUtf8Json, strictJsonTextDecoder } from "../../src/server/connect-patches/json-utf8.js";
+import { describeNotUtf8Json, strictJsonTextDecoder } from "../../src/server/transport/connect-patches/json-utf8.js";
 
 const NOT_UTF8 = Buffer.from([0xc3, 0x28]); // a two-byte sequence cut short
 /** A JSON document with bytes that are not UTF-8 where `@` stands. */

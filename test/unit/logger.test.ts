@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { describe, it } from "node:test";
-import { createLogger } from "../../src/server/logger.js";
+import { createLogger } from "../../src/server/logging/logger.js";
 
 function logged(write: (logger: ReturnType<typeof createLogger>) => void): Record<string, unknown> {
   let text = "";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Networks } from "../../src/server/networks.js";
+import { Networks } from "../../src/server/access/networks.js";
 
 describe("CIDR sets (rule networks, --trusted-proxies)", () => {
   it("matches IPv4, IPv6 and IPv4-mapped peers; a bare address is one host", () => {

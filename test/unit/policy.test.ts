@@ -10,7 +10,7 @@ import {
   type Principal,
 } from "../../src/core/policy/policy.js";
 import { PresignError } from "../../src/core/presign-error.js";
-import { parsePolicy } from "../../src/server/policy-file.js";
+import { parsePolicy } from "../../src/server/access/policy-file.js";
 import { accessRequest } from "../support/access-request.js";
 
 const alice: Principal = { subject: "alice", groups: ["staff"], method: "api-key" };

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { redactUrl } from "../../src/core/redact-url.js";
-import { encodeGrpcMessage } from "../../src/server/grpc-message.js";
+import { redactUrl } from "../../src/client/http/redact-url.js";
+import { encodeGrpcMessage } from "../../src/server/transport/connect-patches/grpc-message.js";
 
 describe("redactUrl", () => {
   it("removes signature, credential and session token, keeps the rest", () => {

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { KeyHolder } from "../policy-file.js";
+import type { KeyHolder } from "../access/policy-file.js";
 
 /**
  * Finds the holder of an API key. The presented key is hashed once and

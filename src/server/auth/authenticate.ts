@@ -1,31 +1,14 @@
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { NetworkSet, Principal } from "../../core/policy/policy.js";
-import type { KeyHolder } from "../policy-file.js";
+import type { KeyHolder } from "../access/policy-file.js";
 import { findKeyHolder } from "./api-keys.js";
 import type { JwtVerifier } from "./jwt.js";
-import { ambiguity, PRESENTED_CREDENTIALS, type PresentedCredentials } from "./presented-credentials.js";
-import { ANONYMOUS, NETWORK_ANONYMOUS, PRINCIPAL } from "./principal.js";
+import { ambiguity, type PresentedCredentials } from "./presented-credentials.js";
+import { ANONYMOUS, NETWORK_ANONYMOUS } from "./principal.js";
 
 export interface Authenticator {
   /** The principal for what the request presented; throws unauthenticated. */
   authenticate(credentials: PresentedCredentials): Promise<Principal>;
-}
-
-// Health checks and reflection describe the server, not the buckets.
-const OPEN_SERVICES = new Set([
-  "grpc.health.v1.Health",
-  "grpc.reflection.v1.ServerReflection",
-  "grpc.reflection.v1alpha.ServerReflection",
-]);
-
-/** Sets contextValues[PRINCIPAL] for every RPC of a protected service. */
-export function authentication(authenticator: Authenticator): Interceptor {
-  return (next) => async (req) => {
-    if (!OPEN_SERVICES.has(req.service.typeName)) {
-      req.contextValues.set(PRINCIPAL, await authenticator.authenticate(req.contextValues.get(PRESENTED_CREDENTIALS)));
-    }
-    return next(req);
-  };
 }
 
 /** Development mode: everybody is "anonymous". */

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { createLocalJWKSet, createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
 import type { Principal } from "../../core/policy/policy.js";
-import type { JwtSettings } from "../policy-file.js";
+import type { JwtSettings } from "../access/policy-file.js";
 
 // Asymmetric algorithms only: a shared secret in the JWKS would let anyone
 // who can read it mint tokens, and "none" is never acceptable.

@@ -1,8 +1,8 @@
 import { isIP } from "node:net";
 import { createContextKey, createContextValues } from "@connectrpc/connect";
 import type { NetworkSet } from "../../core/policy/policy.js";
-import { unmapped } from "../networks.js";
-import type { NodeRequest } from "../node-http.js";
+import { unmapped } from "../access/networks.js";
+import type { NodeRequest } from "../transport/node-http.js";
 import { NO_PEER_CERTIFICATE, type PeerCertificate, peerCertificate } from "./peer-certificate.js";
 
 /** Everything a request presented to say who it is; a header field sent twice is two entries. */

@@ -1,4 +1,5 @@
 import { invalidField, PresignError } from "../../core/presign-error.js";
+import type { HandleSealer } from "../tokens/sealed-handles.js";
 import {
   type HandleGrant,
   type HandleStore,
@@ -8,7 +9,6 @@ import {
   STORED_HANDLE_PREFIX,
   type StoredGrant,
 } from "./handle-store.js";
-import type { HandleSealer } from "./sealed-handles.js";
 
 export type HandleKind = "sealed" | "stored";
 

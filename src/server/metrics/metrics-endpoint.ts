@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { type NodeRequest, type NodeResponse, writeJson } from "../node-http.js";
+import { type NodeRequest, type NodeResponse, writeJson } from "../transport/node-http.js";
 import type { Metrics } from "./metrics.js";
 
 /** Where Prometheus scrapes, on the metrics listener (and on the main port in --dev). */

@@ -1,9 +1,9 @@
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
-import { METRICS_ADDR } from "../config.js";
-import type { ConnectionLimits } from "../connection-limits.js";
-import { createDualServer } from "../listen.js";
-import { listenFailure } from "../listen-failure.js";
+import { METRICS_ADDR } from "../config/config.js";
+import type { ConnectionLimits } from "../transport/connection-limits.js";
+import { createDualServer } from "../transport/listen.js";
+import { listenFailure } from "../transport/listen-failure.js";
 import type { Metrics } from "./metrics.js";
 import { METRICS_PATH, metricsListenerHandler } from "./metrics-endpoint.js";
 

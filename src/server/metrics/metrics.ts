@@ -1,6 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { DecisionObserver } from "../access.js";
-import type { S3CallObserver } from "../s3-backend.js";
+import type { DecisionObserver } from "../access/access.js";
+import type { S3CallObserver } from "../s3/s3-backend.js";
 import type { HandleStoreObserver } from "./measured-handle-store.js";
 
 /** The bucket label of a bucket the server does not serve (never a caller's free text). */

@@ -1,0 +1,198 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { ConnectError, type HandlerContext } from "@connectrpc/connect";
+import { resolveExpiry, secondsLeft } from "../../../core/expiry.js";
+import { invalidField, PresignError } from "../../../core/presign-error.js";
+import {
+  createMultipartHeaders,
+  planParts,
+  presignAbortMultipart,
+  presignCompleteMultipart,
+  presignListParts,
+  presignUploadPart,
+} from "../../../core/presign-multipart.js";
+import type { SigningContext } from "../../../core/signer.js";
+import type {
+  AbortMultipartUploadRequest,
+  CompleteMultipartUploadRequest,
+  CreateMultipartUploadRequest,
+  CreateMultipartUploadResponseSchema,
+  ListPartsRequest,
+  PresignUploadPartsRequest,
+  PresignUploadPartsResponseSchema,
+} from "../../../gen/presign/v1/presign_pb.js";
+import { ANONYMOUS, PRINCIPAL } from "../../auth/principal.js";
+import { sdkErrorLabel } from "../../s3/sdk-error-label.js";
+import type { UploadClaims } from "../../tokens/upload-tokens.js";
+import { type PresignedRequestInit, presignedMessage } from "./presigned-message.js";
+import type { RouteDeps } from "./route-deps.js";
+
+/** An upload token lives 24 h unless the caller asks otherwise (capped like URLs). */
+const DEFAULT_UPLOAD_SECONDS = 24 * 3600;
+
+/** CreateMultipartUpload: authorise, start the upload at S3, seal the token. */
+export function createMultipartUpload(deps: RouteDeps) {
+  return async (
+    req: CreateMultipartUploadRequest,
+    ctx: HandlerContext,
+  ): Promise<MessageInitShape<typeof CreateMultipartUploadResponseSchema>> => {
+    const endpoint = deps.signing.bucket(req.bucket);
+    const layout = planParts(Number(req.maxSize), Number(req.partSize));
+    const headers = createMultipartHeaders(req);
+    const granted = deps.access.check(ctx, {
+      operation: "multipart",
+      bucket: endpoint.bucket,
+      key: headers.key,
+      contentLength: req.maxSize,
+      contentType: req.contentType,
+      metadataNames: Object.keys(req.metadata),
+    });
+    const context = await deps.signing.context(granted.maxTtlSeconds);
+    const expiry = resolveExpiry(
+      req.expiresIn,
+      { ...context.ttl, defaultSeconds: Math.min(DEFAULT_UPLOAD_SECONDS, context.ttl.maxSeconds) },
+      context.now,
+    );
+    let uploadId: string;
+    try {
+      uploadId = await deps.createMultipartUpload(
+        {
+          bucket: endpoint.bucket,
+          key: granted.key,
+          ...(headers.contentType ? { contentType: headers.contentType } : {}),
+          metadata: headers.metadata,
+        },
+        ctx.signal,
+      );
+    } catch (error) {
+      throw s3Failure(error);
+    }
+    const owner = ctx.values.get(PRINCIPAL) ?? ANONYMOUS;
+    const uploadToken = await deps.uploads.seal({
+      uploadId,
+      bucket: endpoint.bucket,
+      key: granted.key,
+      owner,
+      layout,
+      expiresAt: expiry.expiresAt,
+    });
+    granted.signed(expiry.expiresAt, context.now);
+    return {
+      uploadToken,
+      uploadId,
+      partSize: BigInt(layout.partSize),
+      maxParts: layout.maxParts,
+      expiresAt: timestampFromDate(expiry.expiresAt),
+    };
+  };
+}
+
+/** PresignUploadParts: one PUT per part, each of its exact, checked length. */
+export function presignUploadParts(deps: RouteDeps) {
+  return async (
+    req: PresignUploadPartsRequest,
+    ctx: HandlerContext,
+  ): Promise<MessageInitShape<typeof PresignUploadPartsResponseSchema>> => {
+    const { claims, context } = await openUpload(deps, ctx, req.uploadToken, "upload_part");
+    const endpoint = deps.signing.bucket(claims.bucket);
+    const seen = new Set<number>();
+    const parts = [];
+    for (const [i, part] of req.parts.entries()) {
+      if (seen.has(part.partNumber)) {
+        throw invalidField(`parts[${i}].part_number`, `${part.partNumber} is listed twice`);
+      }
+      seen.add(part.partNumber);
+      const signed = await presignUploadPart(
+        endpoint,
+        claims,
+        claims.layout,
+        {
+          partNumber: part.partNumber,
+          contentLength: Number(part.contentLength),
+          contentMd5: part.contentMd5,
+          field: `parts[${i}]`,
+        },
+        req.expiresIn,
+        context,
+      );
+      parts.push({ partNumber: part.partNumber, request: presignedMessage(signed) });
+    }
+    return { parts };
+  };
+}
+
+/** ListParts: S3's ListParts of the caller's upload, presigned. */
+export function listParts(deps: RouteDeps) {
+  return async (req: ListPartsRequest, ctx: HandlerContext): Promise<PresignedRequestInit> => {
+    const { claims, context } = await openUpload(deps, ctx, req.uploadToken, "list_parts");
+    return presignedMessage(
+      await presignListParts(deps.signing.bucket(claims.bucket), claims, req.partNumberMarker, req.expiresIn, context),
+    );
+  };
+}
+
+/** CompleteMultipartUpload: S3's Complete of the caller's upload, presigned. */
+export function completeMultipartUpload(deps: RouteDeps) {
+  return async (req: CompleteMultipartUploadRequest, ctx: HandlerContext): Promise<PresignedRequestInit> => {
+    const { claims, context } = await openUpload(deps, ctx, req.uploadToken, "complete_multipart");
+    return presignedMessage(
+      await presignCompleteMultipart(deps.signing.bucket(claims.bucket), claims, req.expiresIn, context),
+    );
+  };
+}
+
+/** AbortMultipartUpload: S3's Abort of the caller's upload, presigned. */
+export function abortMultipartUpload(deps: RouteDeps) {
+  return async (req: AbortMultipartUploadRequest, ctx: HandlerContext): Promise<PresignedRequestInit> => {
+    const { claims, context } = await openUpload(deps, ctx, req.uploadToken, "abort_multipart");
+    return presignedMessage(
+      await presignAbortMultipart(deps.signing.bucket(claims.bucket), claims, req.expiresIn, context),
+    );
+  };
+}
+
+/**
+ * Opens the token (owner only), re-authorises the key under the policy in
+ * force now (a reload may have withdrawn it), and gives a signing context
+ * whose URLs end no later than the token.
+ */
+async function openUpload(
+  deps: RouteDeps,
+  ctx: HandlerContext,
+  token: string,
+  auditOperation: string,
+): Promise<{ claims: UploadClaims; context: SigningContext }> {
+  const caller = ctx.values.get(PRINCIPAL) ?? ANONYMOUS;
+  const claims = await deps.uploads.open(token, caller, new Date());
+  const granted = deps.access.check(ctx, {
+    operation: "multipart",
+    bucket: claims.bucket,
+    key: claims.key,
+    metadataNames: [],
+    // Length, type and metadata were checked when the upload was created.
+    deferConditions: true,
+    auditOperation,
+  });
+  const base = await deps.signing.context(granted.maxTtlSeconds);
+  const maxSeconds = Math.min(base.ttl.maxSeconds, secondsLeft(claims.expiresAt, base.now, "upload_token"));
+  const context = {
+    ...base,
+    ttl: { ...base.ttl, maxSeconds, defaultSeconds: Math.min(base.ttl.defaultSeconds, maxSeconds) },
+  };
+  granted.signed(new Date(base.now.getTime() + maxSeconds * 1000), base.now);
+  return { claims, context };
+}
+
+/** S3 refusing the server's own request: the caller's fault only for a missing bucket. */
+function s3Failure(error: unknown): Error {
+  // The caller's deadline or cancel (ctx.signal's reason) keeps its own code.
+  if (error instanceof ConnectError) return error;
+  const cause = { cause: error instanceof Error ? error : new Error(String(error)) };
+  const { label, status } = sdkErrorLabel(error);
+  // No HTTP status: S3 was not reached (or did not answer); say only that.
+  if (status === undefined)
+    return new PresignError("unavailable", "S3 did not answer CreateMultipartUpload; retry later", undefined, cause);
+  const what = `S3 refused CreateMultipartUpload: ${label}`;
+  if (status < 500 && status !== 429) return new PresignError("failed_precondition", what, undefined, cause);
+  return new PresignError("unavailable", `${what}; retry later`, undefined, cause);
+}
