@@ -1,5 +1,4 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { codeToString } from "@connectrpc/connect/protocol-connect";
 
 // Cross-realm guards: an error from another copy of this package (two
 // versions in one app, an iframe, a worker) fails `instanceof`; the brand
@@ -48,14 +47,11 @@ export class RpcError extends PresignClientError {
   override name = "RpcError";
   /** The Connect code, e.g. Code.PermissionDenied. */
   readonly code: Code;
-  /** The code's name as on the wire, e.g. "permission_denied". */
-  readonly codeName: string;
   /** presignd's message without the "[code]" prefix. */
   readonly rawMessage: string;
   constructor(cause: ConnectError) {
     super(cause.message, { cause });
     this.code = cause.code;
-    this.codeName = codeToString(cause.code);
     this.rawMessage = cause.rawMessage;
   }
 }
