@@ -2,6 +2,7 @@ import os from "node:os";
 import { Command, Option } from "commander";
 import { DEFAULT_DRAIN_DELAY, DEFAULT_SHUTDOWN_TIMEOUT, type RawServeOptions } from "../server/config/config.js";
 import { CONNECTION_LIMIT_DEFAULTS as LIMITS } from "../server/transport/connection-limits.js";
+import { packageVersion } from "./package-version.js";
 
 export function serveCommand(): Command {
   const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(",").filter(Boolean)];
@@ -150,6 +151,7 @@ export function serveCommand(): Command {
         import("../server/logging/logger.js"),
         import("../server/start.js"),
       ]);
+      const { startTracing } = await import("../server/tracing/tracing.js");
       // Commander turns any set variable on for a boolean, even "false".
       for (const [key, env] of [
         ["pathStyle", "PRESIGND_PATH_STYLE"],
@@ -162,7 +164,9 @@ export function serveCommand(): Command {
       }
       const config = parseServeOptions(raw);
       const logger = createLogger(config.logLevel);
-      const server = await startServer(config, logger);
+      const tracing = await startTracing(process.env, packageVersion());
+      if (tracing) logger.info("tracing: a span per RPC, exported with OTLP/HTTP as the OTEL_* variables say");
+      const server = await startServer(config, logger, tracing ? { tracing } : {});
       let stopping = false;
       const stop = (signal: NodeJS.Signals) => {
         if (stopping) {

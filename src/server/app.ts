@@ -54,6 +54,7 @@ import { validUtf8 } from "./pipeline/valid-utf8.js";
 import { createS3Backend, type S3Backend } from "./s3/s3-backend.js";
 import { Signing } from "./s3/signing.js";
 import { JweSealer } from "./tokens/jwe-sealer.js";
+import type { Tracing } from "./tracing/tracing.js";
 import { HandleSealer } from "./tokens/sealed-handles.js";
 import { UploadTokens } from "./tokens/upload-tokens.js";
 import { withConnectParseErrors } from "./transport/connect-patches/connect-parse-errors.js";
@@ -87,6 +88,8 @@ export interface AppDeps {
    * (transport/connect-patches/grpc-unary.ts).
    */
   readonly rpcAdapter?: (options: ConnectNodeAdapterOptions) => NodeHandler;
+  /** OpenTelemetry tracing, when the environment turned it on (tracing/tracing.ts): a span per RPC. */
+  readonly tracing?: Tracing;
 }
 
 /** presignd, composed: the one place that wires config to code. */
@@ -172,7 +175,10 @@ export async function createApp(deps: AppDeps): Promise<App> {
       presign: presignService(routeDeps),
       health: healthService(health, [PresignService.typeName]),
     };
-    const interceptors = rpcInterceptors({ authenticator, logger, logKeys: config.logKeys, metrics });
+    const interceptors = [
+      ...(deps.tracing ? [deps.tracing.interceptor] : []),
+      ...rpcInterceptors({ authenticator, logger, logKeys: config.logKeys, metrics }),
+    ];
     const handler = portHandler({
       routes: routesOf(services),
       interceptors,

@@ -33,7 +33,7 @@ export interface RunningServer {
 export async function startServer(
   config: ServerConfig,
   logger: Logger,
-  overrides: Pick<AppDeps, "rpcAdapter"> = {},
+  overrides: Pick<AppDeps, "rpcAdapter" | "tracing"> = {},
 ): Promise<RunningServer> {
   let devS3: DevS3 | undefined;
   let app: App | undefined;
@@ -123,6 +123,8 @@ export async function startServer(
         await metricsListener?.close();
         await app?.close();
         await devS3?.close();
+        // Last: the spans of the drained requests are exported.
+        await overrides.tracing?.shutdown().catch((error: unknown) => logger.warn({ err: error }, "tracing: flush failed"));
       },
     };
   } catch (error) {

@@ -26,7 +26,7 @@ export interface TestServer extends RunningServer {
 export async function startTestServer(
   overrides: Partial<RawServeOptions> = {},
   /** What to compose differently, e.g. `{ rpcAdapter: connectNodeAdapter }`: connect-es's adapter alone, no fast path. */
-  start: Pick<AppDeps, "rpcAdapter"> = {},
+  start: Pick<AppDeps, "rpcAdapter" | "tracing"> = {},
 ): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), "presignd-test-"));
   const lines: string[] = [];

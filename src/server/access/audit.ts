@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { trace } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import type { Principal } from "../../core/policy/policy.js";
 import type { KeyLogging } from "../config/config.js";
@@ -32,6 +33,14 @@ export class Audit {
   ) {}
 
   record(entry: AuditEntry): void {
+    // The RPC's span (tracing/tracing.ts), when tracing is on, carries the decision: never the key.
+    trace.getActiveSpan()?.setAttributes({
+      "presignd.operation": entry.operation,
+      "presignd.bucket": entry.bucket,
+      "presignd.auth": entry.principal.method,
+      "presignd.policy.decision": entry.decision,
+      ...(entry.rule ? { "presignd.policy.rule": entry.rule } : {}),
+    });
     this.sink.info(
       {
         audit: true,
