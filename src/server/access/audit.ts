@@ -64,6 +64,18 @@ export class Audit {
 
 export function keyField(key: string, logKeys: KeyLogging): Record<string, string> {
   if (logKeys === "full") return { key };
-  if (logKeys === "hash") return { key_sha256: createHash("sha256").update(key).digest("hex").slice(0, 16) };
+  if (logKeys === "hash") return { key_sha256: keyHash(key) };
   return {};
+}
+
+// The RPC's log line and its audit record name the same key: hashed once, for both.
+let lastKey: string | undefined;
+let lastHash = "";
+
+function keyHash(key: string): string {
+  if (key !== lastKey) {
+    lastHash = createHash("sha256").update(key).digest("hex").slice(0, 16);
+    lastKey = key;
+  }
+  return lastHash;
 }

@@ -14,14 +14,49 @@ const SECRET_FIELDS = ["secretAccessKey", "sessionToken", "credentials", "author
  * plain values, as every per-RPC line is, passes through untouched.
  */
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
-  return pino(
+  const logger = pino(
     {
       level,
       base: { service: "presignd" },
       formatters: { log: censorSecrets },
     },
-    destination ?? process.stdout,
+    destination ?? stdoutDestination(),
   );
+  if (!destination) reportDrops(logger);
+  return logger;
+}
+
+/** At most this many bytes of log lines wait for stdout; beyond it, lines are dropped and counted. */
+export const LOG_BUFFER_BYTES = 16 * 1024 * 1024;
+
+let stdout: ReturnType<typeof pino.destination> | undefined;
+let dropped = 0;
+
+/**
+ * stdout without blocking the request: pino's asynchronous destination
+ * (sonic-boom) appends each line to a buffer and writes while the event loop
+ * runs, many lines per write under load, none delayed when idle. pino flushes
+ * it synchronously on process exit (process.exit included), so a signal's
+ * last lines reach stdout. One per process.
+ */
+function stdoutDestination(): ReturnType<typeof pino.destination> {
+  if (!stdout) {
+    stdout = pino.destination({ dest: 1, sync: false, maxLength: LOG_BUFFER_BYTES });
+    stdout.on("drop", () => {
+      dropped += 1;
+    });
+  }
+  return stdout;
+}
+
+/** Lines dropped because stdout fell LOG_BUFFER_BYTES behind: one warning a second, with the count. */
+function reportDrops(logger: Logger): void {
+  setInterval(() => {
+    if (dropped === 0) return;
+    const count = dropped;
+    dropped = 0;
+    logger.warn({ dropped_lines: count }, `stdout fell ${LOG_BUFFER_BYTES} bytes behind: log lines were dropped`);
+  }, 1000).unref();
 }
 
 /** The logged object with SECRET_FIELDS censored in each of its object-valued fields; never mutates it. */
