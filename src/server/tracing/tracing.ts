@@ -46,7 +46,10 @@ export async function startTracing(env: Env, version: string): Promise<Tracing |
       import("@opentelemetry/core"),
     ]);
   const provider = new NodeTracerProvider({
-    resource: resourceFromAttributes({ "service.name": env.OTEL_SERVICE_NAME || "presignd", "service.version": version }),
+    resource: resourceFromAttributes({
+      "service.name": env.OTEL_SERVICE_NAME || "presignd",
+      "service.version": version,
+    }),
     spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter())],
   });
   // The async-hooks context manager, so that code deep in a handler (the
