@@ -59,7 +59,9 @@ export async function startTracing(env: Env, version: string): Promise<Tracing |
   const getter = {
     keys: (carrier: Headers) => {
       const names: string[] = [];
-      carrier.forEach((_, name) => names.push(name));
+      carrier.forEach((_, name) => {
+        names.push(name);
+      });
       return names;
     },
     get: (carrier: Headers, key: string) => carrier.get(key) ?? undefined,
