@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { redactUrl } from "../../src/core/redact-url.js";
+import { redactUrl } from "../../src/client/http/redact-url.js";
 import { encodeGrpcMessage } from "../../src/server/grpc-message.js";
 
 describe("redactUrl", () => {
