@@ -71,10 +71,12 @@ describe("RGW accepts what presignd signs", () => {
   it("stores signed metadata, content type, Content-MD5 and checksum", async () => {
     const body = randomBytes(1000);
     const res = await p.client.upload("meta.bin", body, {
-      contentType: "application/x-test",
-      contentMd5: createHash("md5").update(body).digest("base64"),
-      checksumSha256: createHash("sha256").update(body).digest("base64"),
-      metadata: { owner: "alice", "trace-id": "t-1" },
+      params: {
+        contentType: "application/x-test",
+        contentMd5: createHash("md5").update(body).digest("base64"),
+        checksumSha256: createHash("sha256").update(body).digest("base64"),
+        metadata: { owner: "alice", "trace-id": "t-1" },
+      },
     });
     assert.equal(res.etag, `"${createHash("md5").update(body).digest("hex")}"`);
     const got = await rawRequest((await p.client.service.getObject({ key: "meta.bin" })).url);
@@ -84,7 +86,7 @@ describe("RGW accepts what presignd signs", () => {
   });
 
   it("serves response overrides and a signed Range", async () => {
-    await p.client.upload("range.txt", Buffer.from("0123456789"), { contentType: "text/plain" });
+    await p.client.upload("range.txt", Buffer.from("0123456789"), { params: { contentType: "text/plain" } });
     const presigned = await p.client.service.getObject({
       key: "range.txt",
       range: "bytes=3-6",
@@ -106,11 +108,13 @@ describe("RGW accepts what presignd signs", () => {
 
   it("accepts a POST within every policy condition", async () => {
     const res = await p.client.uploadForm("forms/${filename}", Buffer.from("x".repeat(50)), {
-      minContentLength: 10n,
-      maxContentLength: 100n,
-      contentType: "text/plain",
-      successActionStatus: 201,
-      metadata: { owner: "bob" },
+      params: {
+        minContentLength: 10,
+        maxContentLength: 100,
+        contentType: "text/plain",
+        successActionStatus: 201,
+        metadata: { owner: "bob" },
+      },
     });
     assert.equal(res.status, 201);
     const got = await rawRequest((await p.client.service.getObject({ key: "forms/blob" })).url);
