@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Readable } from "node:stream";
+import { PassThrough, Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { create } from "@bufbuild/protobuf";
@@ -81,6 +81,26 @@ describe("multipart uploads and parallel ranged downloads (embedded S3)", () => 
     const small = await suite.client.upload("mp/small.txt", Readable.from([Buffer.from("short stream")]));
     assert.equal(small.parts, undefined);
     assert.equal(small.bytes, 12);
+  });
+
+  it("an abort while a stream's next part is still being read stops at once, and releases the stream", async () => {
+    // Part 1 and a little more, then the stream waits (stdin with nothing more to read yet).
+    const stream = new PassThrough();
+    stream.write(data.subarray(0, 6 * MiB));
+    const stop = new AbortController();
+    const upload = suite.client.upload("mp/stalled-stream.bin", stream, {
+      partSize: 5 * MiB,
+      signal: stop.signal,
+      onProgress: (p) => {
+        if (p.transferred >= 5 * MiB) stop.abort();
+      },
+    });
+    const outcome = await Promise.race([
+      upload.catch((e: unknown) => e),
+      sleep(10_000, "still waiting for the stream 10 s after the abort", { ref: false }),
+    ]);
+    assert.ok(isAbortError(outcome), String(outcome));
+    assert.ok(stream.destroyed, "the source stream is released");
   });
 
   it("an interrupted upload with a state file resumes where it stopped", async () => {
