@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { collector } from "../support/collect.js";
 import { rawRequest } from "../support/raw-http.js";
@@ -71,10 +75,12 @@ describe("RGW accepts what presignd signs", () => {
   it("stores signed metadata, content type, Content-MD5 and checksum", async () => {
     const body = randomBytes(1000);
     const res = await p.client.upload("meta.bin", body, {
-      contentType: "application/x-test",
-      contentMd5: createHash("md5").update(body).digest("base64"),
-      checksumSha256: createHash("sha256").update(body).digest("base64"),
-      metadata: { owner: "alice", "trace-id": "t-1" },
+      params: {
+        contentType: "application/x-test",
+        contentMd5: createHash("md5").update(body).digest("base64"),
+        checksumSha256: createHash("sha256").update(body).digest("base64"),
+        metadata: { owner: "alice", "trace-id": "t-1" },
+      },
     });
     assert.equal(res.etag, `"${createHash("md5").update(body).digest("hex")}"`);
     const got = await rawRequest((await p.client.service.getObject({ key: "meta.bin" })).url);
@@ -84,7 +90,7 @@ describe("RGW accepts what presignd signs", () => {
   });
 
   it("serves response overrides and a signed Range", async () => {
-    await p.client.upload("range.txt", Buffer.from("0123456789"), { contentType: "text/plain" });
+    await p.client.upload("range.txt", Buffer.from("0123456789"), { params: { contentType: "text/plain" } });
     const presigned = await p.client.service.getObject({
       key: "range.txt",
       range: "bytes=3-6",
@@ -106,17 +112,47 @@ describe("RGW accepts what presignd signs", () => {
 
   it("accepts a POST within every policy condition", async () => {
     const res = await p.client.uploadForm("forms/${filename}", Buffer.from("x".repeat(50)), {
-      minContentLength: 10n,
-      maxContentLength: 100n,
-      contentType: "text/plain",
-      successActionStatus: 201,
-      metadata: { owner: "bob" },
+      params: {
+        minContentLength: 10,
+        maxContentLength: 100,
+        contentType: "text/plain",
+        successActionStatus: 201,
+        metadata: { owner: "bob" },
+      },
     });
     assert.equal(res.status, 201);
     const got = await rawRequest((await p.client.service.getObject({ key: "forms/blob" })).url);
     assert.equal(got.status, 200);
     assert.equal(got.headers["content-type"], "text/plain");
     assert.equal(got.headers["x-amz-meta-owner"], "bob");
+  });
+
+  it("a POST form with a Content-Type prefix: the file's own type is sent, as the policy needs", async () => {
+    // Issue #11: RGW refused this (403 "Policy condition failed: starts-with $Content-Type") when
+    // the client sent no Content-Type field.
+    const png = Buffer.from("\x89PNG\r\n\x1a\n not really an image");
+    const res = await p.client.uploadForm("uploads/${filename}", new File([png], "a.png", { type: "image/png" }), {
+      params: { contentTypePrefix: "image/" },
+    });
+    assert.equal(res.status, 204);
+    const got = await rawRequest((await p.client.service.getObject({ key: "uploads/a.png" })).url);
+    assert.equal(got.status, 200);
+    assert.equal(got.headers["content-type"], "image/png");
+    assert.deepEqual(got.body, png);
+  });
+
+  it("a POST form from a file stream is stored under the file's name", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "presignd-rgw-form-"));
+    try {
+      const path = join(dir, "from-stream.txt");
+      await writeFile(path, "streamed form");
+      const res = await p.client.uploadForm("uploads/${filename}", createReadStream(path));
+      assert.equal(res.status, 204);
+      const got = await rawRequest((await p.client.service.getObject({ key: "uploads/from-stream.txt" })).url);
+      assert.equal(got.body.toString(), "streamed form");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("moves 64 MiB both ways, streaming", async () => {

@@ -97,9 +97,10 @@ describe("multipart against RGW", () => {
     for (let i = 0; i < 600 && recorded < 2; i++) {
       await sleep(25);
       if (existsSync(state)) {
-        recorded = Object.keys(
-          (JSON.parse(await readFile(state, "utf8").catch(() => "{}")) as { parts?: object }).parts ?? {},
-        ).length;
+        // A fileStateStore file: each record a JSON string under its id.
+        const records = JSON.parse(await readFile(state, "utf8").catch(() => "{}")) as Record<string, string>;
+        const record = records["upload:/mp/killed.bin"];
+        recorded = record ? Object.keys((JSON.parse(record) as { parts: object }).parts).length : 0;
       }
     }
     child.kill("SIGKILL");

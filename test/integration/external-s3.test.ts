@@ -54,7 +54,7 @@ describe("serving a configured S3 endpoint with the SDK credential chain", () =>
     const chunks: Buffer[] = [];
     await client.download("ext.txt", new WritableStream({ write: (c) => void chunks.push(Buffer.from(c)) }));
     assert.equal(Buffer.concat(chunks).toString(), "external");
-    await client.upload("two.txt", Buffer.from("2"), { bucket: "second" });
+    await client.upload("two.txt", Buffer.from("2"), { params: { bucket: "second" } });
     const second = await client.service.getObject({ bucket: "second", key: "two.txt" });
     assert.match(second.url, /\/second\/two\.txt\?/);
   });
@@ -102,7 +102,7 @@ describe("serving a configured S3 endpoint with the SDK credential chain", () =>
     await mkdir(join(dataDir, bucket));
     // Nobody polls /readyz here: the background re-check alone lets calls through.
     await waitFor(() => client.service.getObject({ bucket, key: "k" }).catch(() => undefined), 15_000);
-    await client.upload("now.txt", Buffer.from("now"), { bucket });
+    await client.upload("now.txt", Buffer.from("now"), { params: { bucket } });
     assert.equal((await fetch(`${server.url}/readyz`)).status, 200);
   });
 

@@ -4,17 +4,30 @@ import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Readable } from "node:stream";
+import { PassThrough, Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { uploadMultipart } from "../../src/client/multipart-upload.js";
-import { downloadRanged } from "../../src/client/ranged-download.js";
-import { openSource } from "../../src/client/sources.js";
-import type { Progress } from "../../src/client/transfer.js";
+import { create } from "@bufbuild/protobuf";
+import { type Duration, DurationSchema } from "@bufbuild/protobuf/wkt";
+import type { Interceptor } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import {
+  createPresignClient,
+  fileStateStore,
+  isAbortError,
+  isPresignClientError,
+  type Progress,
+} from "@presignd/client/node";
 import { PRESIGND, run } from "../support/run.js";
 import { serverForSuite } from "../support/test-server.js";
 
 const MiB = 1024 * 1024;
+
+/** A record of a fileStateStore file (each record is a JSON string under its id). */
+function savedRecord<T>(text: string, id: string): T {
+  const records = JSON.parse(text) as Record<string, string>;
+  return JSON.parse(records[id] ?? assert.fail(`no record ${id} in ${text}`)) as T;
+}
 
 describe("multipart uploads and parallel ranged downloads (embedded S3)", () => {
   const suite = serverForSuite({ logLevel: "warn" });
@@ -35,7 +48,7 @@ describe("multipart uploads and parallel ranged downloads (embedded S3)", () => 
       multipartThreshold: MiB,
       partSize: 5 * MiB,
       concurrency: 3,
-      contentType: "application/octet-stream",
+      params: { contentType: "application/octet-stream" },
       onProgress: (p) => progress.push(p),
     });
     assert.equal(up.parts, 5);
@@ -70,6 +83,26 @@ describe("multipart uploads and parallel ranged downloads (embedded S3)", () => 
     assert.equal(small.bytes, 12);
   });
 
+  it("an abort while a stream's next part is still being read stops at once, and releases the stream", async () => {
+    // Part 1 and a little more, then the stream waits (stdin with nothing more to read yet).
+    const stream = new PassThrough();
+    stream.write(data.subarray(0, 6 * MiB));
+    const stop = new AbortController();
+    const upload = suite.client.upload("mp/stalled-stream.bin", stream, {
+      partSize: 5 * MiB,
+      signal: stop.signal,
+      onProgress: (p) => {
+        if (p.transferred >= 5 * MiB) stop.abort();
+      },
+    });
+    const outcome = await Promise.race([
+      upload.catch((e: unknown) => e),
+      sleep(10_000, "still waiting for the stream 10 s after the abort", { ref: false }),
+    ]);
+    assert.ok(isAbortError(outcome), String(outcome));
+    assert.ok(stream.destroyed, "the source stream is released");
+  });
+
   it("an interrupted upload with a state file resumes where it stopped", async () => {
     const state = join(dir, "upload.state.json");
     const stop = new AbortController();
@@ -77,7 +110,8 @@ describe("multipart uploads and parallel ranged downloads (embedded S3)", () => 
       .upload("mp/resumed.bin", file, {
         partSize: 5 * MiB,
         concurrency: 1,
-        resumeState: state,
+        // keepOnAbort: an abort is an interruption to resume, not a cancel.
+        resume: { store: fileStateStore(state), keepOnAbort: true },
         signal: stop.signal,
         onProgress: (p) => {
           if (p.transferred >= 11 * MiB) stop.abort();
@@ -85,14 +119,23 @@ describe("multipart uploads and parallel ranged downloads (embedded S3)", () => 
       })
       .then(
         () => assert.fail("the upload should have been interrupted"),
-        (error: unknown) => error as Error,
+        (error: unknown) => error,
       );
-    assert.equal(first.name, "AbortError");
-    const saved = JSON.parse(await readFile(state, "utf8")) as { parts: Record<string, string> };
+    assert.ok(isAbortError(first), String(first));
+    const saved = savedRecord<{ parts: Record<string, string> }>(
+      await readFile(state, "utf8"),
+      "upload:/mp/resumed.bin",
+    );
     assert.ok(Object.keys(saved.parts).length >= 2, JSON.stringify(saved.parts));
-    const second = await suite.client.upload("mp/resumed.bin", file, { partSize: 5 * MiB, resumeState: state });
+    const progress: Progress[] = [];
+    const second = await suite.client.upload("mp/resumed.bin", file, {
+      partSize: 5 * MiB,
+      resume: { store: fileStateStore(state) },
+      onProgress: (p) => progress.push(p),
+    });
     assert.equal(second.parts, 5);
     assert.ok((second.resumedParts ?? 0) >= 2);
+    assert.ok((progress[0]?.transferred ?? 0) >= 10 * MiB, "counting starts from the parts already there");
     assert.ok(!existsSync(state), "the state file goes once the upload completed");
     const target = join(dir, "resumed.bin");
     await suite.client.download("mp/resumed.bin", target);
@@ -100,71 +143,64 @@ describe("multipart uploads and parallel ranged downloads (embedded S3)", () => 
   });
 
   it("a part whose URL expired before it was sent is presigned again, and so is a download's URL", async () => {
-    const service = suite.client.service;
-    let calls = 0;
+    let parts = 0;
     let stale = 0;
-    // Hands out URLs that live 1 s and are already expired when the client gets them.
-    const expiring: typeof service = new Proxy(service, {
-      get(target, property, receiver) {
-        if (property !== "presignUploadParts") return Reflect.get(target, property, receiver);
-        return async (request: { uploadToken: string; parts: { partNumber: number; contentLength: bigint }[] }) => {
-          calls++;
-          if (stale >= 2) return target.presignUploadParts(request);
-          stale++;
-          const answer = await target.presignUploadParts({
-            uploadToken: request.uploadToken,
-            parts: request.parts,
-            expiresIn: { seconds: 1n },
-          });
-          await sleep(2100);
-          return answer;
-        };
-      },
+    let gets = 0;
+    // Hands out URLs that live 1 s and are already expired when the client
+    // gets them: the first two part URLs and the first GET.
+    const expiring: Interceptor = (next) => async (request) => {
+      const name = request.method.name;
+      if (name === "PresignUploadParts") parts++;
+      if (name === "GetObject") gets++;
+      const expire = (name === "PresignUploadParts" && stale < 2) || (name === "GetObject" && gets === 1);
+      if (!expire) return next(request);
+      if (name === "PresignUploadParts") stale++;
+      (request.message as { expiresIn?: Duration }).expiresIn = create(DurationSchema, { seconds: 1n });
+      const answer = await next(request);
+      await sleep(2100);
+      return answer;
+    };
+    const client = createPresignClient({
+      transport: createConnectTransport({ baseUrl: suite.server.url, httpVersion: "1.1", interceptors: [expiring] }),
     });
-    const up = await uploadMultipart(expiring, "mp/expired.bin", await openSource(file), {
+    const up = await client.upload("mp/expired.bin", file, {
       partSize: 5 * MiB,
       concurrency: 1,
+      multipartThreshold: MiB,
     });
     assert.equal(up.parts, 5);
-    assert.equal(calls, 7, "five parts, two of them presigned twice");
+    assert.equal(parts, 7, "five parts, two of them presigned twice");
 
-    let gets = 0;
     const target = join(dir, "expired-download.bin");
-    await downloadRanged(
-      async () => {
-        gets++;
-        // Only the first URL is stale: later ones live long enough for a slow machine.
-        const answer = await service.getObject({
-          key: "mp/expired.bin",
-          expiresIn: { seconds: gets === 1 ? 1n : 600n },
-        });
-        if (gets === 1) await sleep(2100);
-        return answer;
-      },
-      target,
-      { chunkSize: 8 * MiB },
-    );
+    await client.download("mp/expired.bin", target, { chunkSize: 8 * MiB });
     assert.equal(gets, 2, "one expired URL, presigned again once");
     assert.ok((await readFile(target)).equals(data));
   });
 
-  it("a state file for another object or a changed file is refused, not mixed in", async () => {
+  it("a state record for another object is not mixed in; one for changed bytes is refused", async () => {
     const state = join(dir, "other.state.json");
-    await writeFile(
-      state,
-      JSON.stringify({
-        version: 1,
-        bucket: "",
-        key: "mp/elsewhere.bin",
-        uploadToken: "x",
-        uploadId: "y",
-        partSize: 5 * MiB,
-        source: { path: file, size: data.length, mtimeMs: 0 },
-        parts: {},
-      }),
-    );
-    await assert.rejects(suite.client.upload("mp/here.bin", file, { resumeState: state }), /another object/);
-    await assert.rejects(suite.client.upload("mp/elsewhere.bin", file, { resumeState: state }), /changed since/);
+    const record = {
+      version: 1,
+      bucket: "",
+      key: "mp/elsewhere.bin",
+      uploadToken: "x",
+      uploadId: "y",
+      partSize: 5 * MiB,
+      size: data.length,
+      fingerprint: `${file}|${data.length}|0`,
+      parts: {},
+    };
+    const stored = JSON.stringify({ "upload:/mp/elsewhere.bin": JSON.stringify(record) });
+    await writeFile(state, stored);
+    // Records are kept per bucket and key: another object's upload starts afresh, leaving it be.
+    const here = await suite.client.upload("mp/here.bin", file, { resume: { store: fileStateStore(state) } });
+    assert.equal(here.resumedParts, 0);
+    assert.equal(await readFile(state, "utf8"), stored);
+    const changed = await suite.client
+      .upload("mp/elsewhere.bin", file, { resume: { store: fileStateStore(state) } })
+      .catch((e: unknown) => e);
+    assert.ok(isPresignClientError(changed), String(changed));
+    assert.match(changed.message, /changed since/);
   });
 
   it("an interrupted download kept partial resumes; without keepPartial nothing is left behind", async () => {
@@ -180,11 +216,11 @@ describe("multipart uploads and parallel ranged downloads (embedded S3)", () => 
           if (p.transferred >= 9 * MiB) stop.abort();
         },
       }),
-      { name: "AbortError" },
+      { name: "TransferAbortedError" },
     );
     assert.ok(existsSync(`${target}.presignd-partial`) && existsSync(`${target}.presignd-partial.json`));
     assert.ok(!existsSync(target));
-    const done = JSON.parse(await readFile(`${target}.presignd-partial.json`, "utf8")) as { done: number[] };
+    const done = savedRecord<{ done: number[] }>(await readFile(`${target}.presignd-partial.json`, "utf8"), "download");
     assert.ok(done.done.length >= 4, JSON.stringify(done));
     const progress: Progress[] = [];
     await suite.client.download("mp/file.bin", target, {
@@ -193,7 +229,11 @@ describe("multipart uploads and parallel ranged downloads (embedded S3)", () => 
       onProgress: (p) => progress.push(p),
     });
     assert.ok((await readFile(target)).equals(data));
-    assert.ok((progress[0]?.transferred ?? 0) > 8 * MiB, "counting starts from the bytes already there");
+    assert.deepEqual(
+      progress[0],
+      { transferred: done.done.length * 2 * MiB, total: data.length },
+      "counting starts from the bytes already there",
+    );
     assert.ok(!existsSync(`${target}.presignd-partial`) && !existsSync(`${target}.presignd-partial.json`));
 
     const other = join(dir, "not-kept.bin");

@@ -5,8 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
+import { isS3Error, S3Error } from "@presignd/client/node";
 import { connectPresignd, type NodePresignClient } from "../../src/cli/node-client.js";
-import { S3Error } from "../../src/client/s3-error.js";
 import { collector } from "../support/collect.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 
@@ -46,7 +46,7 @@ describe("bytes move through the embedded S3 with presigned requests", () => {
   for (const key of TRICKY_KEYS) {
     it(`round-trips key ${JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}…` : key)}`, async () => {
       const body = Buffer.from(`body of ${key}`);
-      const up = await client.upload(key, body, { contentType: "text/plain" });
+      const up = await client.upload(key, body, { params: { contentType: "text/plain" } });
       assert.equal(up.status, 200);
       const sink = collector();
       await client.download(key, sink.writable);
@@ -77,7 +77,7 @@ describe("bytes move through the embedded S3 with presigned requests", () => {
     await client.upload("streams/node.bin", node);
     await client.upload(
       "streams/web.bin",
-      Readable.toWeb(Readable.from([data.subarray(0, 1000), data.subarray(1000)])),
+      Readable.toWeb(Readable.from([data.subarray(0, 1000), data.subarray(1000)])) as ReadableStream<Uint8Array>,
     );
     for (const key of ["streams/node.bin", "streams/web.bin"]) {
       const out = join(dir, "stream-out.bin");
@@ -94,7 +94,9 @@ describe("bytes move through the embedded S3 with presigned requests", () => {
   });
 
   it("stores signed metadata and content type", async () => {
-    await client.upload("meta.txt", Buffer.from("m"), { contentType: "text/x-test", metadata: { owner: "alice" } });
+    await client.upload("meta.txt", Buffer.from("m"), {
+      params: { contentType: "text/x-test", metadata: { owner: "alice" } },
+    });
     const presigned = await client.service.getObject({ key: "meta.txt" });
     const res = await fetch(presigned.url);
     assert.equal(res.status, 200);
@@ -118,7 +120,7 @@ describe("bytes move through the embedded S3 with presigned requests", () => {
 
   it("surfaces a missing object as a typed S3Error", async () => {
     const error = await client.download("does/not/exist", new PassThrough()).catch((e: unknown) => e);
-    assert.ok(error instanceof S3Error);
+    assert.ok(error instanceof S3Error && isS3Error(error));
     assert.equal(error.status, 404);
     assert.equal(error.code, "NoSuchKey");
   });
@@ -126,7 +128,7 @@ describe("bytes move through the embedded S3 with presigned requests", () => {
   it("uploads with a POST policy form and reads the object back", async () => {
     const src = join(dir, "form.txt");
     await writeFile(src, "posted bytes");
-    const res = await client.uploadForm("forms/${filename}", src, { contentType: "text/plain" });
+    const res = await client.uploadForm("forms/${filename}", src, { params: { contentType: "text/plain" } });
     assert.equal(res.status, 204);
     const out = join(dir, "form-out.txt");
     await client.download("forms/form.txt", out);

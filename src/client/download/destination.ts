@@ -68,8 +68,8 @@ function memoryDestination(): RandomAccessDestination {
   let pieces: { position: number; chunks: readonly Uint8Array[] }[] = [];
   return {
     kind: "random",
-    begin: async () => {
-      pieces = [];
+    begin: async (_size, resuming) => {
+      if (!resuming) pieces = [];
     },
     write: async (position, chunks) => {
       pieces.push({ position, chunks });

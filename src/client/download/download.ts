@@ -86,6 +86,8 @@ export async function download(
       },
       params.range !== undefined,
     );
+    // The range's size is known once it arrived: the destination checks it.
+    await sink.begin(position, true);
     const blob = await sink.finish();
     return { result, ...(blob ? { blob } : {}) };
   }

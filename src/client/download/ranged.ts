@@ -70,7 +70,10 @@ export async function downloadRanges(
       }
       checkpoint = { version: 1, etag: first.etag, size: first.size, chunkSize: options.chunkSize, done: [0] };
     } else {
-      for (const c of checkpoint.done) meter.add(chunkLength(checkpoint, c));
+      // One report of what is already there, so the first progress event counts from it.
+      const resumed = checkpoint;
+      meter.setTotal(resumed.size);
+      meter.add(resumed.done.reduce((sum, c) => sum + chunkLength(resumed, c), 0));
     }
     const plan = checkpoint;
     meter.setTotal(plan.size);

@@ -19,7 +19,7 @@ export async function runPool<T>(
     while (!firstError && !signal.aborted) {
       let item: T | undefined;
       try {
-        item = await next();
+        item = await unlessAborted(next(), signal);
       } catch (error) {
         firstError ??= { error };
         failed.abort(error);
@@ -38,4 +38,22 @@ export async function runPool<T>(
   // The caller's abort is the story, not the socket errors it caused.
   if (outer?.aborted) throw new TransferAbortedError(outer.reason);
   if (firstError) throw firstError.error;
+}
+
+/**
+ * The next item, or undefined once `signal` aborts: a source still waiting
+ * for input (stdin with nothing to read yet) must not hold up the abort.
+ * The caller then cancels the source; a late item is dropped.
+ */
+function unlessAborted<T>(item: Promise<T | undefined> | T | undefined, signal: AbortSignal): Promise<T | undefined> {
+  if (!(item instanceof Promise)) return Promise.resolve(item);
+  if (signal.aborted) {
+    item.catch(() => {});
+    return Promise.resolve(undefined);
+  }
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(undefined);
+    signal.addEventListener("abort", onAbort, { once: true });
+    item.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }

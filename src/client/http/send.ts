@@ -46,17 +46,25 @@ export async function exchange(
   if (body !== undefined && typeof body !== "string" && xhrAvailable()) {
     return sendWithXhr(presigned, "size" in body ? body.blob() : body, settings);
   }
-  return withIdleAbort(settings, async (signal, idle) => {
-    const response = await fetch(presigned.url, {
-      method: presigned.method,
-      headers: { ...presigned.headers, ...settings.headers },
-      ...(body === undefined ? {} : { body: fetchBody(body, idle, settings.onSent), duplex: "half" }),
-      signal,
-    } as RequestInit);
-    idle.touch();
-    const text = await readText(response, idle);
-    return { status: response.status, statusText: response.statusText, headers: response.headers, text };
-  });
+  // fetch may still pull the body after the request failed: those bytes never
+  // count, or a retry's progress would run past the total.
+  let settled = false;
+  const onSent = settings.onSent && ((n: number) => settled || settings.onSent?.(n));
+  try {
+    return await withIdleAbort(settings, async (signal, idle) => {
+      const response = await fetch(presigned.url, {
+        method: presigned.method,
+        headers: { ...presigned.headers, ...settings.headers },
+        ...(body === undefined ? {} : { body: fetchBody(body, idle, onSent), duplex: "half" }),
+        signal,
+      } as RequestInit);
+      idle.touch();
+      const text = await readText(response, idle);
+      return { status: response.status, statusText: response.statusText, headers: response.headers, text };
+    });
+  } finally {
+    settled = true;
+  }
 }
 
 /** An answer whose body the caller reads. */

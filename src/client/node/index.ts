@@ -9,49 +9,8 @@ import type { DownloadOptions, DownloadResult, ObjectTarget } from "../options.j
 import { nodePlatform } from "./node-platform.js";
 
 export { Code, ConnectError } from "@connectrpc/connect";
-export { PresignService } from "../../gen/client/presign/v1/presign_pb.js";
-export type { UploadSource } from "../body/source.js";
-export type { PresignClientOf, PresignClientOptions } from "../create-client.js";
-export type { DownloadDestination } from "../download/destination.js";
-export {
-  InvalidOptionError,
-  isAbortError,
-  isInvalidOptionError,
-  isPresignClientError,
-  isRpcError,
-  isS3Error,
-  isTimeoutError,
-  isTransferError,
-  PresignClientError,
-  RpcError,
-  S3Error,
-  TransferAbortedError,
-  TransferError,
-  TransferTimeoutError,
-} from "../errors.js";
-export type { PresignedHttp } from "../http/presigned.js";
-export { redactUrl } from "../http/redact-url.js";
-export type {
-  DownloadOptions,
-  DownloadParams,
-  DownloadResult,
-  DownloadSettings,
-  FormParams,
-  FormTarget,
-  ObjectTarget,
-  Progress,
-  ResumeOptions,
-  TransferResult,
-  TransferSettings,
-  UploadFormOptions,
-  UploadOptions,
-  UploadParams,
-  UploadResult,
-  UploadSettings,
-} from "../options.js";
-export { memoryStateStore, type StateStore } from "../state/state-store.js";
-export type { ConnectionOptions } from "../transport.js";
-export { fillFilename } from "../upload/form.js";
+// Everything of the universal entry (its public API, not internals), with Node's createPresignClient below.
+export * from "../index.js";
 export { PARTIAL_SUFFIX, partialFiles } from "./file-destination.js";
 export { fileStateStore } from "./file-state-store.js";
 

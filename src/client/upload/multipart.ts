@@ -88,7 +88,9 @@ export async function uploadMultipart(
       }
     }
     resumedParts = done.size;
-    for (const n of done.keys()) meter.add(expectedPartSize(n, record.partSize, record.size));
+    // One report of what is already there, so the first progress event counts from it.
+    const resumed = record;
+    meter.add([...done.keys()].reduce((sum, n) => sum + expectedPartSize(n, resumed.partSize, resumed.size), 0));
   } else {
     // A stream's part size is chosen by the caller (its first part is read); a sized source's by presignd.
     const partSize = settings.partSize ?? 0;

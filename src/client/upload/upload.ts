@@ -31,6 +31,12 @@ export async function upload(
       `resuming is for multipart uploads, and ${onePut} makes this upload one PUT`,
     );
   }
+  if (onePut && options.maxSize !== undefined && options.maxSize > DEFAULTS.maxPutSize) {
+    throw new InvalidOptionError(
+      onePut,
+      `applies to one PUT, which S3 limits to 5 GiB; maxSize declares up to ${options.maxSize} bytes`,
+    );
+  }
   const settings = {
     signal: options.signal,
     retries: options.retries ?? DEFAULTS.retries,
@@ -72,6 +78,9 @@ export async function upload(
       }
     }
     const sized: SizedSource = source;
+    if (options.maxSize !== undefined && sized.size > options.maxSize) {
+      throw new InvalidOptionError("maxSize", `the source has ${sized.size} bytes, more than maxSize allows`);
+    }
     meter.setTotal(sized.size);
     if (onePut) {
       if (sized.size > DEFAULTS.maxPutSize) {
