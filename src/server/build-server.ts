@@ -34,6 +34,7 @@ import type { Metrics } from "./metrics/metrics.js";
 import { isMetricsRequest, metricsEndpoint } from "./metrics/metrics-endpoint.js";
 import { type NodeHandler, type NodeResponse, writeJson } from "./node-http.js";
 import { batchGetObject, batchPutObject } from "./routes/batch-routes.js";
+import { devPage, isDevPageRequest } from "./routes/dev-page.js";
 import { createHandle, revokeHandle } from "./routes/handle-route.js";
 import { healthEndpoints } from "./routes/health-endpoints.js";
 import { healthService } from "./routes/health-routes.js";
@@ -68,6 +69,8 @@ export interface HandlerOptions extends RouteDeps {
   readonly metricsOnMainPort?: boolean;
   /** Browser origins allowed (CORS headers on every route but gRPC); none: no CORS headers. */
   readonly cors?: CorsSetting;
+  /** --dev: the upload/download page at "/" (routes/dev-page.ts). */
+  readonly devPage?: boolean;
 }
 
 /** Services listed by reflection and reported on by health checks. */
@@ -132,6 +135,10 @@ export function buildHandler(options: HandlerOptions): NodeHandler {
   const handler: NodeHandler = (req, res) => {
     if (req.url === "/healthz" || req.url === "/readyz") {
       probes(req.url, res);
+      return;
+    }
+    if (options.devPage && isDevPageRequest(req)) {
+      devPage(req, res);
       return;
     }
     if (scrape && isMetricsRequest(req)) {

@@ -9,8 +9,15 @@ import { listenFailure } from "./listen-failure.js";
 /** The embedded S3's fixed account (s3rver's built-in key pair). Local only. */
 export const DEV_CREDENTIALS: SigningCredentials = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
 
-// Lets browser code (fetch/XHR) upload and download from any local page.
-const DEV_CORS = `<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><AllowedMethod>PUT</AllowedMethod><AllowedMethod>POST</AllowedMethod><AllowedMethod>HEAD</AllowedMethod><AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader></CORSRule></CORSConfiguration>`;
+// Lets browser code (fetch/XHR, the --dev page) upload and download from any
+// local page: ETag (parts, ranges) and Content-Range (ranged downloads) exposed,
+// DELETE for aborting a multipart upload.
+const DEV_CORS = [
+  "<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin>",
+  ...["GET", "PUT", "POST", "DELETE", "HEAD"].map((method) => `<AllowedMethod>${method}</AllowedMethod>`),
+  "<AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader><ExposeHeader>Content-Range</ExposeHeader>",
+  "</CORSRule></CORSConfiguration>",
+].join("");
 
 const DATA_DIR = "--dev-data-dir (PRESIGND_DEV_DATA_DIR)";
 

@@ -132,6 +132,7 @@ export async function startServer(
       ...(options.grpcFastPath === undefined ? {} : { grpcFastPath: options.grpcFastPath }),
       ...(metrics ? { metrics, metricsOnMainPort: config.metrics === "main-port" } : {}),
       ...(config.cors ? { cors: config.cors } : {}),
+      ...(config.dev ? { devPage: true } : {}),
     });
     const listen = { limits: config.limits, logger };
     const dual = config.tls
