@@ -5,9 +5,18 @@ export interface PageProgress {
   readonly transferred: number;
   readonly total?: number;
 }
+export interface PageDone {
+  readonly key: string;
+  readonly how: string;
+  readonly result: Record<string, unknown>;
+}
+export interface PageFailure {
+  readonly state: "cancelled" | "error";
+  readonly message: string;
+}
 export interface PageOutcome {
-  readonly done?: { key: string; how: string; result: Record<string, unknown> };
-  readonly failed?: { state: "cancelled" | "error"; message: string };
+  readonly done?: PageDone;
+  readonly failed?: PageFailure;
 }
 
 interface Recorded {
@@ -56,10 +65,10 @@ export class DevPageDriver {
         recorded.progress.push((e as CustomEvent<PageProgress>).detail);
       });
       document.addEventListener("presignd:done", (e) => {
-        recorded.outcome = { done: (e as CustomEvent<PageOutcome["done"]>).detail };
+        recorded.outcome = { done: (e as CustomEvent<PageDone>).detail };
       });
       document.addEventListener("presignd:failed", (e) => {
-        recorded.outcome = { failed: (e as CustomEvent<PageOutcome["failed"]>).detail };
+        recorded.outcome = { failed: (e as CustomEvent<PageFailure>).detail };
       });
     });
     const driver = new DevPageDriver(page);
@@ -105,7 +114,7 @@ export class DevPageDriver {
   }
 
   /** Uploads the picked file and returns what the page reported done; fails with the page's message. */
-  async upload(how: "put" | "post"): Promise<NonNullable<PageOutcome["done"]>> {
+  async upload(how: "put" | "post"): Promise<PageDone> {
     await this.start(how);
     const outcome = await this.outcome();
     if (!outcome.done) throw new Error(`the page says: ${outcome.failed?.message}`);
