@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import S3rver from "@20minutes/s3rver";
 import type { SigningCredentials } from "../core/signer.js";
 import { ConfigError } from "./config.js";
+import { withMultipartAbort } from "./connect-patches/s3rver-abort-multipart.js";
 import { listenFailure } from "./listen-failure.js";
 
 /** The embedded S3's fixed account (s3rver's built-in key pair). Local only. */
@@ -51,7 +52,10 @@ export async function startDevS3(options: {
   } catch (error) {
     throw new ConfigError(`${DATA_DIR}: cannot create ${options.dataDir}: ${(error as Error).message}`);
   }
-  const server = http.createServer(s3.callback());
+  // s3rver cannot abort a multipart upload: that one request is answered in front of it.
+  const server = http.createServer(
+    withMultipartAbort(s3.callback(), { dataDir: options.dataDir, credentials: DEV_CREDENTIALS }),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error) =>
       reject(
