@@ -168,27 +168,24 @@ function uploads(): Uploaded[] {
 }
 
 function remember(item: Uploaded): void {
-  const items = [...uploads().filter((u) => u.key !== item.key), item];
-  sessionStorage.setItem(SESSION_KEY, JSON.stringify(items));
-  render(items);
+  sessionStorage.setItem(SESSION_KEY, JSON.stringify([...uploads().filter((u) => u.key !== item.key), item]));
+  // Other rows keep their download links.
+  list.querySelector(`li[data-key="${CSS.escape(item.key)}"]`)?.remove();
+  list.append(row(item));
+  $("uploads-empty").hidden = true;
 }
 
-function render(items: readonly Uploaded[]): void {
+function row(item: Uploaded): HTMLLIElement {
   const template = $<HTMLTemplateElement>("upload-item");
-  list.replaceChildren(
-    ...items.map((item) => {
-      const row = (template.content.firstElementChild as HTMLLIElement).cloneNode(true) as HTMLLIElement;
-      row.dataset.key = item.key;
-      (row.querySelector(".key") as HTMLElement).textContent = item.key;
-      (row.querySelector(".size") as HTMLElement).textContent = size(item.size);
-      (row.querySelector(".how") as HTMLElement).textContent = `(${item.how})`;
-      const button = row.querySelector("button.download") as HTMLButtonElement;
-      button.setAttribute("aria-label", `Download ${item.key}`);
-      button.addEventListener("click", () => void download(item, row));
-      return row;
-    }),
-  );
-  $("uploads-empty").hidden = items.length > 0;
+  const li = (template.content.firstElementChild as HTMLLIElement).cloneNode(true) as HTMLLIElement;
+  li.dataset.key = item.key;
+  (li.querySelector(".key") as HTMLElement).textContent = item.key;
+  (li.querySelector(".size") as HTMLElement).textContent = size(item.size);
+  (li.querySelector(".how") as HTMLElement).textContent = `(${item.how})`;
+  const button = li.querySelector("button.download") as HTMLButtonElement;
+  button.setAttribute("aria-label", `Download ${item.key}`);
+  button.addEventListener("click", () => void download(item, li));
+  return li;
 }
 
 $<HTMLFormElement>("upload-form").addEventListener("submit", (event) => {
@@ -201,4 +198,6 @@ fileInput.addEventListener("change", () => {
   const file = fileInput.files?.[0];
   if (file) say("idle", `${file.name}: ${size(file.size)}.`);
 });
-render(uploads());
+const saved = uploads();
+list.replaceChildren(...saved.map(row));
+$("uploads-empty").hidden = saved.length > 0;
