@@ -48,7 +48,11 @@ describe("the development page in --dev", () => {
 describe("the development page outside --dev", () => {
   let server: RunningServer;
   before(async () => {
-    server = await startProductionServer({ bucket: ["production"], endpoint: "http://127.0.0.1:9", region: "us-east-1" });
+    server = await startProductionServer({
+      bucket: ["production"],
+      endpoint: "http://127.0.0.1:9",
+      region: "us-east-1",
+    });
   });
   after(() => server?.close());
 
