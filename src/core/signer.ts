@@ -73,8 +73,9 @@ export interface SignOptions {
 
 // S3 presigned URLs do not sign the body; the signer reads this header for the
 // payload hash and, like every unlisted x-amz-* header, moves it to the query.
-const PAYLOAD_HASH_HEADER = "X-Amz-Content-Sha256";
-const UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
+/** The payload hash every presigned request is signed with (hoisted into the query). */
+export const PAYLOAD_HASH_HEADER = "X-Amz-Content-Sha256";
+export const UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
 const NO_HEADERS: ReadonlySet<string> = new Set();
 
 /** Signs one prebuilt request with the SDK's SigV4 signer. */

@@ -28,6 +28,7 @@ import { healthService } from "./health/health-service.js";
 import { HealthState } from "./health/health-state.js";
 import { healthEndpoints } from "./health/probes.js";
 import { withCors } from "./http/cors.js";
+import { devPage, isDevPageRequest } from "./http/dev-page.js";
 import { REST_PREFIX, restPresign } from "./http/rest-presign.js";
 import { measuredHandleStore } from "./metrics/measured-handle-store.js";
 import type { Metrics } from "./metrics/metrics.js";
@@ -278,6 +279,10 @@ function portHandler(options: {
   const handler: NodeHandler = (req, res) => {
     if (req.url === "/healthz" || req.url === "/readyz") {
       probes(req.url, res);
+      return;
+    }
+    if (config.dev && isDevPageRequest(req)) {
+      devPage(req, res);
       return;
     }
     if (scrape && isMetricsRequest(req)) {

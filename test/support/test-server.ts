@@ -17,6 +17,8 @@ export interface TestServer extends RunningServer {
   readonly logs: Record<string, unknown>[];
   /** Raw log text, for secret scans. */
   logText(): string;
+  /** The embedded S3's files (--dev-data-dir). */
+  readonly dataDir: string;
 }
 
 /**
@@ -61,6 +63,7 @@ export async function startTestServer(
       return lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     },
     logText: () => lines.join("\n"),
+    dataDir,
     close: async () => {
       await server.close();
       await rm(dataDir, { recursive: true, force: true });

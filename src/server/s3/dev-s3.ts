@@ -5,12 +5,20 @@ import S3rver from "@20minutes/s3rver";
 import type { SigningCredentials } from "../../core/signer.js";
 import { ConfigError } from "../config/config.js";
 import { listenFailure } from "../transport/listen-failure.js";
+import { withMultipartAbort } from "../transport/connect-patches/s3rver-abort-multipart.js";
 
 /** The embedded S3's fixed account (s3rver's built-in key pair). Local only. */
 export const DEV_CREDENTIALS: SigningCredentials = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
 
-// Lets browser code (fetch/XHR) upload and download from any local page.
-const DEV_CORS = `<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><AllowedMethod>PUT</AllowedMethod><AllowedMethod>POST</AllowedMethod><AllowedMethod>HEAD</AllowedMethod><AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader></CORSRule></CORSConfiguration>`;
+// Lets browser code (fetch/XHR, the --dev page) upload and download from any
+// local page: ETag (parts, ranges) and Content-Range (ranged downloads) exposed,
+// DELETE for aborting a multipart upload.
+const DEV_CORS = [
+  "<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin>",
+  ...["GET", "PUT", "POST", "DELETE", "HEAD"].map((method) => `<AllowedMethod>${method}</AllowedMethod>`),
+  "<AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader><ExposeHeader>Content-Range</ExposeHeader>",
+  "</CORSRule></CORSConfiguration>",
+].join("");
 
 const DATA_DIR = "--dev-data-dir (PRESIGND_DEV_DATA_DIR)";
 
@@ -44,7 +52,10 @@ export async function startDevS3(options: {
   } catch (error) {
     throw new ConfigError(`${DATA_DIR}: cannot create ${options.dataDir}: ${(error as Error).message}`);
   }
-  const server = http.createServer(s3.callback());
+  // s3rver cannot abort a multipart upload: that one request is answered in front of it.
+  const server = http.createServer(
+    withMultipartAbort(s3.callback(), { dataDir: options.dataDir, credentials: DEV_CREDENTIALS }),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error) =>
       reject(

@@ -1,0 +1,61 @@
+import {
+  DeleteBucketCorsCommand,
+  ListMultipartUploadsCommand,
+  PutBucketCorsCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { serveDevPage } from "../support/dev-page-server.js";
+import { devPageSuite } from "../support/dev-page-suite.js";
+import { KEYS, sha256, writePolicy } from "../support/policy.js";
+import { presigndForRgw, rgwFromEnv } from "../support/rgw.js";
+
+// The dev page against Ceph RGW: the page on an origin of its own, presignd in production mode
+// in front of RGW allowing that origin (--cors-origin), and the bucket CORS a browser needs
+// (README, "Browsers (CORS)"). The page sends no credentials: a rule admits anonymous loopback
+// callers to the keys the suite uses.
+const PAGE_POLICY = `principals:
+  - name: admin
+    api_key_sha256: ["${sha256(KEYS.admin)}"]
+rules:
+  - name: dev-page
+    principals: [anonymous]
+    networks: ["127.0.0.1/32"]
+    operations: [get, put, post, multipart]
+    buckets: ["*"]
+    keys: ["page/*", "uploads/*", "cancelled/*"]
+    allow_filename: true
+`;
+
+devPageSuite("rgw", async () => {
+  const rgw = rgwFromEnv();
+  const page = await serveDevPage();
+  const s3 = new S3Client({ region: "us-east-1", endpoint: rgw.endpoint, forcePathStyle: true });
+  await s3.send(
+    new PutBucketCorsCommand({
+      Bucket: rgw.bucket,
+      CORSConfiguration: {
+        CORSRules: [
+          {
+            AllowedOrigins: [page.origin],
+            AllowedMethods: ["GET", "PUT", "POST", "DELETE", "HEAD"],
+            AllowedHeaders: ["*"],
+            ExposeHeaders: ["ETag", "Content-Range"],
+            MaxAgeSeconds: 3600,
+          },
+        ],
+      },
+    }),
+  );
+  const presignd = await presigndForRgw(rgw, { corsOrigin: [page.origin], policy: await writePolicy(PAGE_POLICY) });
+  return {
+    pageUrl: `${page.origin}/?server=${encodeURIComponent(presignd.server.url)}`,
+    multipartUploads: async (prefix) =>
+      ((await s3.send(new ListMultipartUploadsCommand({ Bucket: rgw.bucket, Prefix: prefix }))).Uploads ?? []).length,
+    close: async () => {
+      await presignd.server.close();
+      await page.close();
+      await s3.send(new DeleteBucketCorsCommand({ Bucket: rgw.bucket }));
+      s3.destroy();
+    },
+  };
+});
