@@ -5,11 +5,12 @@ import { type ClientContext, rpc, seconds } from "../client-context.js";
 import { PresignClientError, S3Error, TransferAbortedError, TransferError } from "../errors.js";
 import { runPool } from "../http/pool.js";
 import type { PresignedHttp } from "../http/presigned.js";
-import { isExpiredUrl, isRetryable, withRetries } from "../http/retry.js";
+import { withRetries } from "../http/retry.js";
 import { elements, escapeText, leafText } from "../http/s3-xml.js";
 import { exchange, expectSuccess } from "../http/send.js";
 import { DEFAULTS, type ResumeOptions, type UploadParams, type UploadResult } from "../options.js";
 import type { ProgressMeter } from "./progress-meter.js";
+import { sendPresigned } from "./send-presigned.js";
 
 /** @private */
 export interface MultipartSettings {
@@ -208,53 +209,26 @@ async function uploadPart(
   signal: AbortSignal,
   meter: ProgressMeter,
 ): Promise<string> {
-  let presigned: PresignedHttp | undefined;
-  let expired = false;
-  return withRetries(
-    settings.retries,
-    signal,
-    async () => {
-      if (!presigned) {
-        const answer = await rpc(signal, (call) =>
-          context.service.presignUploadParts(
-            { uploadToken, parts: [{ partNumber: part.number, contentLength: BigInt(part.payload.size) }] },
-            call,
-          ),
-        );
-        presigned = answer.parts[0]?.request;
-        if (!presigned) throw new TransferError(`presignd returned no URL for part ${part.number}`, false);
-      }
-      const current = presigned;
-      let sent = 0;
-      try {
-        const reply = expectSuccess(
-          await exchange(current, part.payload, {
-            signal,
-            idleTimeout: settings.idleTimeout,
-            onSent: (n) => {
-              sent += n;
-              meter.add(n);
-            },
-          }),
-          current,
-        );
-        const etag = reply.headers.get("etag");
-        if (!etag) {
-          throw new TransferError(
-            `S3 acknowledged part ${part.number} without an ETag header (in a browser: the bucket's CORS must expose ETag)`,
-            false,
-          );
-        }
-        return etag;
-      } catch (error) {
-        meter.add(-sent);
-        expired = isExpiredUrl(error, current.expiresAt);
-        if (expired) presigned = undefined;
-        throw error;
-      }
-    },
-    (error) => isRetryable(error) || expired,
-  );
+  const presign = async (): Promise<PresignedHttp> => {
+    const answer = await rpc(signal, (call) =>
+      context.service.presignUploadParts(
+        { uploadToken, parts: [{ partNumber: part.number, contentLength: BigInt(part.payload.size) }] },
+        call,
+      ),
+    );
+    const presigned = answer.parts[0]?.request;
+    if (!presigned) throw new TransferError(`presignd returned no URL for part ${part.number}`, false);
+    return presigned;
+  };
+  const reply = await sendPresigned(presign, part.payload, { ...settings, signal }, meter);
+  const etag = reply.headers.get("etag");
+  if (!etag) {
+    throw new TransferError(
+      `S3 acknowledged part ${part.number} without an ETag header (in a browser: the bucket's CORS must expose ETag)`,
+      false,
+    );
+  }
+  return etag;
 }
 
 async function complete(

@@ -1,10 +1,8 @@
 import type { SizedSource } from "../body/source.js";
 import { type ClientContext, rpc, seconds } from "../client-context.js";
-import type { PresignedHttp } from "../http/presigned.js";
-import { isExpiredUrl, isRetryable, withRetries } from "../http/retry.js";
-import { exchange, expectSuccess } from "../http/send.js";
 import type { UploadParams, UploadResult } from "../options.js";
 import type { ProgressMeter } from "./progress-meter.js";
+import { sendPresigned } from "./send-presigned.js";
 
 /** The settings a single PUT uses. @private */
 export interface PutSettings {
@@ -39,34 +37,7 @@ export async function putObject(
         call,
       ),
     );
-  let presigned: PresignedHttp | undefined;
-  let expired = false;
-  const answer = await withRetries(
-    settings.retries,
-    settings.signal,
-    async () => {
-      presigned ??= await presign();
-      const current = presigned;
-      let sent = 0;
-      try {
-        const reply = await exchange(current, source.slice(0, source.size), {
-          signal: settings.signal,
-          idleTimeout: settings.idleTimeout,
-          onSent: (n) => {
-            sent += n;
-            meter.add(n);
-          },
-        });
-        return expectSuccess(reply, current);
-      } catch (error) {
-        meter.add(-sent);
-        expired = isExpiredUrl(error, current.expiresAt);
-        if (expired) presigned = undefined;
-        throw error;
-      }
-    },
-    (error) => isRetryable(error) || expired,
-  );
+  const answer = await sendPresigned(presign, source.slice(0, source.size), settings, meter);
   const etag = answer.headers.get("etag");
   const versionId = answer.headers.get("x-amz-version-id");
   return {
