@@ -46,15 +46,19 @@ export interface PolicyFile extends Policy {
 export interface PolicyLocation {
   readonly path: string;
   readonly inline?: boolean;
+  /** How an unreadable file's error names the setting; default "--policy (PRESIGND_POLICY)". */
+  readonly setting?: string;
 }
 
 export async function loadPolicyFile(location: string | PolicyLocation): Promise<PolicyFile> {
-  const { path, inline } = typeof location === "string" ? { path: location, inline: false } : location;
+  const { path, inline, setting } = typeof location === "string" ? { path: location } : location;
   let text: string;
   try {
     text = await readFile(path, "utf8");
   } catch (error) {
-    throw new ConfigError(`--policy (PRESIGND_POLICY): cannot read ${path}: ${(error as Error).message}`);
+    throw new ConfigError(
+      `${setting ?? "--policy (PRESIGND_POLICY)"}: cannot read ${path}: ${(error as Error).message}`,
+    );
   }
   return parsePolicy(text, path, inline ? { section: INLINE_SECTION } : {});
 }

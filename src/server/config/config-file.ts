@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type Scalar } from "yaml";
+import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type Scalar, type YAMLMap } from "yaml";
 import type { RawServeOptions } from "./config.js";
 import { ConfigError } from "./config.js";
 import { SERVE_SETTINGS, type ServeSetting, type SettingValue, splitList } from "./settings.js";
@@ -18,6 +18,8 @@ export interface ConfigFile {
   readonly values: ReadonlyMap<keyof RawServeOptions, FileValue>;
   /** The file's `policy:` is a mapping: the policy itself, not a file name. */
   readonly policyInline: boolean;
+  /** That mapping, for `config print`; the policy loader reads and checks it. */
+  readonly inlinePolicy?: YAMLMap;
   /** What is wrong with the file's shape (syntax, unknown keys, wrong types), each as "file:line:col: message". */
   readonly problems: readonly string[];
 }
@@ -33,7 +35,7 @@ export async function readConfigFile(path: string, suggest?: SuggestSetting): Pr
   try {
     text = await readFile(path, "utf8");
   } catch (error) {
-    throw new ConfigError(`--config: cannot read ${path}: ${(error as Error).message}`);
+    throw new ConfigError(`cannot read config file ${path}: ${(error as Error).message}`);
   }
   return parseConfigFile(text, path, suggest);
 }
@@ -52,7 +54,14 @@ export function parseConfigFile(text: string, path: string, suggest?: SuggestSet
     const pos = node?.range ? lines.linePos(node.range[0]) : { line: 1, col: 1 };
     return `${path}:${pos.line}:${pos.col}`;
   };
-  const result = (policyInline = false): ConfigFile => ({ path, values, policyInline, problems });
+  let inlinePolicy: YAMLMap | undefined;
+  const result = (): ConfigFile => ({
+    path,
+    values,
+    policyInline: inlinePolicy !== undefined,
+    ...(inlinePolicy ? { inlinePolicy } : {}),
+    problems,
+  });
   for (const error of doc.errors) {
     const pos = lines.linePos(error.pos[0]);
     problems.push(`${path}:${pos.line}:${pos.col}: ${error.message.split("\n")[0]}`);
@@ -65,7 +74,6 @@ export function parseConfigFile(text: string, path: string, suggest?: SuggestSet
     return result();
   }
   const byName = new Map(SERVE_SETTINGS.map((s) => [s.name, s]));
-  let policyInline = false;
   for (const pair of root.items) {
     const keyNode = pair.key as Node | null;
     const name = isScalar(keyNode) ? String(keyNode.value) : "";
@@ -80,7 +88,7 @@ export function parseConfigFile(text: string, path: string, suggest?: SuggestSet
     const node = pair.value as Node | null;
     if (setting.key === "policy" && isMap(node)) {
       // Inline: the policy is read from this file's `policy:` by the policy loader, with its own checks.
-      policyInline = true;
+      inlinePolicy = node;
       values.set("policy", { value: path, at: at(node) });
       continue;
     }
@@ -95,7 +103,7 @@ export function parseConfigFile(text: string, path: string, suggest?: SuggestSet
         : read.value;
     values.set(setting.key, { value, at: at(node) });
   }
-  return result(policyInline);
+  return result();
 }
 
 /**

@@ -132,6 +132,12 @@ export class ConfigError extends Error {
     super(message);
     this.problems = problems ?? [message];
   }
+
+  /** One problem as its own message; several under a heading, one per indented line. */
+  static of(problems: readonly string[]): ConfigError {
+    const message = problems.length === 1 ? (problems[0] as string) : `invalid settings\n  ${problems.join("\n  ")}`;
+    return new ConfigError(message, problems);
+  }
 }
 
 /** Where the values of a config file came from, so that problems name the key and its file:line:col. */
@@ -171,7 +177,7 @@ class Problems {
   }
 
   throwIfAny(): void {
-    if (this.lines.length > 0) throw new ConfigError(this.lines.join("\n"), this.lines);
+    if (this.lines.length > 0) throw ConfigError.of(this.lines);
   }
 }
 

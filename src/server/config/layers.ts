@@ -46,7 +46,7 @@ export function envValues(env: NodeJS.ProcessEnv): LayerValues {
       values[setting.key] = setting.list ? splitList(text) : text;
     }
   }
-  if (problems.length > 0) throw new ConfigError(problems.join("\n"), problems);
+  if (problems.length > 0) throw ConfigError.of(problems);
   return values;
 }
 
@@ -84,16 +84,25 @@ export function configFromLayers(layers: Layers): ServerConfig {
   const file = layers.file;
   const shape = file?.problems ?? [];
   const at = new Map(resolved.flatMap((r) => (r.at ? [[r.setting.key, r.at] as const] : [])));
+  let config: ServerConfig;
   try {
-    const config = parseServeOptions(
+    config = parseServeOptions(
       rawServeOptions(resolved, file),
       file ? { file: file.path, at: (key) => at.get(key) } : undefined,
     );
-    if (shape.length > 0) throw new ConfigError(shape.join("\n"), shape);
-    return config;
   } catch (error) {
-    if (!(error instanceof ConfigError) || shape.length === 0 || error.problems === shape) throw error;
-    const problems = [...shape, ...error.problems];
-    throw new ConfigError(problems.join("\n"), problems);
+    if (!(error instanceof ConfigError) || !file) throw error;
+    throw ConfigError.of(byPosition([...shape, ...error.problems]));
   }
+  if (shape.length > 0) throw ConfigError.of(shape);
+  return config;
+}
+
+/** Problems in file order ("file:line:col: …" by line and column); the others, naming no position, after. */
+function byPosition(problems: readonly string[]): string[] {
+  const position = (problem: string) => {
+    const match = /^.*?:(\d+):(\d+): /.exec(problem);
+    return match ? Number(match[1]) * 1e6 + Number(match[2]) : Number.POSITIVE_INFINITY;
+  };
+  return [...problems].sort((a, b) => position(a) - position(b));
 }
