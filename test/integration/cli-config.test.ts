@@ -1,20 +1,20 @@
 // `presignd config check|print` and `presignd serve --config`, as real processes.
 import assert from "node:assert/strict";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { parse } from "yaml";
 import { connectPresignd } from "../../src/cli/node-client.js";
 import { ALLOW_ALL, KEYS } from "../support/policy.js";
-import { PRESIGND, run } from "../support/run.js";
+import { PRESIGND, ROOT, run } from "../support/run.js";
 import { startServe } from "../support/serve-process.js";
 import { tempDir } from "../support/temp-dir.js";
 
 /** ALLOW_ALL indented under a config file's `policy:`. */
 const INLINE_POLICY = `policy:\n${ALLOW_ALL.replace(/^/gm, "  ")}`;
 
-const presignd = (args: string[], env: NodeJS.ProcessEnv = {}) => run(PRESIGND, args, { env, timeoutMs: 20_000 });
+const presignd = (args: string[], env: NodeJS.ProcessEnv = {}) => run(PRESIGND, args, { env, timeoutMs: 60_000 });
 
 describe("presignd config check", () => {
   let dir: string;
@@ -178,5 +178,29 @@ describe("presignd serve --config", () => {
       res.stderr,
       `presignd: invalid settings\n  ${file}:2:1: unknown setting "adr" (did you mean "addr"?)\n  ${file}:3:10: max-ttl: SigV4 presigned requests live at most 7d\n`,
     );
+  });
+});
+
+describe("the README's config file section", () => {
+  it("its example passes config check, and config print shows what the README says", async () => {
+    const readme = await readFile(join(ROOT, "README.md"), "utf8");
+    const section = readme.slice(
+      readme.indexOf("### Config file"),
+      readme.indexOf("\n### ", readme.indexOf("### Config file") + 1),
+    );
+    const [yaml, check, print] = [...section.matchAll(/```(\w*)\n([\s\S]*?)```/g)].map((m) => m[2] as string);
+    const dir = tempDir("presignd-readme-config-");
+    await writeFile(join(dir, "presignd.yaml"), yaml ?? assert.fail("no yaml block"));
+    await writeFile(join(dir, "policy.yaml"), ALLOW_ALL);
+    const checked = await run(PRESIGND, ["config", "check", "presignd.yaml"], { cwd: dir });
+    assert.equal(checked.code, 0, checked.stdout.toString());
+    assert.ok(check?.includes(checked.stdout.toString()), `the README shows ${checked.stdout}`);
+    const printed = await run(PRESIGND, ["config", "print", "--config", "presignd.yaml", "--max-ttl", "1h"], {
+      cwd: dir,
+      env: { PRESIGND_LOG_LEVEL: "debug" },
+    });
+    assert.equal(printed.code, 0, printed.stderr);
+    const shown = (print ?? "").split("\n").filter((l) => l !== "" && !l.startsWith("$") && l !== "…");
+    for (const line of shown) assert.ok(printed.stdout.toString().split("\n").includes(line), line);
   });
 });

@@ -28,7 +28,7 @@ export async function startServe(
   child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
   try {
     const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no listening line; stderr: ${stderr}`)), 20_000);
+      const timer = setTimeout(() => reject(new Error(`no listening line; stderr: ${stderr}`)), 60_000);
       createInterface({ input: child.stdout }).on("line", (line) => {
         const entry = JSON.parse(line) as Record<string, unknown>;
         lines.push(entry);

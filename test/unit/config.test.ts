@@ -286,6 +286,17 @@ describe("serve configuration", () => {
         origin,
       );
   });
+
+  it("--trusted-proxies is a flag, as the README says, and PRESIGND_TRUSTED_PROXIES its variable", async () => {
+    const flag = parseServeOptions(await serveFlags(["--dev", "--trusted-proxies", "10.0.0.0/8"]));
+    assert.ok(flag.trustedProxies, "the flag sets trusted proxies");
+    const env = parseServeOptions(await serveFlags(["--dev"], { PRESIGND_TRUSTED_PROXIES: "127.0.0.1/32" }));
+    assert.ok(env.trustedProxies, "the variable sets trusted proxies");
+    assert.throws(
+      () => parseServeOptions({ ...base, dev: true, trustedProxies: "not-a-cidr" }),
+      /^ConfigError: --trusted-proxies \(PRESIGND_TRUSTED_PROXIES\): /,
+    );
+  });
 });
 
 /** What `presignd serve ARGS` hands to parseServeOptions, with these PRESIGND_* variables set. */
