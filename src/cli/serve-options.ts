@@ -18,7 +18,7 @@ export function addServeOptions(command: Command): Command {
   );
   for (const setting of SERVE_SETTINGS) {
     const flags = `${setting.short ? `${setting.short}, ` : ""}--${setting.name}${setting.arg ? ` ${setting.arg}` : ""}`;
-    const unset = setting.unsetMeans ? ` (default: ${setting.unsetMeans})` : "";
+    const unset = setting.unsetMeans ? ` (unset: ${setting.unsetMeans})` : "";
     const option = new Option(flags, `${setting.description}${unset}`).env(setting.env);
     if (setting.default !== undefined) option.default(setting.default);
     if (setting.list)

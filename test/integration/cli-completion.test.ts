@@ -35,7 +35,16 @@ describe("presignd completion", () => {
 
   it("bash: commands, options, option values and argument choices", async () => {
     assert.deepEqual(await complete("presignd", "pre"), ["presign"]);
-    assert.deepEqual(await complete("presignd", ""), ["serve", "config", "get", "put", "post", "presign", "completion", "help"]);
+    assert.deepEqual(await complete("presignd", ""), [
+      "serve",
+      "config",
+      "get",
+      "put",
+      "post",
+      "presign",
+      "completion",
+      "help",
+    ]);
     assert.deepEqual(await complete("presignd", "get", "--tr"), ["--transport"]);
     assert.deepEqual(await complete("presignd", "get", "--transport", "grpc"), ["grpc", "grpc-web"]);
     assert.deepEqual(await complete("presignd", "presign", "p"), ["put", "post"]);

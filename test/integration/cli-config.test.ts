@@ -10,6 +10,7 @@ import { ALLOW_ALL, KEYS } from "../support/policy.js";
 import { PRESIGND, ROOT, run } from "../support/run.js";
 import { startServe } from "../support/serve-process.js";
 import { tempDir } from "../support/temp-dir.js";
+import { waitFor } from "../support/wait-for.js";
 
 /** ALLOW_ALL indented under a config file's `policy:`. */
 const INLINE_POLICY = `policy:\n${ALLOW_ALL.replace(/^/gm, "  ")}`;
@@ -139,6 +140,17 @@ describe("presignd serve --config", () => {
         (e: unknown) => ConnectError.from(e).code === Code.Unauthenticated,
       );
       assert.ok(served.lines.some((l) => l.msg === "policy loaded"));
+      // SIGHUP re-reads the inline policy from the config file: now put only, so get is denied.
+      await writeFile(
+        file,
+        (await readFile(file, "utf8")).replace("operations: [get, put, post, multipart]", "operations: [put]"),
+      );
+      served.signal("SIGHUP");
+      await waitFor(() => served.lines.find((l) => l.msg === "policy reloaded"), 30_000);
+      await assert.rejects(
+        admin.service.getObject({ key: "from-config.txt" }),
+        (e: unknown) => ConnectError.from(e).code === Code.PermissionDenied,
+      );
     } finally {
       assert.equal(await served.stop(), 0);
     }

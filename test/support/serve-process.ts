@@ -8,6 +8,8 @@ export interface ServeProcess {
   /** Its JSON log lines so far. */
   readonly lines: Record<string, unknown>[];
   readonly exited: Promise<number | null>;
+  /** Sends a signal (SIGHUP: reload the policy). */
+  signal(signal: NodeJS.Signals): void;
   /** SIGTERM, then the exit code. */
   stop(): Promise<number | null>;
 }
@@ -43,6 +45,7 @@ export async function startServe(
       url,
       lines,
       exited,
+      signal: (signal) => void child.kill(signal),
       stop: () => {
         child.kill("SIGTERM");
         return exited;
