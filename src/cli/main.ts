@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { completionCommand } from "./completion-command.js";
+import { configCommand } from "./config-command.js";
 import { describeError } from "./errors.js";
 import { reportFailure } from "./failure-line.js";
 import { getCommand } from "./get-command.js";
@@ -17,6 +18,7 @@ const program = new Command("presignd")
   .showHelpAfterError("(run with --help for usage)")
   .addHelpText("after", PROGRAM_EXAMPLES)
   .addCommand(serveCommand())
+  .addCommand(configCommand())
   .addCommand(getCommand())
   .addCommand(putCommand())
   .addCommand(postCommand())

@@ -134,7 +134,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
       },
       logger,
     );
-    const policy = config.policyFile ? await PolicyHolder.load(config.policyFile, logger) : undefined;
+    const policy = config.policyFile
+      ? await PolicyHolder.load({ path: config.policyFile, inline: config.policyInline === true }, logger)
+      : undefined;
     if (!policy)
       logger.warn("NO CALLER AUTHENTICATION (development mode without --policy): every caller may sign anything");
     const access = new Access(() => policy?.current.file, new Audit(logger, config.logKeys), metrics);

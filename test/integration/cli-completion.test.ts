@@ -35,7 +35,16 @@ describe("presignd completion", () => {
 
   it("bash: commands, options, option values and argument choices", async () => {
     assert.deepEqual(await complete("presignd", "pre"), ["presign"]);
-    assert.deepEqual(await complete("presignd", ""), ["serve", "get", "put", "post", "presign", "completion", "help"]);
+    assert.deepEqual(await complete("presignd", ""), [
+      "serve",
+      "config",
+      "get",
+      "put",
+      "post",
+      "presign",
+      "completion",
+      "help",
+    ]);
     assert.deepEqual(await complete("presignd", "get", "--tr"), ["--transport"]);
     assert.deepEqual(await complete("presignd", "get", "--transport", "grpc"), ["grpc", "grpc-web"]);
     assert.deepEqual(await complete("presignd", "presign", "p"), ["put", "post"]);
@@ -52,7 +61,7 @@ describe("presignd completion", () => {
   it("offers every option of every command, as --help lists them", async () => {
     const zsh = (await run(PRESIGND, ["completion", "zsh"])).stdout.toString();
     const fish = (await run(PRESIGND, ["completion", "fish"])).stdout.toString();
-    for (const command of ["serve", "get", "put", "post", "presign", "completion"]) {
+    for (const command of ["serve", "config", "get", "put", "post", "presign", "completion"]) {
       const options = await helpOptions(command);
       assert.ok(options.includes("--help"), command);
       assert.deepEqual(await complete("presignd", command, "--"), options, `bash: ${command}`);

@@ -18,6 +18,8 @@ export interface StartOptions {
   readonly timeoutMs?: number;
   /** A file descriptor for the command's stdout (as `> file` would give it) instead of a pipe. */
   readonly stdoutFd?: number;
+  /** The working directory; default the repository root. */
+  readonly cwd?: string;
   /** Keep stdin open (to write to it, or to stall a reader) instead of ending it after `input`. */
   readonly keepStdin?: boolean;
 }
@@ -29,7 +31,7 @@ export function start(
   options: StartOptions = {},
 ): { child: ChildProcess; result: Promise<RunResult> } {
   const child = spawn(command, args, {
-    cwd: ROOT,
+    cwd: options.cwd ?? ROOT,
     env: { ...process.env, ...options.env },
     stdio: ["pipe", options.stdoutFd ?? "pipe", "pipe"],
     ...(options.timeoutMs ? { timeout: options.timeoutMs, killSignal: "SIGKILL" as const } : {}),

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import type { Command } from "commander";
 import { serveCommand } from "../../src/cli/serve-command.js";
+import { settingLayers } from "../../src/cli/serve-options.js";
 import {
   parseAddr,
   parseDuration,
@@ -9,6 +11,7 @@ import {
   parseTimeout,
   type RawServeOptions,
 } from "../../src/server/config/config.js";
+import { rawServeOptions, resolveSettings } from "../../src/server/config/layers.js";
 
 const base: RawServeOptions = {
   addr: "127.0.0.1:8080",
@@ -140,7 +143,7 @@ describe("serve configuration", () => {
     assert.equal(config.endpoint, "https://nyc3.digitaloceanspaces.com");
   });
 
-  it("connection limits default to 10s, 30s, 60s, 10000 connections and 100 streams", () => {
+  it("connection limits default to 10s, 30s, 60s, 10000 connections and 100 streams", async () => {
     assert.deepEqual(parseServeOptions({ ...base, dev: true }).limits, {
       headerTimeoutMs: 10_000,
       requestTimeoutMs: 30_000,
@@ -149,19 +152,25 @@ describe("serve configuration", () => {
       maxConcurrentStreams: 100,
     });
     // The CLI's defaults are the same values.
-    assert.deepEqual(parseServeOptions(serveFlags(["--dev"])).limits, parseServeOptions({ ...base, dev: true }).limits);
+    assert.deepEqual(
+      parseServeOptions(await serveFlags(["--dev"])).limits,
+      parseServeOptions({ ...base, dev: true }).limits,
+    );
   });
 
-  it("shutdown: --drain-delay 5s (0s with --dev) and --shutdown-timeout 30s; flags over env; bad values named", () => {
+  it("shutdown: --drain-delay 5s (0s with --dev) and --shutdown-timeout 30s; flags over env; bad values named", async () => {
     const prod = { ...base, bucket: ["b12"], policy: "p.yaml" };
-    assert.deepEqual(parseServeOptions(serveFlags(["-b", "b12", "--policy", "p.yaml"])).shutdown, {
+    assert.deepEqual(parseServeOptions(await serveFlags(["-b", "b12", "--policy", "p.yaml"])).shutdown, {
       drainDelayMs: 5000,
       timeoutMs: 30_000,
     });
-    assert.deepEqual(parseServeOptions(serveFlags(["--dev"])).shutdown, { drainDelayMs: 0, timeoutMs: 30_000 });
+    assert.deepEqual(parseServeOptions(await serveFlags(["--dev"])).shutdown, { drainDelayMs: 0, timeoutMs: 30_000 });
     const env = { PRESIGND_DRAIN_DELAY: "2s", PRESIGND_SHUTDOWN_TIMEOUT: "1m" };
-    assert.deepEqual(parseServeOptions(serveFlags(["--dev"], env)).shutdown, { drainDelayMs: 2000, timeoutMs: 60_000 });
-    assert.deepEqual(parseServeOptions(serveFlags(["--dev", "--drain-delay", "1500ms"], env)).shutdown, {
+    assert.deepEqual(parseServeOptions(await serveFlags(["--dev"], env)).shutdown, {
+      drainDelayMs: 2000,
+      timeoutMs: 60_000,
+    });
+    assert.deepEqual(parseServeOptions(await serveFlags(["--dev", "--drain-delay", "1500ms"], env)).shutdown, {
       drainDelayMs: 1500,
       timeoutMs: 60_000,
     });
@@ -178,7 +187,7 @@ describe("serve configuration", () => {
       );
   });
 
-  it("connection limits come from flags, over PRESIGND_* variables", () => {
+  it("connection limits come from flags, over PRESIGND_* variables", async () => {
     const env = {
       PRESIGND_HEADER_TIMEOUT: "2s",
       PRESIGND_REQUEST_TIMEOUT: "1m",
@@ -186,7 +195,7 @@ describe("serve configuration", () => {
       PRESIGND_MAX_CONNECTIONS: "500",
       PRESIGND_MAX_CONCURRENT_STREAMS: "32",
     };
-    assert.deepEqual(parseServeOptions(serveFlags(["--dev"], env)).limits, {
+    assert.deepEqual(parseServeOptions(await serveFlags(["--dev"], env)).limits, {
       headerTimeoutMs: 2000,
       requestTimeoutMs: 60_000,
       idleTimeoutMs: 750,
@@ -194,7 +203,7 @@ describe("serve configuration", () => {
       maxConcurrentStreams: 32,
     });
     const flags = ["--dev", "--header-timeout", "3s", "--max-connections", "7", "--max-concurrent-streams", "9"];
-    assert.deepEqual(parseServeOptions(serveFlags(flags, env)).limits, {
+    assert.deepEqual(parseServeOptions(await serveFlags(flags, env)).limits, {
       headerTimeoutMs: 3000,
       requestTimeoutMs: 60_000,
       idleTimeoutMs: 750,
@@ -227,7 +236,7 @@ describe("serve configuration", () => {
       );
   });
 
-  it("CORS: no headers outside --dev without --cors-origin; --dev allows localhost; origins from flags and env", () => {
+  it("CORS: no headers outside --dev without --cors-origin; --dev allows localhost; origins from flags and env", async () => {
     const production = { ...base, bucket: ["media"], policy: "policy.yaml" };
     assert.equal(parseServeOptions(production).cors, undefined);
     assert.deepEqual(parseServeOptions({ ...base, dev: true }).cors, {
@@ -249,9 +258,15 @@ describe("serve configuration", () => {
       localhost: true,
     });
     const env = { PRESIGND_CORS_ORIGIN: "https://a.test,https://b.test" };
-    assert.deepEqual(parseServeOptions(serveFlags(["--dev"], env)).cors?.origins, ["https://a.test", "https://b.test"]);
+    assert.deepEqual(parseServeOptions(await serveFlags(["--dev"], env)).cors?.origins, [
+      "https://a.test",
+      "https://b.test",
+    ]);
     const flags = ["--dev", "--cors-origin", "https://c.test", "--cors-origin", "https://d.test"];
-    assert.deepEqual(parseServeOptions(serveFlags(flags, env)).cors?.origins, ["https://c.test", "https://d.test"]);
+    assert.deepEqual(parseServeOptions(await serveFlags(flags, env)).cors?.origins, [
+      "https://c.test",
+      "https://d.test",
+    ]);
   });
 
   it("CORS: refuses * outside --dev and origins that are not scheme://host[:port], naming the flag", () => {
@@ -271,25 +286,28 @@ describe("serve configuration", () => {
         origin,
       );
   });
+
+  it("--trusted-proxies is a flag, as the README says, and PRESIGND_TRUSTED_PROXIES its variable", async () => {
+    const flag = parseServeOptions(await serveFlags(["--dev", "--trusted-proxies", "10.0.0.0/8"]));
+    assert.ok(flag.trustedProxies, "the flag sets trusted proxies");
+    const env = parseServeOptions(await serveFlags(["--dev"], { PRESIGND_TRUSTED_PROXIES: "127.0.0.1/32" }));
+    assert.ok(env.trustedProxies, "the variable sets trusted proxies");
+    assert.throws(
+      () => parseServeOptions({ ...base, dev: true, trustedProxies: "not-a-cidr" }),
+      /^ConfigError: --trusted-proxies \(PRESIGND_TRUSTED_PROXIES\): /,
+    );
+  });
 });
 
 /** What `presignd serve ARGS` hands to parseServeOptions, with these PRESIGND_* variables set. */
-function serveFlags(args: string[], env: Record<string, string> = {}): RawServeOptions {
-  const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
-  Object.assign(process.env, env);
-  try {
-    let raw: RawServeOptions | undefined;
-    const command = serveCommand()
-      .exitOverride()
-      .action((options: RawServeOptions) => {
-        raw = options;
-      });
-    command.parse(args, { from: "user" });
-    return raw ?? assert.fail("serve did not run");
-  } finally {
-    for (const [name, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  }
+async function serveFlags(args: string[], env: Record<string, string> = {}): Promise<RawServeOptions> {
+  let command: Command | undefined;
+  serveCommand()
+    .exitOverride()
+    .action((_options: unknown, parsed: Command) => {
+      command = parsed;
+    })
+    .parse(args, { from: "user" });
+  const layers = await settingLayers(command ?? assert.fail("serve did not run"), env);
+  return rawServeOptions(resolveSettings(layers));
 }

@@ -42,29 +42,48 @@ export interface PolicyFile extends Policy {
   readonly warnings: readonly string[];
 }
 
-export async function loadPolicyFile(path: string): Promise<PolicyFile> {
+/** Where the policy is: a file of its own, or the `policy:` mapping of a config file (`inline`). */
+export interface PolicyLocation {
+  readonly path: string;
+  readonly inline?: boolean;
+  /** How an unreadable file's error names the setting; default "--policy (PRESIGND_POLICY)". */
+  readonly setting?: string;
+}
+
+export async function loadPolicyFile(location: string | PolicyLocation): Promise<PolicyFile> {
+  const { path, inline, setting } = typeof location === "string" ? { path: location } : location;
   let text: string;
   try {
     text = await readFile(path, "utf8");
   } catch (error) {
-    throw new ConfigError(`--policy (PRESIGND_POLICY): cannot read ${path}: ${(error as Error).message}`);
+    throw new ConfigError(
+      `${setting ?? "--policy (PRESIGND_POLICY)"}: cannot read ${path}: ${(error as Error).message}`,
+    );
   }
-  return parsePolicy(text, path);
+  return parsePolicy(text, path, inline ? { section: INLINE_SECTION } : {});
 }
 
+/** The config file's key whose mapping is an inline policy. */
+const INLINE_SECTION = "policy";
+
 /**
- * Parses and validates a policy document (YAML, or JSON, which is YAML).
- * Every problem is reported at once, each as "file:line:col: path: problem".
+ * Parses and validates a policy document (YAML, or JSON, which is YAML), or
+ * with `section` the mapping under that key of a config file. Every problem is
+ * reported at once, each as "file:line:col: path: problem" (problems also one
+ * by one in the ConfigError's `problems`).
  */
-export function parsePolicy(text: string, source: string): PolicyFile {
+export function parsePolicy(text: string, source: string, options: { section?: string } = {}): PolicyFile {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const problems: string[] = [];
   const warnings: string[] = [];
+  const prefix = options.section === undefined ? "" : `${options.section}.`;
   const position = (node: Node | null | undefined, path: string, text: string) => {
     const pos = node?.range ? lines.linePos(node.range[0]) : { line: 1, col: 1 };
-    return `${source}:${pos.line}:${pos.col}: ${path}: ${text}`;
+    const named = path === "(document)" && options.section !== undefined ? options.section : `${prefix}${path}`;
+    return `${source}:${pos.line}:${pos.col}: ${named}: ${text}`;
   };
+  const invalid = () => new ConfigError(`invalid policy file\n  ${problems.join("\n  ")}`, [...problems]);
   const at = (node: Node | null | undefined, path: string, problem: string) => {
     problems.push(position(node, path, problem));
   };
@@ -75,12 +94,12 @@ export function parsePolicy(text: string, source: string): PolicyFile {
     const pos = lines.linePos(error.pos[0]);
     problems.push(`${source}:${pos.line}:${pos.col}: ${error.message.split("\n")[0]}`);
   }
-  if (problems.length > 0) throw new ConfigError(`invalid policy file\n  ${problems.join("\n  ")}`);
+  if (problems.length > 0) throw invalid();
 
-  const root = doc.contents;
+  const root = options.section === undefined ? doc.contents : doc.get(options.section, true);
   if (!isMap(root)) {
-    at(root, "(document)", "expected a mapping with principals, jwt and rules");
-    throw new ConfigError(`invalid policy file\n  ${problems.join("\n  ")}`);
+    at(root as Node, "(document)", "expected a mapping with principals, jwt and rules");
+    throw invalid();
   }
   const v = new Validator(at);
   v.keys(root, "(document)", ["principals", "jwt", "rules", "handles"]);
@@ -290,11 +309,12 @@ export function parsePolicy(text: string, source: string): PolicyFile {
       });
     }
   });
-  if (problems.length > 0) throw new ConfigError(`invalid policy file\n  ${problems.join("\n  ")}`);
+  if (problems.length > 0) throw invalid();
   if (principals.length === 0 && jwt === undefined && !rules.some((r) => r.principals.includes(ANONYMOUS_ENTRY))) {
-    throw new ConfigError(
-      `invalid policy file\n  ${source}: no way to authenticate: list principals with api_key_sha256, configure jwt, or allow anonymous callers from networks`,
+    problems.push(
+      `${source}: no way to authenticate: list principals with api_key_sha256, configure jwt, or allow anonymous callers from networks`,
     );
+    throw invalid();
   }
   return {
     principals,

@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import { ANONYMOUS_ENTRY, type NetworkSet } from "../../core/policy/policy.js";
 import { JwtVerifier } from "../auth/jwt.js";
 import { JweSealer } from "../tokens/jwe-sealer.js";
-import type { KeyHolder, PolicyFile } from "./policy-file.js";
+import type { KeyHolder, PolicyFile, PolicyLocation } from "./policy-file.js";
 import { loadPolicyFile } from "./policy-file.js";
 
 export interface LoadedPolicy {
@@ -18,22 +18,22 @@ export interface LoadedPolicy {
 /** The policy in force, swapped atomically on reload (SIGHUP). */
 export class PolicyHolder {
   private constructor(
-    private readonly path: string,
+    private readonly location: PolicyLocation,
     private readonly logger: Logger,
     public current: LoadedPolicy,
   ) {}
 
-  static async load(path: string, logger: Logger): Promise<PolicyHolder> {
-    const loaded = await PolicyHolder.read(path);
+  static async load(location: PolicyLocation, logger: Logger): Promise<PolicyHolder> {
+    const loaded = await PolicyHolder.read(location);
     logger.info(summary(loaded), "policy loaded");
     warnAbout(loaded, logger);
-    return new PolicyHolder(path, logger, loaded);
+    return new PolicyHolder(location, logger, loaded);
   }
 
   /** Loads the file again; an invalid file is logged and the old policy stays. */
   async reload(): Promise<void> {
     try {
-      this.current = await PolicyHolder.read(this.path);
+      this.current = await PolicyHolder.read(this.location);
       this.logger.info(summary(this.current), "policy reloaded");
       warnAbout(this.current, this.logger);
     } catch (error) {
@@ -44,8 +44,8 @@ export class PolicyHolder {
     }
   }
 
-  private static async read(path: string): Promise<LoadedPolicy> {
-    const file = await loadPolicyFile(path);
+  private static async read(location: PolicyLocation): Promise<LoadedPolicy> {
+    const file = await loadPolicyFile(location);
     return {
       file,
       holders: file.principals,

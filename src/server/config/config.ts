@@ -4,8 +4,16 @@ import { MAX_SIGV4_TTL_SECONDS } from "../../core/expiry.js";
 import { MAX_SINGLE_PUT_BYTES } from "../../core/presign-put.js";
 import { Networks } from "../access/networks.js";
 import { type HandleStoreSetting, parseHandleStore } from "../handles/handle-store-setting.js";
-import { CORS_ORIGIN, type CorsSetting, parseCorsOrigin } from "../http/cors.js";
+import { type CorsSetting, parseCorsOrigin } from "../http/cors.js";
 import { CONNECTION_LIMIT_DEFAULTS, type ConnectionLimits } from "../transport/connection-limits.js";
+import {
+  DEFAULT_DRAIN_DELAY,
+  DEFAULT_POST_MAX_SIZE,
+  DEFAULT_SHUTDOWN_TIMEOUT,
+  DEV_DRAIN_DELAY,
+  flagLabel,
+  settingOf,
+} from "./settings.js";
 
 /** How object keys appear in logs: keys can carry personal data. */
 export type KeyLogging = "full" | "hash" | "none";
@@ -31,6 +39,8 @@ export interface ServerConfig {
   readonly logKeys: KeyLogging;
   /** The policy file: API keys, JWT settings and rules. Required outside --dev. */
   readonly policyFile?: string;
+  /** The policy is the `policy:` mapping of policyFile (a config file), not the whole file. */
+  readonly policyInline?: boolean;
   /** TLS (HTTP/2 + HTTP/1.1 by ALPN) instead of cleartext; optional client CA for mTLS. */
   readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly clientCaFile?: string };
   /** Proxies (CIDRs) whose X-Forwarded-For names the caller's address; none by default. */
@@ -59,10 +69,6 @@ export interface ShutdownSettings {
   readonly timeoutMs: number;
 }
 
-/** --drain-delay's default; 0s with --dev, so that Ctrl-C in `npm start` stops at once. */
-export const DEFAULT_DRAIN_DELAY = "5s";
-export const DEFAULT_SHUTDOWN_TIMEOUT = "30s";
-
 export type MetricsSetting = { readonly host: string; readonly port: number } | "main-port";
 
 export interface DevConfig {
@@ -71,7 +77,7 @@ export interface DevConfig {
   readonly s3Port: number;
 }
 
-/** Options as the CLI parser hands them over (flags already merged with env). */
+/** Options as the CLI parser hands them over (the layers already merged: flags > env > file > defaults). */
 export interface RawServeOptions {
   bucket?: string[];
   region?: string;
@@ -81,11 +87,13 @@ export interface RawServeOptions {
   pathStyle?: boolean;
   defaultTtl: string;
   maxTtl: string;
-  /** Default "5GiB" (S3's limit for one upload). */
+  /** Default DEFAULT_POST_MAX_SIZE (S3's limit for one upload). */
   postMaxSize?: string;
   logLevel: string;
   logKeys: string;
   policy?: string;
+  /** `policy` names a config file whose `policy:` mapping is the policy. */
+  policyInline?: boolean;
   tlsCert?: string;
   tlsKey?: string;
   tlsClientCa?: string;
@@ -98,7 +106,7 @@ export interface RawServeOptions {
   idleTimeout?: string;
   maxConnections?: string;
   maxConcurrentStreams?: string;
-  /** Unset: DEFAULT_DRAIN_DELAY (0s with --dev). */
+  /** Unset: DEFAULT_DRAIN_DELAY (DEV_DRAIN_DELAY with --dev). */
   drainDelay?: string;
   /** Unset: DEFAULT_SHUTDOWN_TIMEOUT. */
   shutdownTimeout?: string;
@@ -111,38 +119,101 @@ export interface RawServeOptions {
   devS3Addr: string;
 }
 
-/** A setting with a bad value; the message names the flag and its env var. */
+/**
+ * A setting with a bad value; the message names the setting (the flag and its
+ * env var, or for a config file's value its key and file:line:col). `problems`
+ * holds every problem found, one line each; the message joins them.
+ */
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
+  readonly problems: readonly string[];
+
+  constructor(message: string, problems?: readonly string[]) {
+    super(message);
+    this.problems = problems ?? [message];
+  }
+
+  /** One problem as its own message; several under a heading, one per indented line. */
+  static of(problems: readonly string[]): ConfigError {
+    const message = problems.length === 1 ? (problems[0] as string) : `invalid settings\n  ${problems.join("\n  ")}`;
+    return new ConfigError(message, problems);
+  }
+}
+
+/** Where the values of a config file came from, so that problems name the key and its file:line:col. */
+export interface SettingOrigins {
+  /** The config file, for problems that are no single setting's (a required setting missing). */
+  readonly file: string;
+  /** "file:line:col" of a setting's value when the file gave it; undefined when a flag, env or default did. */
+  at(key: keyof RawServeOptions): string | undefined;
+}
+
+/** Collects every problem of a configuration, each naming its setting as its source calls it. */
+class Problems {
+  private readonly lines: string[] = [];
+
+  constructor(private readonly origins: SettingOrigins | undefined) {}
+
+  /** "--addr (PRESIGND_ADDR)" for a flag or env value; "addr" for the config file's. */
+  label(key: keyof RawServeOptions): string {
+    const setting = settingOf(key);
+    return this.origins?.at(key) ? setting.name : flagLabel(setting);
+  }
+
+  add(key: keyof RawServeOptions | undefined, message: string): void {
+    const at = key ? this.origins?.at(key) : this.origins?.file;
+    this.lines.push(at ? `${at}: ${message}` : message);
+  }
+
+  /** Runs one check; its ConfigError is recorded against the setting, and undefined returned. */
+  check<T>(key: keyof RawServeOptions, parse: (label: string) => T): T | undefined {
+    try {
+      return parse(this.label(key));
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      for (const problem of error.problems) this.add(key, problem);
+      return undefined;
+    }
+  }
+
+  throwIfAny(): void {
+    if (this.lines.length > 0) throw ConfigError.of(this.lines);
+  }
 }
 
 export const DEV_BUCKET = "dev";
 
 /** The metrics listener's setting, as errors name it. */
-export const METRICS_ADDR = "--metrics-addr (PRESIGND_METRICS_ADDR)";
+export const METRICS_ADDR = flagLabel(settingOf("metricsAddr"));
 
 /** --metrics-addr: its own listener; unset: the main port in --dev only, else no metrics at all. */
-function metricsSetting(raw: RawServeOptions, main: { host: string; port: number }): { metrics?: MetricsSetting } {
+function metricsSetting(
+  raw: RawServeOptions,
+  main: { host: string; port: number } | undefined,
+  p: Problems,
+): { metrics?: MetricsSetting } {
   if (raw.metricsAddr === undefined || raw.metricsAddr.trim() === "") return raw.dev ? { metrics: "main-port" } : {};
-  const { host, port } = parseAddr(raw.metricsAddr, METRICS_ADDR);
-  if (port !== 0 && port === main.port && host === main.host) {
-    throw new ConfigError(
-      `${METRICS_ADDR}: "${raw.metricsAddr}" is the --addr (PRESIGND_ADDR) address; use another port`,
-    );
-  }
-  return { metrics: { host, port } };
+  const metricsAddr = raw.metricsAddr;
+  const metrics = p.check("metricsAddr", (label) => {
+    const { host, port } = parseAddr(metricsAddr, label);
+    if (port !== 0 && port === main?.port && host === main.host) {
+      throw new ConfigError(`${label}: "${metricsAddr}" is the ${p.label("addr")} address; use another port`);
+    }
+    return { host, port };
+  });
+  return metrics ? { metrics } : {};
 }
 
 /** --cors-origin values; --dev adds every localhost origin and alone may allow `*`. */
-function corsSetting(values: readonly string[] | undefined, dev: boolean): { cors?: CorsSetting } {
+function corsSetting(values: readonly string[] | undefined, dev: boolean, label: string): { cors?: CorsSetting } {
   const origins = new Set<string>();
   for (const value of values ?? []) {
     if (value.trim() === "") continue;
     const parsed = parseCorsOrigin(value);
-    if ("problem" in parsed) throw new ConfigError(`${CORS_ORIGIN}: ${parsed.problem}`);
+    if ("problem" in parsed) throw new ConfigError(`${label}: ${parsed.problem}`);
     if (parsed.origin === "*" && !dev) {
       throw new ConfigError(
-        `${CORS_ORIGIN}: "*" lets every web page call presignd with its visitors' credentials; it is allowed only with --dev (list each origin instead)`,
+        `${label}: "*" lets every web page call presignd with its visitors' credentials; it is allowed only with --dev (list each origin instead)`,
       );
     }
     origins.add(parsed.origin);
@@ -152,84 +223,100 @@ function corsSetting(values: readonly string[] | undefined, dev: boolean): { cor
   return { cors: { origins: [...origins], anyOrigin, localhost: dev } };
 }
 
-function trustedProxies(value: string | undefined): { trustedProxies?: Networks } {
+function trustedProxies(value: string | undefined, label: string): { trustedProxies?: Networks } {
   if (value === undefined || value.trim() === "") return {};
   const parsed = Networks.parse(value.split(",").map((c) => c.trim()));
-  if (!(parsed instanceof Networks))
-    throw new ConfigError(`--trusted-proxies (PRESIGND_TRUSTED_PROXIES): ${parsed.problem}`);
+  if (!(parsed instanceof Networks)) throw new ConfigError(`${label}: ${parsed.problem}`);
   return { trustedProxies: parsed };
 }
 
-export function parseServeOptions(raw: RawServeOptions): ServerConfig {
-  const { host, port } = parseAddr(raw.addr, "--addr (PRESIGND_ADDR)");
-  const defaultTtlSeconds = parseDuration(raw.defaultTtl, "--default-ttl (PRESIGND_DEFAULT_TTL)");
-  const maxTtlSeconds = parseDuration(raw.maxTtl, "--max-ttl (PRESIGND_MAX_TTL)");
-  if (maxTtlSeconds > MAX_SIGV4_TTL_SECONDS) {
-    throw new ConfigError("--max-ttl (PRESIGND_MAX_TTL): SigV4 presigned requests live at most 7d");
+/**
+ * Validates the merged settings into the one ServerConfig. Every problem is
+ * reported at once; with `origins`, a config file's values are named by their
+ * key and file:line:col.
+ */
+export function parseServeOptions(raw: RawServeOptions, origins?: SettingOrigins): ServerConfig {
+  const p = new Problems(origins);
+  const main = p.check("addr", (label) => parseAddr(raw.addr, label));
+  const defaultTtlSeconds = p.check("defaultTtl", (label) => parseDuration(raw.defaultTtl, label));
+  const maxTtlSeconds = p.check("maxTtl", (label) => {
+    const seconds = parseDuration(raw.maxTtl, label);
+    if (seconds > MAX_SIGV4_TTL_SECONDS) throw new ConfigError(`${label}: SigV4 presigned requests live at most 7d`);
+    return seconds;
+  });
+  if (defaultTtlSeconds !== undefined && maxTtlSeconds !== undefined && defaultTtlSeconds > maxTtlSeconds) {
+    p.add("defaultTtl", `${p.label("defaultTtl")} is longer than ${p.label("maxTtl")}`);
   }
-  if (defaultTtlSeconds > maxTtlSeconds) {
-    throw new ConfigError("--default-ttl (PRESIGND_DEFAULT_TTL) is longer than --max-ttl (PRESIGND_MAX_TTL)");
-  }
-  const postMaxSize = parseByteSize(raw.postMaxSize ?? "5GiB");
-  if (postMaxSize === undefined || BigInt(postMaxSize) > MAX_SINGLE_PUT_BYTES) {
-    throw new ConfigError(
-      `--post-max-size (PRESIGND_POST_MAX_SIZE): expected ${BYTE_SIZE_SYNTAX}, at most 5GiB (S3's limit), got "${raw.postMaxSize}"`,
-    );
-  }
-  if (!["full", "hash", "none"].includes(raw.logKeys)) {
-    throw new ConfigError(`--log-keys (PRESIGND_LOG_KEYS): expected full, hash or none, got "${raw.logKeys}"`);
-  }
-  const buckets = [...new Set(raw.bucket ?? [])];
-  for (const bucket of buckets) checkBucketName(bucket);
-  const endpoint = raw.endpoint && checkUrl(raw.endpoint, "--endpoint (PRESIGND_ENDPOINT)");
-  const publicEndpoint =
-    raw.publicEndpoint && checkUrl(raw.publicEndpoint, "--public-endpoint (PRESIGND_PUBLIC_ENDPOINT)");
-
-  const common = {
-    host,
-    port,
-    defaultTtlSeconds,
-    maxTtlSeconds,
-    postMaxSize: BigInt(postMaxSize),
-    logLevel: raw.logLevel,
-    logKeys: raw.logKeys as KeyLogging,
-    limits: connectionLimits(raw),
-    shutdown: shutdownSettings(raw),
-    ...(publicEndpoint ? { publicEndpoint } : {}),
-    ...(raw.policy ? { policyFile: raw.policy } : {}),
-    ...trustedProxies(raw.trustedProxies),
-    ...tlsSettings(raw),
-    ...metricsSetting(raw, { host, port }),
-    ...corsSetting(raw.corsOrigin, raw.dev === true),
-  };
-  const handleStore = handleStoreSetting(raw.handleStore ?? (raw.dev ? "memory" : undefined));
-  if (raw.dev) {
-    if (endpoint) throw new ConfigError("--dev runs its own S3 server; do not combine it with --endpoint");
-    const s3 = parseAddr(raw.devS3Addr, "--dev-s3-addr (PRESIGND_DEV_S3_ADDR)");
-    if (!raw.policy && !isLoopback(host)) {
+  const postMaxSize = p.check("postMaxSize", (label) => {
+    const size = parseByteSize(raw.postMaxSize ?? DEFAULT_POST_MAX_SIZE);
+    if (size === undefined || BigInt(size) > MAX_SINGLE_PUT_BYTES) {
       throw new ConfigError(
-        `--dev without --policy authenticates nobody: listen on a loopback address, not ${host} (or pass --policy FILE)`,
+        `${label}: expected ${BYTE_SIZE_SYNTAX}, at most 5GiB (S3's limit), got "${raw.postMaxSize}"`,
       );
     }
+    return BigInt(size);
+  });
+  if (!["full", "hash", "none"].includes(raw.logKeys)) {
+    p.add("logKeys", `${p.label("logKeys")}: expected full, hash or none, got "${raw.logKeys}"`);
+  }
+  const buckets = [...new Set(raw.bucket ?? [])];
+  for (const bucket of buckets) p.check("bucket", (label) => checkBucketName(bucket, label));
+  const endpoint = raw.endpoint ? p.check("endpoint", (label) => checkUrl(raw.endpoint as string, label)) : undefined;
+  const publicEndpoint = raw.publicEndpoint
+    ? p.check("publicEndpoint", (label) => checkUrl(raw.publicEndpoint as string, label))
+    : undefined;
+  const dev = raw.dev === true;
+  const limits = connectionLimits(raw, p);
+  const shutdown = shutdownSettings(raw, p);
+  const common = {
+    host: main?.host ?? "",
+    port: main?.port ?? 0,
+    defaultTtlSeconds: defaultTtlSeconds ?? 0,
+    maxTtlSeconds: maxTtlSeconds ?? 0,
+    postMaxSize: postMaxSize ?? 0n,
+    logLevel: raw.logLevel,
+    logKeys: raw.logKeys as KeyLogging,
+    limits,
+    shutdown,
+    ...(publicEndpoint ? { publicEndpoint } : {}),
+    ...(raw.policy ? { policyFile: raw.policy, ...(raw.policyInline ? { policyInline: true } : {}) } : {}),
+    ...(p.check("trustedProxies", (label) => trustedProxies(raw.trustedProxies, label)) ?? {}),
+    ...(p.check("tlsCert", () => tlsSettings(raw)) ?? {}),
+    ...metricsSetting(raw, main, p),
+    ...(p.check("corsOrigin", (label) => corsSetting(raw.corsOrigin, dev, label)) ?? {}),
+  };
+  const handleStore = p.check("handleStore", (label) =>
+    handleStoreSetting(raw.handleStore ?? (dev ? "memory" : undefined), label),
+  );
+  if (dev) {
+    if (endpoint) p.add("endpoint", `--dev runs its own S3 server; do not combine it with ${p.label("endpoint")}`);
+    const s3 = p.check("devS3Addr", (label) => parseAddr(raw.devS3Addr, label));
+    if (!raw.policy && main && !isLoopback(main.host)) {
+      p.add(
+        "addr",
+        `--dev without --policy authenticates nobody: listen on a loopback address, not ${main.host} (or pass --policy FILE)`,
+      );
+    }
+    p.throwIfAny();
     return {
       ...common,
       ...(handleStore ? { handleStore } : {}),
       buckets: buckets.length > 0 ? buckets : [DEV_BUCKET],
       region: raw.region ?? "us-east-1",
       pathStyle: true,
-      dev: { dataDir: raw.devDataDir, s3Host: s3.host, s3Port: s3.port },
+      dev: { dataDir: raw.devDataDir, s3Host: s3?.host ?? "", s3Port: s3?.port ?? 0 },
     };
   }
   if (buckets.length === 0) {
-    throw new ConfigError(
-      "no bucket: pass -b/--bucket NAME (or PRESIGND_BUCKET), or --dev for the embedded development S3",
-    );
+    p.add(undefined, "no bucket: pass -b/--bucket NAME (or PRESIGND_BUCKET), or --dev for the embedded development S3");
   }
   if (!raw.policy) {
-    throw new ConfigError(
+    p.add(
+      undefined,
       "no caller authentication: pass --policy FILE (PRESIGND_POLICY) with API keys or JWT settings and rules; only --dev runs without",
     );
   }
+  p.throwIfAny();
   return {
     ...common,
     ...(handleStore ? { handleStore } : {}),
@@ -240,42 +327,47 @@ export function parseServeOptions(raw: RawServeOptions): ServerConfig {
   };
 }
 
-function connectionLimits(raw: RawServeOptions): ConnectionLimits {
+function connectionLimits(raw: RawServeOptions, p: Problems): ConnectionLimits {
   const defaults = CONNECTION_LIMIT_DEFAULTS;
-  const header = "--header-timeout (PRESIGND_HEADER_TIMEOUT)";
-  const request = "--request-timeout (PRESIGND_REQUEST_TIMEOUT)";
   const limits = {
-    headerTimeoutMs: parseTimeout(raw.headerTimeout ?? defaults.headerTimeout, header),
-    requestTimeoutMs: parseTimeout(raw.requestTimeout ?? defaults.requestTimeout, request),
-    idleTimeoutMs: parseTimeout(raw.idleTimeout ?? defaults.idleTimeout, "--idle-timeout (PRESIGND_IDLE_TIMEOUT)"),
-    maxConnections: parseCount(
-      raw.maxConnections ?? defaults.maxConnections,
-      "--max-connections (PRESIGND_MAX_CONNECTIONS)",
-      Number.MAX_SAFE_INTEGER,
+    headerTimeoutMs: p.check("headerTimeout", (label) =>
+      parseTimeout(raw.headerTimeout ?? defaults.headerTimeout, label),
+    ),
+    requestTimeoutMs: p.check("requestTimeout", (label) =>
+      parseTimeout(raw.requestTimeout ?? defaults.requestTimeout, label),
+    ),
+    idleTimeoutMs: p.check("idleTimeout", (label) => parseTimeout(raw.idleTimeout ?? defaults.idleTimeout, label)),
+    maxConnections: p.check("maxConnections", (label) =>
+      parseCount(raw.maxConnections ?? defaults.maxConnections, label, Number.MAX_SAFE_INTEGER),
     ),
     // SETTINGS_MAX_CONCURRENT_STREAMS is a 32-bit value (RFC 9113 §6.5.2).
-    maxConcurrentStreams: parseCount(
-      raw.maxConcurrentStreams ?? defaults.maxConcurrentStreams,
-      "--max-concurrent-streams (PRESIGND_MAX_CONCURRENT_STREAMS)",
-      2 ** 32 - 1,
+    maxConcurrentStreams: p.check("maxConcurrentStreams", (label) =>
+      parseCount(raw.maxConcurrentStreams ?? defaults.maxConcurrentStreams, label, 2 ** 32 - 1),
     ),
   };
   // The headers are part of the request (Node's HTTP/1.1 server refuses this too).
-  if (limits.headerTimeoutMs > limits.requestTimeoutMs) throw new ConfigError(`${header} is longer than ${request}`);
-  return limits;
+  const { headerTimeoutMs, requestTimeoutMs } = limits;
+  if (headerTimeoutMs !== undefined && requestTimeoutMs !== undefined && headerTimeoutMs > requestTimeoutMs)
+    p.add("headerTimeout", `${p.label("headerTimeout")} is longer than ${p.label("requestTimeout")}`);
+  return {
+    headerTimeoutMs: headerTimeoutMs ?? 0,
+    requestTimeoutMs: requestTimeoutMs ?? 0,
+    idleTimeoutMs: limits.idleTimeoutMs ?? 0,
+    maxConnections: limits.maxConnections ?? 0,
+    maxConcurrentStreams: limits.maxConcurrentStreams ?? 0,
+  };
 }
 
-function shutdownSettings(raw: RawServeOptions): ShutdownSettings {
-  const delay = "--drain-delay (PRESIGND_DRAIN_DELAY)";
-  const drainDelayMs = naming(delay, () => parseDelayMs(raw.drainDelay ?? (raw.dev ? "0s" : DEFAULT_DRAIN_DELAY)));
-  if (drainDelayMs > MAX_TIMEOUT_MS) throw new ConfigError(`${delay}: "${raw.drainDelay}" must be at most 24d`);
-  return {
-    drainDelayMs,
-    timeoutMs: parseTimeout(
-      raw.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT,
-      "--shutdown-timeout (PRESIGND_SHUTDOWN_TIMEOUT)",
-    ),
-  };
+function shutdownSettings(raw: RawServeOptions, p: Problems): ShutdownSettings {
+  const drainDelayMs = p.check("drainDelay", (label) => {
+    const ms = naming(label, () => parseDelayMs(raw.drainDelay ?? (raw.dev ? DEV_DRAIN_DELAY : DEFAULT_DRAIN_DELAY)));
+    if (ms > MAX_TIMEOUT_MS) throw new ConfigError(`${label}: "${raw.drainDelay}" must be at most 24d`);
+    return ms;
+  });
+  const timeoutMs = p.check("shutdownTimeout", (label) =>
+    parseTimeout(raw.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT, label),
+  );
+  return { drainDelayMs: drainDelayMs ?? 0, timeoutMs: timeoutMs ?? 0 };
 }
 
 /** A whole number from 1 to max, written in digits. */
@@ -287,11 +379,11 @@ function parseCount(value: string, setting: string, max: number): number {
   return count;
 }
 
-function handleStoreSetting(value: string | undefined): HandleStoreSetting | undefined {
+function handleStoreSetting(value: string | undefined, label: string): HandleStoreSetting | undefined {
   try {
     return parseHandleStore(value);
   } catch (error) {
-    throw new ConfigError(`--handle-store (PRESIGND_HANDLE_STORE): ${(error as Error).message}`);
+    throw new ConfigError(`${label}: ${(error as Error).message}`);
   }
 }
 
@@ -372,8 +464,8 @@ function checkUrl(value: string, setting: string): string {
 }
 
 // S3's bucket naming rules (general purpose buckets, with dots for legacy names).
-function checkBucketName(bucket: string): void {
+function checkBucketName(bucket: string, label: string): void {
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) || bucket.includes("..")) {
-    throw new ConfigError(`--bucket (PRESIGND_BUCKET): "${bucket}" is not a valid S3 bucket name`);
+    throw new ConfigError(`${label}: "${bucket}" is not a valid S3 bucket name`);
   }
 }
