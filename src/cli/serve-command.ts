@@ -38,6 +38,12 @@ export function serveCommand(): Command {
     )
     .addOption(
       new Option(
+        "--trusted-proxies <cidrs>",
+        "proxies (comma-separated CIDRs) whose X-Forwarded-For names the caller's address for rule networks",
+      ).env("PRESIGND_TRUSTED_PROXIES"),
+    )
+    .addOption(
+      new Option(
         "--post-max-size <size>",
         "largest POST upload when neither the request nor its rule sets one (≤ 5GiB)",
       )
