@@ -124,13 +124,10 @@ export async function startHaproxy(options: {
     }
     return states;
   };
-  await waitFor(
-    () => {
-      if (child.exitCode !== null) throw new Error(`haproxy exited with ${child.exitCode}: ${stderr}`);
-      return existsSync(statsSocket) ? serverStates().catch(() => undefined) : undefined;
-    },
-    10_000,
-  );
+  await waitFor(() => {
+    if (child.exitCode !== null) throw new Error(`haproxy exited with ${child.exitCode}: ${stderr}`);
+    return existsSync(statsSocket) ? serverStates().catch(() => undefined) : undefined;
+  }, 10_000);
   return {
     http1Url: `http://127.0.0.1:${options.http1Port}`,
     h2cUrl: `http://127.0.0.1:${options.h2cPort}`,

@@ -3,7 +3,7 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { HandleKind, Operation, PresignService } from "../../src/gen/presign/v1/presign_pb.js";
 import { freePort } from "./free-port.js";
-import { HEALTH_CHECK, type Haproxy, startHaproxy } from "./haproxy.js";
+import { type Haproxy, HEALTH_CHECK, startHaproxy } from "./haproxy.js";
 import { type LoadCounts, startLoad } from "./load-driver.js";
 import { CLUSTER_BUCKET, type PresigndCluster, startPresigndCluster } from "./presignd-cluster.js";
 
@@ -43,7 +43,11 @@ export interface ScaleOutResult {
   /** (b): every instance drained (SIGTERM), waited for, started again, in turn, under load. */
   readonly rolling: {
     readonly counts: LoadCounts;
-    readonly restarts: readonly { readonly instance: string; readonly exitCode: number | null; readonly exitMs: number }[];
+    readonly restarts: readonly {
+      readonly instance: string;
+      readonly exitCode: number | null;
+      readonly exitMs: number;
+    }[];
   };
   readonly durationMs: number;
 }

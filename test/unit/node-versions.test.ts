@@ -14,9 +14,15 @@ const majors = (versions: readonly string[]) => versions.map((v) => Number(v.rep
 describe("supported Node versions", () => {
   it("engines names the installed major and every major the script tests, nothing else", () => {
     const ranges = engines.split("||").map((r) => r.trim());
-    assert.ok(ranges.every((r) => /^\^\d+(\.\d+)?$/.test(r)), engines);
+    assert.ok(
+      ranges.every((r) => /^\^\d+(\.\d+)?$/.test(r)),
+      engines,
+    );
     const installed = Number(process.versions.node.split(".")[0]);
-    assert.deepEqual(majors(ranges), [...new Set([20, ...majors(tested)])].sort((a, b) => a - b));
+    assert.deepEqual(
+      majors(ranges),
+      [...new Set([20, ...majors(tested)])].sort((a, b) => a - b),
+    );
     // This file runs under every tested Node too.
     assert.ok(majors(ranges).includes(installed), `Node ${process.version} is not in ${engines}`);
     assert.deepEqual(majors(tested), [22, 24]);
