@@ -8,7 +8,7 @@
 //
 // test/debian/scale-out.test.ts runs the same scenario in seconds.
 import { parseArgs } from "node:util";
-import { parseDurationMs } from "../src/core/duration.js";
+import { parseDelayMs } from "../src/core/duration.js";
 import { type LoadCounts, RESET } from "../test/support/load-driver.js";
 import { runScaleOut, type ScaleOutResult } from "../test/support/scale-out-scenario.js";
 
@@ -24,7 +24,7 @@ const { values } = parseArgs({
 
 const result = await runScaleOut({
   instances: Number(values.instances),
-  settleMs: parseDurationMs(values.settle, "--settle"),
+  settleMs: parseDelayMs(values.settle),
   ratePerSecond: Number(values.rate),
   concurrency: Number(values.concurrency),
   drainDelay: values["drain-delay"],
