@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { haproxyAvailable } from "../support/haproxy.js";
-import { RESET } from "../support/load-driver.js";
+import { NO_ANSWER } from "../support/load-driver.js";
 import { MIN_DRAIN_DELAY_MS, runScaleOut, type ScaleOutResult } from "../support/scale-out-scenario.js";
 
 // Debian's haproxy and postgresql (.ci/run installs them); bin/presignd from
 // dist/ (`npm run build`). The short variant of scripts/scale-out.ts.
-const DRAIN_DELAY_MS = 1000;
+const DRAIN_DELAY_MS = 2000;
 const SHUTDOWN_TIMEOUT_MS = 5000;
 
 describe("3 presignd instances behind HAProxy, one PostgreSQL handle store, one sealing key", () => {
@@ -35,10 +35,10 @@ describe("3 presignd instances behind HAProxy, one PostgreSQL handle store, one 
 
   it("(b) rolling restart under load: every call succeeds at its first attempt, every instance drains and exits 0", () => {
     const { counts, restarts } = result.rolling;
-    assert.deepEqual(counts.failures, []);
+    assert.deepEqual(counts.failures, [], result.balancerLog);
     assert.equal(counts.failed, 0);
     assert.equal(counts.retried, 0, `first attempts lost on ${JSON.stringify(counts.lostOn)}`);
-    assert.ok(counts.ok > 100, `only ${counts.ok} calls`);
+    assert.ok(counts.ok >= 20, `only ${counts.ok} calls`);
     assert.deepEqual(
       restarts.map((r) => [r.instance, r.exitCode]),
       [
@@ -56,11 +56,11 @@ describe("3 presignd instances behind HAProxy, one PostgreSQL handle store, one 
 
   it("(a) kill -9 under load: calls lost with the instance succeed on their one retry, nothing else is lost", () => {
     const { counts, instance } = result.kill;
-    assert.deepEqual(counts.failures, []);
+    assert.deepEqual(counts.failures, [], result.balancerLog);
     assert.equal(counts.failed, 0);
     assert.equal(counts.retriedOk, counts.retried);
-    for (const lostOn of Object.keys(counts.lostOn)) assert.ok([instance, RESET].includes(lostOn), lostOn);
-    assert.ok(counts.ok > 100, `only ${counts.ok} calls`);
+    for (const lostOn of Object.keys(counts.lostOn)) assert.ok([instance, NO_ANSWER].includes(lostOn), lostOn);
+    assert.ok(counts.ok >= 20, `only ${counts.ok} calls`);
     assert.ok((counts.servedBy[instance] ?? 0) > 0, `${instance} served nothing before it was killed`);
   });
 });

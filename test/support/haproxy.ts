@@ -21,6 +21,8 @@ export interface Haproxy {
   serverStates(): Promise<Record<string, string>>;
   /** Waits until HAProxy sees `server` in `state`. */
   waitForState(server: string, state: "UP" | "DOWN", timeoutMs?: number): Promise<void>;
+  /** What HAProxy logged (warnings: servers going DOWN and UP, with the reason). */
+  log(): string;
   close(): Promise<void>;
 }
 
@@ -57,6 +59,8 @@ defaults
   mode http
   log global
   timeout connect 1s
+  # A check slower than this fails; on busy shared cores a live instance can take a second to answer.
+  timeout check 2s
   timeout client 30s
   timeout server 30s
   timeout http-keep-alive 10s
@@ -135,6 +139,7 @@ export async function startHaproxy(options: {
     async waitForState(server, state, timeoutMs = 10_000) {
       await waitFor(async () => ((await serverStates())[server] === state ? true : undefined), timeoutMs);
     },
+    log: () => stderr,
     async close() {
       child.kill("SIGTERM");
       await exited;

@@ -19,7 +19,7 @@ export interface LoadCounts {
   failed: number;
   /** The first few failures, as "kind: code message". */
   failures: string[];
-  /** The instance each retried call's failed first attempt was on (RESET: the connection closed without a response). */
+  /** The instance each retried call's failed first attempt was on (NO_ANSWER: the connection closed without a response). */
   lostOn: Record<string, number>;
   /** Successful calls by the instance that answered. */
   servedBy: Record<string, number>;
@@ -58,22 +58,22 @@ const KINDS: readonly Kind[] = [
   "grpc-handle",
 ];
 
-/** Balancer's name for a first attempt that ended in a reset connection, with no response to name an instance. */
-export const RESET = "reset";
+/** lostOn's name for a first attempt with no complete answer (a reset connection, a cut-off stream) to name an instance. */
+export const NO_ANSWER = "no answer";
 
 /** A failure the caller of one attempt saw, with the instance that answered it. */
 class AttemptFailure extends Error {
   constructor(
     readonly code: Code | "http",
     message: string,
-    /** The instance named by the balancer's answer, or RESET for a connection closed without one. */
+    /** The instance named by the balancer's answer, or NO_ANSWER for a connection closed without one. */
     readonly servedBy: string | null,
   ) {
     super(message);
   }
-  /** Worth one more attempt: `unavailable` (the balancer's 502/503), or no response at all. */
+  /** Worth one more attempt: `unavailable` (the balancer's 502/503), or no complete answer at all. */
   get retryable(): boolean {
-    return this.code === Code.Unavailable || this.servedBy === RESET;
+    return this.code === Code.Unavailable || this.servedBy === NO_ANSWER;
   }
 }
 
@@ -86,9 +86,23 @@ class AttemptFailure extends Error {
  */
 function connectionReset(error: unknown): boolean {
   for (let e = error as { code?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
-    if (e.code === "ECONNRESET" || e.code === "UND_ERR_SOCKET") return true;
+    if (e.code === "ECONNRESET" || e.code === "EPIPE" || e.code === "UND_ERR_SOCKET") return true;
   }
   return false;
+}
+
+/**
+ * A gRPC answer cut off before its status: the instance died after HAProxy
+ * had passed on its response headers, so the stream ends with no trailers
+ * (connect-es: `internal`, "protocol error: missing status").
+ */
+function cutOff(error: ConnectError): boolean {
+  return error.code === Code.Internal && error.rawMessage === "protocol error: missing status";
+}
+
+/** An HTTP/2 stream the balancer refused (RST_STREAM REFUSED_STREAM): not processed, so safe to send again. */
+function refused(error: ConnectError): boolean {
+  return error.rawMessage.includes("NGHTTP2_REFUSED_STREAM");
 }
 
 /**
@@ -153,14 +167,15 @@ export function startLoad(options: LoadOptions): Load {
       return { url: res.url, expect: `/${options.bucket}/${key}?` };
     } catch (error) {
       const e = ConnectError.from(error);
-      throw new AttemptFailure(e.code, e.rawMessage, connectionReset(e) ? RESET : e.metadata.get(SERVED_BY));
+      const lost = connectionReset(e) || cutOff(e) || refused(e);
+      throw new AttemptFailure(e.code, e.rawMessage, lost ? NO_ANSWER : e.metadata.get(SERVED_BY));
     }
   };
   const rest = async (key: string) => {
     const res = await fetch(`${options.http1Url}/presign/${key}?method=GET`, {
       headers: { "x-api-key": options.apiKey },
     }).catch((error: Error) => {
-      throw new AttemptFailure(Code.Unknown, `fetch: ${error.message}`, connectionReset(error) ? RESET : null);
+      throw new AttemptFailure(Code.Unknown, `fetch: ${error.message}`, connectionReset(error) ? NO_ANSWER : null);
     });
     const body = await res.text();
     const by = res.headers.get(SERVED_BY);

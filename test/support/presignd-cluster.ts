@@ -12,6 +12,9 @@ import { waitFor } from "./wait-for.js";
 
 export const CLUSTER_BUCKET = "scale";
 
+/** A start on the 2 shared, busy cores of CI can take this long (Node, the SDK, pg; then the first S3 probe). */
+const START_TIMEOUT_MS = 60_000;
+
 /** One `presignd serve` process of the cluster, on a port it keeps across restarts. */
 export interface Instance {
   /** s1, s2, … (HAProxy's server names). */
@@ -97,14 +100,23 @@ export async function startPresigndCluster(options: ClusterOptions): Promise<Pre
     closeSync(log);
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
     running.set(name, { child, exited });
+    let last = "no answer";
     await waitFor(async () => {
       if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}: ${logTail(name)}`);
       const ready = await fetch(`${url}/readyz`).then(
-        (r) => r.status === 200,
-        () => false,
+        async (r) => {
+          last = `${r.status} ${await r.text()}`;
+          return r.status === 200;
+        },
+        (error: Error) => {
+          last = error.message;
+          return false;
+        },
       );
       return ready ? true : undefined;
-    }, 20_000);
+    }, START_TIMEOUT_MS).catch((error: Error) => {
+      throw new Error(`${name} not ready (${last}): ${error.message}; log: ${logTail(name)}`);
+    });
   };
   const stopped = async (name: string, signal: NodeJS.Signals) => {
     const proc = running.get(name);

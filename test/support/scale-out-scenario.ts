@@ -50,6 +50,8 @@ export interface ScaleOutResult {
     }[];
   };
   readonly durationMs: number;
+  /** HAProxy's log: each server going DOWN or UP, and why. */
+  readonly balancerLog: string;
 }
 
 /**
@@ -124,6 +126,7 @@ export async function runScaleOut(options: ScaleOutOptions): Promise<ScaleOutRes
       kill: { instance: victim, counts: killCounts, detectedMs },
       rolling: { counts: rollingCounts, restarts },
       durationMs: Date.now() - began,
+      balancerLog: lb.log(),
     };
   } finally {
     await haproxy?.close();
