@@ -2,7 +2,6 @@ import { type BucketEndpoint, objectPath } from "./bucket-endpoint.js";
 import type { RequestedTtl } from "./expiry.js";
 import { checkBase64Digest, checkContentType, metadataHeaders } from "./http-fields.js";
 import { checkObjectKey } from "./object-key.js";
-import { invalidField } from "./presign-error.js";
 import { type PresignedHttpRequest, type SigningContext, signRequest } from "./signer.js";
 
 /** S3's limit for one PUT: 5 GiB. */

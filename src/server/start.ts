@@ -124,7 +124,9 @@ export async function startServer(
         await app?.close();
         await devS3?.close();
         // Last: the spans of the drained requests are exported.
-        await overrides.tracing?.shutdown().catch((error: unknown) => logger.warn({ err: error }, "tracing: flush failed"));
+        await overrides.tracing
+          ?.shutdown()
+          .catch((error: unknown) => logger.warn({ err: error }, "tracing: flush failed"));
       },
     };
   } catch (error) {

@@ -92,5 +92,11 @@ function censorFields(value: Record<string, unknown>): Record<string, unknown> {
 /** A shallow copy keeping the prototype and non-enumerable own properties (an Error's message and stack). */
 function clone(value: Record<string, unknown>): Record<string, unknown> {
   if (Array.isArray(value)) return [...value] as unknown as Record<string, unknown>;
-  return Object.create(Object.getPrototypeOf(value), Object.getOwnPropertyDescriptors(value));
+  const copy = Object.create(Object.getPrototypeOf(value), Object.getOwnPropertyDescriptors(value));
+  // Since Node 22 (its V8) an error's own `stack` is an accessor that reads the original error's
+  // internal slot: copied, it answers undefined, so the copy gets the value instead.
+  if (value instanceof Error) {
+    Object.defineProperty(copy, "stack", { value: value.stack, writable: true, configurable: true });
+  }
+  return copy;
 }

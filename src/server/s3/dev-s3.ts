@@ -4,8 +4,8 @@ import type { AddressInfo } from "node:net";
 import S3rver from "@20minutes/s3rver";
 import type { SigningCredentials } from "../../core/signer.js";
 import { ConfigError } from "../config/config.js";
-import { listenFailure } from "../transport/listen-failure.js";
 import { withMultipartAbort } from "../transport/connect-patches/s3rver-abort-multipart.js";
+import { listenFailure } from "../transport/listen-failure.js";
 
 /** The embedded S3's fixed account (s3rver's built-in key pair). Local only. */
 export const DEV_CREDENTIALS: SigningCredentials = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };

@@ -3,7 +3,12 @@ import { readdir, readFile, rm } from "node:fs/promises";
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import { join } from "node:path";
 import { HttpRequest } from "@smithy/core/protocols";
-import { createPresigner, PAYLOAD_HASH_HEADER, type SigningCredentials, UNSIGNED_PAYLOAD } from "../../../core/signer.js";
+import {
+  createPresigner,
+  PAYLOAD_HASH_HEADER,
+  type SigningCredentials,
+  UNSIGNED_PAYLOAD,
+} from "../../../core/signer.js";
 
 // s3rver 4 has no AbortMultipartUpload (DELETE ?uploadId answers 405
 // MethodNotAllowed) and no ListMultipartUploads, so a cancelled upload's
