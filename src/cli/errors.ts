@@ -1,5 +1,4 @@
-import type { ConnectError } from "@connectrpc/connect";
-import { isAbortError, isPresignClientError, isRpcError, isS3Error } from "@presignd/client/node";
+import { ConnectError, isAbortError, isPresignClientError, isRpcError, isS3Error } from "@presignd/client/node";
 import { Interrupted } from "./interrupt.js";
 
 const SERVER_SETTING = "-s/--server (PRESIGND_SERVER)";
@@ -14,6 +13,8 @@ export interface ErrorContext {
 export function describeError(error: unknown, context: ErrorContext = {}): string {
   if (error instanceof Interrupted) return error.message;
   if (isRpcError(error)) return describeRpcFailure(error.cause as ConnectError, context.server ?? "the server");
+  // The generated service client (presign commands) throws ConnectError itself.
+  if (error instanceof ConnectError) return describeRpcFailure(error, context.server ?? "the server");
   if (isS3Error(error)) return error.message;
   if (isAbortError(error)) return "interrupted";
   if (isPresignClientError(error)) return error.message;

@@ -130,7 +130,7 @@ describe("RGW rejects whatever differs from what presignd signed", () => {
       // The platform's FormData, as the client sends it: the fields, then the file last.
       const form = new FormData();
       for (const [name, value] of Object.entries(fields)) form.append(name, value);
-      form.append("file", new Blob([file]), "blob");
+      form.append("file", new Blob([new Uint8Array(file)]), "blob");
       const encoded = new Response(form);
       return rawRequest(url, {
         method: "POST",

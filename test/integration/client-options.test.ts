@@ -25,6 +25,7 @@ import {
   type StateStore,
   type UploadOptions,
   type UploadParams,
+  type UploadResult,
 } from "@presignd/client/node";
 import { Operation } from "../../src/gen/presign/v1/presign_pb.js";
 import { collector } from "../support/collect.js";
@@ -188,8 +189,15 @@ interface UploadCall {
   readonly type?: string;
 }
 
+/** What any upload path resolves to (a form's result also names its key). */
+type AnyUploadResult = UploadResult & { readonly key?: string };
+
 /** Uploads by the path; resolves to the result or the error. */
-async function uploadBy(path: UploadPathName, key: string, call: UploadCall = {}) {
+async function uploadBy(
+  path: UploadPathName,
+  key: string,
+  call: UploadCall = {},
+): Promise<{ result?: AnyUploadResult; error?: unknown }> {
   const target = call.target ?? key;
   const source = sourceFor(path, call.type);
   const {
