@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { collector } from "../support/collect.js";
 import { rawRequest } from "../support/raw-http.js";
@@ -121,6 +125,34 @@ describe("RGW accepts what presignd signs", () => {
     assert.equal(got.status, 200);
     assert.equal(got.headers["content-type"], "text/plain");
     assert.equal(got.headers["x-amz-meta-owner"], "bob");
+  });
+
+  it("a POST form with a Content-Type prefix: the file's own type is sent, as the policy needs", async () => {
+    // Issue #11: RGW refused this (403 "Policy condition failed: starts-with $Content-Type") when
+    // the client sent no Content-Type field.
+    const png = Buffer.from("\x89PNG\r\n\x1a\n not really an image");
+    const res = await p.client.uploadForm("uploads/${filename}", new File([png], "a.png", { type: "image/png" }), {
+      params: { contentTypePrefix: "image/" },
+    });
+    assert.equal(res.status, 204);
+    const got = await rawRequest((await p.client.service.getObject({ key: "uploads/a.png" })).url);
+    assert.equal(got.status, 200);
+    assert.equal(got.headers["content-type"], "image/png");
+    assert.deepEqual(got.body, png);
+  });
+
+  it("a POST form from a file stream is stored under the file's name", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "presignd-rgw-form-"));
+    try {
+      const path = join(dir, "from-stream.txt");
+      await writeFile(path, "streamed form");
+      const res = await p.client.uploadForm("uploads/${filename}", createReadStream(path));
+      assert.equal(res.status, 204);
+      const got = await rawRequest((await p.client.service.getObject({ key: "uploads/from-stream.txt" })).url);
+      assert.equal(got.body.toString(), "streamed form");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("moves 64 MiB both ways, streaming", async () => {
