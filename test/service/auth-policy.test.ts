@@ -4,7 +4,7 @@ import { dirname } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Code, createClient } from "@connectrpc/connect";
 import { SignJWT } from "jose";
-import { connectPresignd, nodeTransport, type NodePresignClient } from "../../src/cli/node-client.js";
+import { connectPresignd, type NodePresignClient, nodeTransport } from "../../src/cli/node-client.js";
 import { Health } from "../../src/gen/grpc/health/v1/health_pb.js";
 import { createTestIssuer, TEST_ISSUER as ISSUER, type TestIssuer } from "../support/jwt-issuer.js";
 import { KEYS, sha256, writePolicy } from "../support/policy.js";
@@ -75,7 +75,8 @@ describe("authentication and per-caller policy", () => {
     assert.match(error.rawMessage, message);
   }
   const get = (c: NodePresignClient, key: string) => c.service.getObject({ key });
-  const put = (c: NodePresignClient, key: string, extra = {}) => c.service.putObject({ key, contentLength: 10n, ...extra });
+  const put = (c: NodePresignClient, key: string, extra = {}) =>
+    c.service.putObject({ key, contentLength: 10n, ...extra });
 
   describe("unauthenticated", () => {
     it("without credentials", () =>
