@@ -107,7 +107,8 @@ describe("presignd CLI against a running server", () => {
         /'soon' is invalid\. "soon" is not a duration like 15m, 1h, 90s or 7d/,
       ],
       [["presign", "get", ""], /^presignd: presignd refused: \[invalid_argument\] key: must not be empty\n$/],
-      [["put", "cli/x", "-f", join(dir, "nope")], /^presignd: no such file: .*nope\n$/],
+      // The client package names the argument at fault: the source.
+      [["put", "cli/x", "-f", join(dir, "nope")], /^presignd: source: cannot read .*nope: no such file\n$/],
       [["get", "x", "-s", "http://127.0.0.1:1"], /^presignd: cannot reach presignd: .*ECONNREFUSED.*\n$/],
     ];
     for (const [args, message] of cases) {

@@ -250,6 +250,28 @@ describe("multipart uploads and parallel ranged downloads (embedded S3)", () => 
     assert.ok(!existsSync(`${other}.presignd-partial`) && !existsSync(other));
   });
 
+  it("an abort from the progress callback as a range's last bytes arrive stops the download at once", async () => {
+    // 1 MiB ranges are one write batch: progress is reported, and the abort comes, with the
+    // range's body fully received but not yet read to its end.
+    const target = join(dir, "aborted-at-range-end.bin");
+    const stop = new AbortController();
+    const download = suite.client.download("mp/file.bin", target, {
+      chunkSize: MiB,
+      concurrency: 1,
+      keepPartial: true,
+      signal: stop.signal,
+      onProgress: (p) => {
+        if (p.transferred >= 3 * MiB) stop.abort();
+      },
+    });
+    const outcome = await Promise.race([
+      download.catch((e: unknown) => e),
+      sleep(10_000, "still downloading 10 s after the abort", { ref: false }),
+    ]);
+    assert.ok(isAbortError(outcome), String(outcome));
+    assert.ok(existsSync(`${target}.presignd-partial.json`), "the ranges done are kept");
+  });
+
   it("presignd put streams stdin in parts; presignd get writes the file", async () => {
     const env = { PRESIGND_SERVER: suite.server.url };
     const input = data.subarray(0, 12 * MiB);

@@ -118,15 +118,25 @@ export async function openGet(presigned: PresignedHttp, settings: RequestSetting
     async read(onChunk) {
       if (!body) return release();
       const reader = body.getReader();
+      // fetch's body stream does not always end when the request is aborted
+      // (undici: a body fully received but not yet read to its end stays
+      // pending), so a read also ends with the abort.
+      const aborted = new Promise<never>((_, reject) => {
+        const stop = () => reject(controller.signal.reason);
+        if (controller.signal.aborted) stop();
+        else controller.signal.addEventListener("abort", stop, { once: true });
+      });
+      aborted.catch(() => {});
       try {
         for (;;) {
-          const { done, value } = await reader.read();
+          const { done, value } = await Promise.race([reader.read(), aborted]);
           if (done) break;
           idle.touch();
           await onChunk(value);
         }
       } catch (error) {
-        await reader.cancel().catch(() => {});
+        // Not awaited: cancelling such a stream may never settle either.
+        reader.cancel().catch(() => {});
         throw failure(error, controller.signal);
       } finally {
         release();
