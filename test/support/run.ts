@@ -12,6 +12,8 @@ export interface RunResult {
 }
 
 export interface StartOptions {
+  /** Working directory (default: the repository). */
+  readonly cwd?: string;
   readonly input?: Buffer | string;
   readonly env?: NodeJS.ProcessEnv;
   /** Kills the command (SIGKILL) if it still runs by then, e.g. a server expected to fail at start. */
@@ -29,7 +31,7 @@ export function start(
   options: StartOptions = {},
 ): { child: ChildProcess; result: Promise<RunResult> } {
   const child = spawn(command, args, {
-    cwd: ROOT,
+    cwd: options.cwd ?? ROOT,
     env: { ...process.env, ...options.env },
     stdio: ["pipe", options.stdoutFd ?? "pipe", "pipe"],
     ...(options.timeoutMs ? { timeout: options.timeoutMs, killSignal: "SIGKILL" as const } : {}),
