@@ -12,6 +12,8 @@ export interface RunResult {
 }
 
 export interface StartOptions {
+  /** Working directory (default: the repository). */
+  readonly cwd?: string;
   readonly input?: Buffer | string;
   readonly env?: NodeJS.ProcessEnv;
   /** Kills the command (SIGKILL) if it still runs by then, e.g. a server expected to fail at start. */

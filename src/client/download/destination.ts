@@ -30,7 +30,8 @@ export interface RandomAccessDestination {
 /** A destination that takes bytes in order: one GET, resumed with Range after a broken connection. @private */
 export interface SequentialDestination {
   readonly kind: "sequential";
-  write(chunk: Uint8Array): Promise<void>;
+  /** Writes the chunks in order (a batch of ~1 MiB, see WriteBehind). */
+  write(chunks: readonly Uint8Array[]): Promise<void>;
   finish(): Promise<void>;
   fail(error: unknown): Promise<void>;
 }
@@ -89,7 +90,9 @@ export function writableDestination(stream: WritableStream<Uint8Array>): Sequent
   const writer = stream.getWriter();
   return {
     kind: "sequential",
-    write: (chunk) => writer.write(chunk),
+    write: async (chunks) => {
+      for (const chunk of chunks) await writer.write(chunk);
+    },
     finish: () => writer.close(),
     fail: (error) => writer.abort(error).catch(() => {}),
   };

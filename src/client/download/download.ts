@@ -8,6 +8,7 @@ import { checkDownloadOptions, targetFields } from "../options-check.js";
 import { ProgressMeter } from "../upload/progress-meter.js";
 import type { SequentialDestination } from "./destination.js";
 import { downloadRanges } from "./ranged.js";
+import { WriteBehind } from "./write-behind.js";
 
 /** @private */
 export interface DownloadRun {
@@ -77,9 +78,10 @@ export async function download(
       run,
       {
         kind: "sequential",
-        write: async (chunk) => {
-          await sink.write(position, [chunk]);
-          position += chunk.byteLength;
+        write: async (chunks) => {
+          const at = position;
+          for (const chunk of chunks) position += chunk.byteLength;
+          await sink.write(at, chunks);
         },
         finish: async () => {},
         fail: () => sink.fail(false),
@@ -152,11 +154,16 @@ async function downloadInOrder(
           etag = answer.headers.get("etag") ?? undefined;
           versionId = answer.headers.get("x-amz-version-id") ?? undefined;
         }
-        await answer.read(async (chunk) => {
-          await sink.write(chunk);
-          written += chunk.byteLength;
-          meter.add(chunk.byteLength);
+        const writer = new WriteBehind(async (chunks, bytes) => {
+          await sink.write(chunks);
+          written += bytes;
+          meter.add(bytes);
         });
+        try {
+          await answer.read((chunk) => writer.add(chunk));
+        } finally {
+          await writer.flush();
+        }
         if (total !== undefined && written !== total) {
           throw new TransferError(`the download ended after ${written} of ${total} bytes`, true);
         }

@@ -6,9 +6,7 @@ import { openGet } from "../http/send.js";
 import type { DownloadResult } from "../options.js";
 import type { DownloadCheckpoint, RandomAccessDestination } from "./destination.js";
 import type { DownloadRun } from "./download.js";
-
-/** Bytes gathered before one positioned write: one writev per ~1 MiB, not per socket chunk. */
-const WRITE_BATCH_BYTES = 1024 * 1024;
+import { WriteBehind } from "./write-behind.js";
 
 interface RangeAnswer {
   readonly size: number;
@@ -206,30 +204,19 @@ async function fetchRange(
         meter.setTotal(size);
         await sink.begin(size, false);
       }
-      let batch: Uint8Array[] = [];
-      let batchBytes = 0;
       let position = from;
-      const flush = async () => {
-        if (batchBytes === 0) return;
-        const chunks = batch;
+      const writer = new WriteBehind(async (chunks, bytes) => {
         const at = position;
-        const bytes = batchBytes;
-        batch = [];
-        batchBytes = 0;
         position += bytes;
         await sink.write(at, chunks);
         got += bytes;
         meter.add(bytes);
-      };
+      });
       try {
-        await response.read(async (chunk) => {
-          batch.push(chunk);
-          batchBytes += chunk.byteLength;
-          if (batchBytes >= WRITE_BATCH_BYTES) await flush();
-        });
+        await response.read((chunk) => writer.add(chunk));
       } finally {
         // What arrived before a broken connection is kept: a retry resumes after it.
-        await flush();
+        await writer.flush();
       }
       const expected = whole ? size : Math.min(length, size - start);
       if (got !== expected) throw new TransferError(`a range ended after ${got} of ${expected} bytes`, true);

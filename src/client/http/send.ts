@@ -56,6 +56,12 @@ export async function exchange(
         method: presigned.method,
         headers: { ...presigned.headers, ...settings.headers },
         ...(body === undefined ? {} : { body: fetchBody(body, idle, onSent), duplex: "half" }),
+        // A request whose redirects fetch may follow is cloned first, teeing its
+        // body: the unread branch would hold every byte sent (a 1 GiB PUT, 1 GiB
+        // of memory). A presigned request is never redirected (a streamed body
+        // cannot be sent twice anyway), so fetch sends it as is.
+        window: null,
+        redirect: "error",
         signal,
       } as RequestInit);
       idle.touch();

@@ -67,9 +67,14 @@ function nodeWritableDestination(stream: Writable): SequentialDestination {
   stream.on("error", onError);
   return {
     kind: "sequential",
-    async write(chunk) {
+    async write(chunks) {
       if (failure !== undefined) throw failure;
-      if (!stream.write(chunk)) await drained(stream);
+      // Corked: one writev for the batch (fs streams), then the stream's backpressure.
+      stream.cork();
+      let ready = true;
+      for (const chunk of chunks) ready = stream.write(chunk);
+      stream.uncork();
+      if (!ready) await drained(stream);
       if (failure !== undefined) throw failure;
     },
     async finish() {
