@@ -599,9 +599,6 @@ try {
     if (STDIN_GIB > 0 && name === "dev") await stdinPeak(target);
     for (const step of teardown.splice(started).reverse()) await step();
   }
-  console.log(
-    `\nThis process's peak RSS (the client's cases and the bench): ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
-  );
 } finally {
   await cleanup();
 }
