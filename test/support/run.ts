@@ -20,8 +20,6 @@ export interface StartOptions {
   readonly timeoutMs?: number;
   /** A file descriptor for the command's stdout (as `> file` would give it) instead of a pipe. */
   readonly stdoutFd?: number;
-  /** The working directory; default the repository root. */
-  readonly cwd?: string;
   /** Keep stdin open (to write to it, or to stall a reader) instead of ending it after `input`. */
   readonly keepStdin?: boolean;
 }
