@@ -355,11 +355,19 @@ describe("presignd CLI against a running server", () => {
     }
   });
 
-  it("serve refuses bad settings with a message naming the setting", async () => {
+  it("serve refuses bad settings with a message naming the setting (every problem, not just the first)", async () => {
     const res = await run(PRESIGND, ["serve", "-b", "some-bucket", "--default-ttl", "soon"]);
     assert.equal(res.code, 1);
     assert.equal(
       res.stderr,
+      "presignd: invalid settings\n" +
+        '  --default-ttl (PRESIGND_DEFAULT_TTL): "soon" is not a duration like 15m, 1h, 90s or 7d\n' +
+        "  no caller authentication: pass --policy FILE (PRESIGND_POLICY) with API keys or JWT settings and rules; only --dev runs without\n",
+    );
+    const one = await run(PRESIGND, ["serve", "--dev", "--default-ttl", "soon"]);
+    assert.equal(one.code, 1);
+    assert.equal(
+      one.stderr,
       'presignd: --default-ttl (PRESIGND_DEFAULT_TTL): "soon" is not a duration like 15m, 1h, 90s or 7d\n',
     );
     const none = await run(PRESIGND, ["serve"], { env: { PRESIGND_BUCKET: "" } });
