@@ -34,12 +34,15 @@ describe("an upload streams a file without holding it in memory", () => {
   const suite = serverForSuite();
   const dir = tempDir("presignd-upload-memory-");
 
-  it("one PUT of a 96 MiB file keeps well under 96 MiB of buffers", async () => {
+  // The embedded S3 runs in this process and its buffers count too: 32 MiB
+  // on Node 20, 65 MiB on Node 24. A teed body holds all 96 MiB (107 MiB
+  // measured before the fix), so staying under the file's size tells them apart.
+  it("one PUT of a 96 MiB file keeps under 96 MiB of buffers (a teed body would hold all of it)", async () => {
     const path = join(dir, "big.bin");
     await writeFile(path, randomBytes(96 * MiB));
     const growth = await arrayBufferGrowth(() =>
       suite.client.upload("memory/big.bin", path, { multipartThreshold: 128 * MiB }),
     );
-    assert.ok(growth < 48 * MiB, `buffers grew by ${(growth / MiB).toFixed(0)} MiB during the PUT`);
+    assert.ok(growth < 96 * MiB, `buffers grew by ${(growth / MiB).toFixed(0)} MiB during the PUT`);
   });
 });
