@@ -237,21 +237,21 @@ function ok(outcome: Outcome): NonNullable<Outcome["result"]> {
   return outcome.result ?? assert.fail("no result");
 }
 
+/** The call was refused before anything was sent: an InvalidOptionError naming `option`, no RPC, nothing at S3. */
+function assertRefusedUpFront(error: unknown, option: string): void {
+  assert.ok(isInvalidOptionError(error), `expected InvalidOptionError(${option}), got ${String(error ?? "success")}`);
+  assert.equal(error.option, option);
+  assert.deepEqual(proxy.exchanges, [], "nothing reached S3");
+  assert.deepEqual(
+    rpcs.map((r) => r.method),
+    [],
+    "no RPC was made",
+  );
+}
+
 /** A cell that must be refused before anything was sent, naming the option. */
 function refused(option: string): Check {
-  return (outcome) => {
-    assert.ok(
-      isInvalidOptionError(outcome.error),
-      `expected InvalidOptionError(${option}), got ${String(outcome.error ?? "success")}`,
-    );
-    assert.equal(outcome.error.option, option);
-    assert.deepEqual(proxy.exchanges, [], "nothing reached S3");
-    assert.deepEqual(
-      rpcs.map((r) => r.method),
-      [],
-      "no RPC was made",
-    );
-  };
+  return (outcome) => assertRefusedUpFront(outcome.error, option);
 }
 
 async function storedSize(key: string, bucket = "dev"): Promise<number | undefined> {
@@ -783,17 +783,7 @@ function got(outcome: DownloadOutcome): Buffer {
 
 function refusedDownload(option: string): DownloadCheck {
   return (outcome) => {
-    assert.ok(
-      isInvalidOptionError(outcome.error),
-      `expected InvalidOptionError(${option}), got ${String(outcome.error ?? "success")}`,
-    );
-    assert.equal(outcome.error.option, option);
-    assert.deepEqual(proxy.exchanges, [], "nothing reached S3");
-    assert.deepEqual(
-      rpcs.map((r) => r.method),
-      [],
-      "no RPC was made",
-    );
+    assertRefusedUpFront(outcome.error, option);
     assert.ok(!existsSync(outcome.file) && !existsSync(`${outcome.file}.presignd-partial`));
   };
 }

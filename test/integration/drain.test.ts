@@ -1,31 +1,22 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { after, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createClient } from "@connectrpc/connect";
 import { nodeTransport } from "../../src/cli/node-client.js";
 import { Health, HealthCheckResponse_ServingStatus as Status } from "../../src/gen/grpc/health/v1/health_pb.js";
 import { grpcFrame } from "../support/h2-raw.js";
-import { PRESIGND, ROOT } from "../support/run.js";
+import { type ServeProcess, startServe } from "../support/serve-process.js";
 import { waitFor } from "../support/wait-for.js";
 
 const PROTOCOLS = ["connect", "grpc", "grpc-web"] as const;
 const DRAIN_DELAY_MS = 1000;
 const SHUTDOWN_TIMEOUT_MS = 5000;
-
-interface Served {
-  readonly child: ChildProcess;
-  readonly url: string;
-  readonly lines: Record<string, unknown>[];
-  readonly exited: Promise<number | null>;
-}
 
 const dataDirs: string[] = [];
 after(async () => {
@@ -33,31 +24,13 @@ after(async () => {
 });
 
 /** `presignd serve --dev` as a real process on free ports, once it logged its URL. */
-async function serve(args: readonly string[]): Promise<Served> {
+async function serve(args: readonly string[]): Promise<ServeProcess> {
   const dataDir = await mkdtemp(join(tmpdir(), "presignd-drain-"));
   dataDirs.push(dataDir);
-  const child = spawn(
-    PRESIGND,
-    ["serve", "--dev", "--dev-data-dir", dataDir, "-a", "127.0.0.1:0", "--dev-s3-addr", "127.0.0.1:0", ...args],
-    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+  return startServe(
+    ["--dev", "--dev-data-dir", dataDir, "-a", "127.0.0.1:0", "--dev-s3-addr", "127.0.0.1:0", ...args],
+    { startTimeoutMs: 15_000 },
   );
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const lines: Record<string, unknown>[] = [];
-  let stderr = "";
-  child.stderr?.on("data", (c: Buffer) => (stderr += c.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no listening line; stderr: ${stderr}`)), 15_000);
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
-      const entry = JSON.parse(line) as Record<string, unknown>;
-      lines.push(entry);
-      if (typeof entry.msg === "string" && entry.msg.startsWith("presignd listening")) {
-        clearTimeout(timer);
-        resolve(entry.url as string);
-      }
-    });
-    void exited.then((code) => reject(new Error(`exited with ${code}: ${stderr}`)));
-  });
-  return { child, url, lines, exited };
 }
 
 const health = (url: string, transport: (typeof PROTOCOLS)[number]) =>
@@ -122,7 +95,7 @@ function connectRefused(url: string): Promise<boolean> {
 describe("graceful drain on SIGTERM (serve --drain-delay 1s --shutdown-timeout 5s)", () => {
   it("200 Watch streams and held requests across Connect, gRPC and gRPC-Web all finish OK; exit 0 in time", async () => {
     const served = await serve(["--drain-delay", "1s", "--shutdown-timeout", "5s"]);
-    const { url, child, lines } = served;
+    const { url, lines } = served;
     try {
       // 200 server-streaming Watch calls, each in flight once its first answer arrived.
       const started: Promise<void>[] = [];
@@ -149,7 +122,7 @@ describe("graceful drain on SIGTERM (serve --drain-delay 1s --shutdown-timeout 5
       await sleep(200);
 
       const signalledAt = Date.now();
-      child.kill("SIGTERM");
+      served.signal("SIGTERM");
       // NOT_SERVING at once: logged by the server within 100 ms, and /readyz says so.
       const changed = await waitFor(
         () =>
@@ -193,7 +166,7 @@ describe("graceful drain on SIGTERM (serve --drain-delay 1s --shutdown-timeout 5
       assert.equal(lines.at(-1)?.msg, "stopped", "the last log line is flushed before exit");
       assert.ok(lines.some((l) => l.msg === "shutting down" && l.signal === "SIGTERM"));
     } finally {
-      child.kill("SIGKILL");
+      served.signal("SIGKILL");
     }
   });
 
@@ -202,14 +175,14 @@ describe("graceful drain on SIGTERM (serve --drain-delay 1s --shutdown-timeout 5
     try {
       // Serving (the signal handlers are installed once the port listens).
       await health(served.url, "grpc").check({});
-      served.child.kill("SIGTERM");
+      served.signal("SIGTERM");
       await waitFor(() => (served.lines.some((l) => String(l.msg).startsWith("draining")) ? true : undefined), 5000);
       const secondAt = Date.now();
-      served.child.kill("SIGTERM");
+      served.signal("SIGTERM");
       assert.equal(await served.exited, 143);
       assert.ok(Date.now() - secondAt < 2000, "no waiting for the drain delay");
     } finally {
-      served.child.kill("SIGKILL");
+      served.signal("SIGKILL");
     }
   });
 });

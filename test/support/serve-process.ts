@@ -17,7 +17,7 @@ export interface ServeProcess {
 /** Starts `presignd serve ARGS` (real process, its own env on top of this one's) and waits for its listening line. */
 export async function startServe(
   args: readonly string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; startTimeoutMs?: number } = {},
 ): Promise<ServeProcess> {
   const child = spawn(PRESIGND, ["serve", ...args], {
     cwd: options.cwd ?? ROOT,
@@ -30,7 +30,10 @@ export async function startServe(
   child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
   try {
     const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no listening line; stderr: ${stderr}`)), 60_000);
+      const timer = setTimeout(
+        () => reject(new Error(`no listening line; stderr: ${stderr}`)),
+        options.startTimeoutMs ?? 60_000,
+      );
       createInterface({ input: child.stdout }).on("line", (line) => {
         const entry = JSON.parse(line) as Record<string, unknown>;
         lines.push(entry);
