@@ -1,8 +1,6 @@
 import { InvalidOptionError } from "./errors.js";
 import type { DownloadOptions, FormTarget, ObjectTarget, UploadFormOptions, UploadOptions } from "./options.js";
-import { DEFAULTS } from "./options.js";
-
-const MiB = 1024 * 1024;
+import { DEFAULTS, MiB } from "./options.js";
 
 function integer(option: string, value: number | undefined, min: number, max: number, unit = ""): void {
   if (value === undefined) return;
@@ -43,7 +41,7 @@ export function targetFields(target: ObjectTarget | FormTarget): { key?: string;
 export function checkUploadOptions(options: UploadOptions): void {
   common(options);
   integer("multipartThreshold", options.multipartThreshold, 0, Number.MAX_SAFE_INTEGER, " bytes");
-  integer("partSize", options.partSize, 5 * MiB, 5 * 1024 * MiB, " bytes");
+  integer("partSize", options.partSize, DEFAULTS.minPartSize, DEFAULTS.maxPutSize, " bytes");
   integer("concurrency", options.concurrency, 1, DEFAULTS.maxConcurrency);
   integer("maxSize", options.maxSize, 1, 5 * 1024 * 1024 * MiB, " bytes");
   integer("params.expiresIn", options.params?.expiresIn, 1, 7 * 24 * 3600, " s");
@@ -56,7 +54,7 @@ export function checkUploadOptions(options: UploadOptions): void {
 export function checkDownloadOptions(options: DownloadOptions & { keepPartial?: boolean }): void {
   common(options);
   integer("concurrency", options.concurrency, 1, DEFAULTS.maxConcurrency);
-  integer("chunkSize", options.chunkSize, 64 * 1024, 5 * 1024 * MiB, " bytes");
+  integer("chunkSize", options.chunkSize, 64 * 1024, DEFAULTS.maxPutSize, " bytes");
   integer("params.expiresIn", options.params?.expiresIn, 1, 7 * 24 * 3600, " s");
 }
 
@@ -64,7 +62,7 @@ export function checkDownloadOptions(options: DownloadOptions & { keepPartial?: 
 export function checkFormOptions(options: UploadFormOptions): void {
   common(options);
   const params = options.params ?? {};
-  integer("params.minContentLength", params.minContentLength, 0, 5 * 1024 * MiB, " bytes");
-  integer("params.maxContentLength", params.maxContentLength, 1, 5 * 1024 * MiB, " bytes");
+  integer("params.minContentLength", params.minContentLength, 0, DEFAULTS.maxPutSize, " bytes");
+  integer("params.maxContentLength", params.maxContentLength, 1, DEFAULTS.maxPutSize, " bytes");
   integer("params.expiresIn", params.expiresIn, 1, 7 * 24 * 3600, " s");
 }

@@ -169,18 +169,23 @@ export interface DownloadResult extends TransferResult {
   readonly parts: number;
 }
 
-/** The defaults, once. @private */
+/** @private */
+export const MiB = 1024 * 1024;
+
+/** The defaults and S3's limits, once. @private */
 export const DEFAULTS = {
   retries: 3,
   idleTimeout: 60_000,
-  multipartThreshold: 64 * 1024 * 1024,
+  multipartThreshold: 64 * MiB,
   uploadConcurrency: 4,
   downloadConcurrency: 4,
-  chunkSize: 16 * 1024 * 1024,
+  chunkSize: 16 * MiB,
   /** Part size for a stream of unknown length: with 10,000 parts, ~78 GiB. */
-  streamPartSize: 8 * 1024 * 1024,
+  streamPartSize: 8 * MiB,
   maxParts: 10_000,
-  /** S3's largest single PUT. */
-  maxPutSize: 5 * 1024 * 1024 * 1024,
+  /** S3's largest single PUT (and part). */
+  maxPutSize: 5 * 1024 * MiB,
+  /** S3's smallest part but the last. */
+  minPartSize: 5 * MiB,
   maxConcurrency: 64,
 } as const;

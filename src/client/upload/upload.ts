@@ -2,7 +2,7 @@ import { bytesSource, type SizedSource } from "../body/source.js";
 import { streamParts } from "../body/stream-parts.js";
 import type { ClientContext } from "../client-context.js";
 import { InvalidOptionError } from "../errors.js";
-import { DEFAULTS, type ObjectTarget, type UploadOptions, type UploadResult } from "../options.js";
+import { DEFAULTS, MiB, type ObjectTarget, type UploadOptions, type UploadResult } from "../options.js";
 import { checkUploadOptions, targetFields } from "../options-check.js";
 import { uploadMultipart } from "./multipart.js";
 import { ProgressMeter } from "./progress-meter.js";
@@ -140,5 +140,3 @@ function streamPartSize(options: UploadOptions): number {
   const needed = Math.ceil((options.maxSize ?? 0) / DEFAULTS.maxParts / MiB) * MiB;
   return Math.max(DEFAULTS.streamPartSize, needed);
 }
-
-const MiB = 1024 * 1024;
