@@ -21,7 +21,7 @@ export function serveCommand(): Command {
     .action(async (_options: unknown, command: Command) => {
       // Loaded here, not at the top: the server (AWS SDK, s3rver, SQLite, pg)
       // would cost every `presignd get/put` ~1 s of start-up and ~40 MiB.
-      const [{ configFromLayers }, { createLogger }, { startServer }] = await Promise.all([
+      const [{ configFromLayers }, { createLogger, endLog }, { startServer }] = await Promise.all([
         import("../server/config/layers.js"),
         import("../server/logging/logger.js"),
         import("../server/start.js"),
@@ -33,22 +33,31 @@ export function serveCommand(): Command {
       if (tracing) logger.info("tracing: a span per RPC, exported with OTLP/HTTP as the OTEL_* variables say");
       const server = await startServer(config, logger, tracing ? { tracing } : {});
       let stopping = false;
+      let exiting = false;
+      // Every line reaches stdout before the process ends (endLog), the last one included.
+      const exit = (code: number) => {
+        exiting = true;
+        void endLog().then(() => process.exit(code));
+      };
       const stop = (signal: NodeJS.Signals) => {
+        const signalCode = 128 + (os.constants.signals[signal] ?? 0);
+        if (exiting) process.exit(signalCode);
         if (stopping) {
           // A second signal: no more waiting; the shell's code for the signal (130, 143).
           logger.warn({ signal }, "second signal: exiting at once, in-flight requests are cut");
-          process.exit(128 + (os.constants.signals[signal] ?? 0));
+          exit(signalCode);
+          return;
         }
         stopping = true;
         logger.info({ signal }, "shutting down");
         server.close().then(
           () => {
             logger.info("stopped");
-            process.exit(0);
+            exit(0);
           },
           (error: unknown) => {
             logger.error({ err: error }, "shutdown failed");
-            process.exit(1);
+            exit(1);
           },
         );
       };

@@ -1,5 +1,6 @@
 // presignd writes its log asynchronously (src/server/logging/logger.ts): a
-// SIGTERM right after a burst of RPCs still finds every line on stdout.
+// SIGTERM right after a burst of RPCs still finds every line on stdout, also
+// when stdout is a pipe nobody reads for a while.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -36,6 +37,9 @@ it("no log line is lost on SIGTERM: every RPC's line and audit record, then 'sto
       };
       child.stdout.on("data", look);
     });
+    // Stdout is not read during the burst and the SIGTERM: the pipe fills (64 KiB), so the
+    // server's last writes are still in flight when it decides to exit.
+    child.stdout.pause();
     const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
     const ids = Array.from({ length: REQUESTS }, (_, i) => `flush-${i}`);
     const statuses = await Promise.all(
@@ -59,6 +63,8 @@ it("no log line is lost on SIGTERM: every RPC's line and audit record, then 'sto
     assert.deepEqual(new Set(statuses), new Set([200]));
     // At once: the lines of the last RPCs may still be in the logger's buffer.
     child.kill("SIGTERM");
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    child.stdout.resume();
     assert.equal(await exited, 0);
     const lines = text
       .split("\n")

@@ -35,9 +35,10 @@ let dropped = 0;
 /**
  * stdout without blocking the request: pino's asynchronous destination
  * (sonic-boom) appends each line to a buffer and writes while the event loop
- * runs, many lines per write under load, none delayed when idle. pino flushes
- * it synchronously on process exit (process.exit included), so a signal's
- * last lines reach stdout. One per process.
+ * runs, many lines per write under load, none delayed when idle. One per
+ * process. Before exiting, await endLog(): pino's own exit hook
+ * (flushSync) skips a line whose asynchronous write is still in flight, so a
+ * process.exit right after the last line could lose it.
  */
 function stdoutDestination(): ReturnType<typeof pino.destination> {
   if (!stdout) {
@@ -47,6 +48,28 @@ function stdoutDestination(): ReturnType<typeof pino.destination> {
     });
   }
   return stdout;
+}
+
+/** How long endLog() waits for stdout (a blocked pipe must not hold the exit). */
+const END_LOG_TIMEOUT_MS = 2000;
+
+/**
+ * Writes out every buffered log line, in-flight write included, then resolves
+ * (after END_LOG_TIMEOUT_MS at most). For the last step before process.exit:
+ * once it resolves, stdout lines can no longer be written.
+ */
+export function endLog(): Promise<void> {
+  const destination = stdout;
+  if (!destination) return Promise.resolve();
+  stdout = undefined;
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, END_LOG_TIMEOUT_MS);
+    destination.once("close", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    destination.end();
+  });
 }
 
 /** Lines dropped because stdout fell LOG_BUFFER_BYTES behind: one warning a second, with the count. */
