@@ -1,10 +1,4 @@
-import {
-  type ConnectRouter,
-  createClient,
-  createRouterTransport,
-  type Interceptor,
-  type ServiceImpl,
-} from "@connectrpc/connect";
+import type { ConnectRouter, Interceptor, ServiceImpl } from "@connectrpc/connect";
 import type { ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
 import { createValidateInterceptor } from "@connectrpc/validate";
 import type { Logger } from "pino";
@@ -17,8 +11,7 @@ import { Access } from "./access/access.js";
 import { Audit } from "./access/audit.js";
 import { PolicyHolder } from "./access/policy-holder.js";
 import { type Authenticator, credentialsAuthenticator, noAuthentication } from "./auth/authenticate.js";
-import { callerCredentials } from "./auth/in-process-caller.js";
-import { credentialContextValues, presentedCredentials } from "./auth/presented-credentials.js";
+import { credentialContextValues } from "./auth/presented-credentials.js";
 import { ConfigError, type KeyLogging, type ServerConfig } from "./config/config.js";
 import type { HandleStore } from "./handles/handle-store.js";
 import { describeHandleStore } from "./handles/handle-store-setting.js";
@@ -61,9 +54,9 @@ import type { Tracing } from "./tracing/tracing.js";
 import { withConnectParseErrors } from "./transport/connect-patches/connect-parse-errors.js";
 import { acceptCompression } from "./transport/connect-patches/decompression.js";
 import { withSpecGrpcMessage } from "./transport/connect-patches/grpc-message.js";
-import { grpcUnaryAdapter } from "./transport/connect-patches/grpc-unary.js";
 import { strictJsonOptions } from "./transport/connect-patches/json-utf8.js";
 import { decodeProtobufStringsStrictly } from "./transport/connect-patches/protobuf-utf8.js";
+import { unaryFastPath, unaryInvoker } from "./transport/connect-patches/unary-fast-path.js";
 import { type NodeHandler, type NodeResponse, writeJson } from "./transport/node-http.js";
 
 /** Requests are small; anything larger is refused with resource_exhausted. */
@@ -85,8 +78,8 @@ export interface AppDeps {
   readonly s3Credentials?: SigningCredentials;
   /**
    * The Node handler in front of the RPC routes: connect-node's adapter with
-   * the options given. Default: the adapter behind the unary gRPC fast path
-   * (transport/connect-patches/grpc-unary.ts).
+   * the options given. Default: the adapter behind the unary fast path for
+   * gRPC and Connect (transport/connect-patches/unary-fast-path.ts).
    */
   readonly rpcAdapter?: (options: ConnectNodeAdapterOptions) => NodeHandler;
   /** OpenTelemetry tracing, when the environment turned it on (tracing/tracing.ts): a span per RPC. */
@@ -189,7 +182,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       logger,
       config,
       metrics,
-      rpcAdapter: deps.rpcAdapter ?? grpcUnaryAdapter,
+      rpcAdapter: deps.rpcAdapter ?? unaryFastPath,
     });
     return {
       handler,
@@ -257,7 +250,7 @@ function portHandler(options: {
   const { routes, interceptors, config, metrics, logger } = options;
   // Bytes that are not UTF-8 are refused, never replaced (a protobuf-es global: once, here).
   decodeProtobufStringsStrictly();
-  const adapter = options.rpcAdapter({
+  const adapterOptions: ConnectNodeAdapterOptions = {
     routes,
     interceptors,
     readMaxBytes: MAX_REQUEST_BYTES,
@@ -265,15 +258,12 @@ function portHandler(options: {
     jsonOptions: strictJsonOptions,
     fallback: notFound(metrics),
     contextValues: credentialContextValues(config.trustedProxies),
-  });
+  };
+  const adapter = options.rpcAdapter(adapterOptions);
+  // The REST shape runs the same interceptors and implementations, logged and counted as "rest".
   const rest = restPresign(
-    createClient(
-      PresignService,
-      createRouterTransport(routes, {
-        router: { interceptors: [callerCredentials, calledAs("rest"), ...interceptors] },
-      }),
-    ),
-    (req) => presentedCredentials(req, config.trustedProxies),
+    unaryInvoker(adapterOptions, [calledAs("rest")]),
+    credentialContextValues(config.trustedProxies),
   );
   const rpc = withConnectParseErrors(withSpecGrpcMessage(adapter), routes);
   const probes = healthEndpoints(options.health);

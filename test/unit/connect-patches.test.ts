@@ -89,7 +89,7 @@ describe("connect-patches: the private connect-es APIs the server relies on", ()
     const imports = protocolImports();
     assert.ok(
       imports.some((i) => i.name === "invokeUnaryImplementation"),
-      "the scan finds grpc-unary.ts's imports",
+      "the scan finds unary-fast-path.ts's imports",
     );
     for (const { file, module, name, typeOnly } of imports) {
       assert.ok(
@@ -103,7 +103,7 @@ describe("connect-patches: the private connect-es APIs the server relies on", ()
     }
   });
 
-  it("connect-node still exports what grpc-unary.ts calls", () => {
+  it("connect-node still exports what unary-fast-path.ts calls", () => {
     for (const name of ["universalRequestFromNodeRequest", "universalResponseToNodeResponse", "connectNodeAdapter"]) {
       assert.equal(typeof (connectNode as Record<string, unknown>)[name], "function", name);
     }
@@ -139,10 +139,25 @@ describe("connect-patches: the private connect-es APIs the server relies on", ()
     assert.equal(trailer.get("grpc-message"), encodeURIComponent("key: a/b?"));
   });
 
-  it("parseTimeout reads grpc-timeout as grpc-unary.ts expects", () => {
+  it("parseTimeout reads grpc-timeout as unary-fast-path.ts expects", () => {
     assert.deepEqual(protocolGrpc.parseTimeout("250m", Number.MAX_SAFE_INTEGER), { timeoutMs: 250 });
     assert.equal(protocolGrpc.parseTimeout(null, Number.MAX_SAFE_INTEGER).timeoutMs, undefined);
     assert.ok(protocolGrpc.parseTimeout("x", Number.MAX_SAFE_INTEGER).error instanceof ConnectError);
+  });
+
+  it("protocol-connect's timeout, trailer and error helpers behave as unary-fast-path.ts expects", () => {
+    assert.deepEqual(protocolConnect.parseTimeout("250", Number.MAX_SAFE_INTEGER), { timeoutMs: 250 });
+    assert.ok(protocolConnect.parseTimeout("soon", Number.MAX_SAFE_INTEGER).error instanceof ConnectError);
+    assert.equal(protocolConnect.headerTimeout.toLowerCase(), "connect-timeout-ms");
+    const muxed = protocolConnect.trailerMux(new Headers({ a: "1" }), new Headers({ b: "2" }));
+    assert.deepEqual([...muxed], [["a", "1"], ["trailer-b", "2"]]);
+    const error = new ConnectError("key: too long", Code.InvalidArgument);
+    assert.deepEqual(JSON.parse(new TextDecoder().decode(protocolConnect.errorToJsonBytes(error, {}))), {
+      code: "invalid_argument",
+      message: "key: too long",
+    });
+    assert.equal(protocolConnect.contentTypeUnaryJson, "application/json");
+    assert.equal(protocolConnect.contentTypeUnaryProto, "application/proto");
   });
 
   it("invokeUnaryImplementation runs interceptors around the implementation", async () => {

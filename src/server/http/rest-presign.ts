@@ -1,8 +1,13 @@
-import { type Client, ConnectError } from "@connectrpc/connect";
-import type { PresignedRequest, PresignService } from "../../gen/presign/v1/presign_pb.js";
-import { asCaller } from "../auth/in-process-caller.js";
-import type { PresentedCredentials } from "../auth/presented-credentials.js";
+import { create } from "@bufbuild/protobuf";
+import { ConnectError, type ContextValues } from "@connectrpc/connect";
+import {
+  GetObjectRequestSchema,
+  type PresignedRequest,
+  PresignService,
+  PutObjectRequestSchema,
+} from "../../gen/presign/v1/presign_pb.js";
 import { codeToHttpStatus, codeToString } from "../transport/connect-patches/connect-codes.js";
+import type { UnaryInvoker } from "../transport/connect-patches/unary-fast-path.js";
 import { type NodeRequest, type NodeResponse, writeJson } from "../transport/node-http.js";
 import { hasMalformedPercentEscape } from "./percent-encoding.js";
 
@@ -10,20 +15,26 @@ import { hasMalformedPercentEscape } from "./percent-encoding.js";
 export const REST_PREFIX = "/presign/";
 
 // Headers a REST caller passes on to the RPC (tracing). Credentials are not
-// headers of the call: asCaller gives it those of this request, raw.
+// headers of the call: its context values carry those of this request, raw.
 const FORWARDED = ["traceparent", "x-request-id"];
+const GET_OBJECT = `/${PresignService.typeName}/${PresignService.method.getObject.name}`;
+const PUT_OBJECT = `/${PresignService.typeName}/${PresignService.method.putObject.name}`;
 
 /**
  * The aws-sdk-go presignURL example's REST API, answered exactly in its shape
  * ({"URL", "Method", "Header": {Name: [values]}}) so its client works
- * unchanged. It calls PresignService through an in-process transport, so the
- * request passes the same interceptors (logging, errors, authentication) and
- * validation; the transport's router must start with `callerCredentials`.
+ * unchanged. It invokes PresignService's GetObject and PutObject in-process
+ * (`invoke`), so the request passes the same interceptors (logging, errors,
+ * authentication) and validation as an RPC; `contextValues` gives the call
+ * the credentials this request presented, as for an RPC off the wire.
  */
-export function restPresign(
-  service: Client<typeof PresignService>,
-  credentials: (req: NodeRequest) => PresentedCredentials,
-) {
+export function restPresign(invoke: UnaryInvoker, contextValues: (req: NodeRequest) => ContextValues) {
+  const call = (req: NodeRequest, path: string, input: unknown, header: Headers) =>
+    invoke(path, input, {
+      header,
+      values: contextValues(req),
+      url: `http://${req.headers.host ?? "localhost"}${path}`,
+    }) as Promise<PresignedRequest>;
   return async (req: NodeRequest, res: NodeResponse): Promise<void> => {
     if (req.method !== "GET" && req.method !== "HEAD") {
       return writeJson(
@@ -58,7 +69,7 @@ export function restPresign(
     try {
       let presigned: PresignedRequest;
       if (method === "GET") {
-        presigned = await asCaller(credentials(req), () => service.getObject({ key }, { headers }));
+        presigned = await call(req, GET_OBJECT, create(GetObjectRequestSchema, { key }), headers);
       } else if (method === "PUT") {
         const length = query.get("contentLength");
         if (length === null || length === "") {
@@ -73,8 +84,11 @@ export function restPresign(
             message: `contentLength: "${length.slice(0, 32)}" is not a whole number of bytes`,
           });
         }
-        presigned = await asCaller(credentials(req), () =>
-          service.putObject({ key, contentLength: BigInt(length) }, { headers }),
+        presigned = await call(
+          req,
+          PUT_OBJECT,
+          create(PutObjectRequestSchema, { key, contentLength: BigInt(length) }),
+          headers,
         );
       } else {
         return writeJson(res, 400, {

@@ -12,7 +12,7 @@ import {
   PresignedRequestSchema,
   PutObjectRequestSchema,
 } from "../../src/gen/presign/v1/presign_pb.js";
-import { grpcUnaryAdapter } from "../../src/server/transport/connect-patches/grpc-unary.js";
+import { unaryFastPath } from "../../src/server/transport/connect-patches/unary-fast-path.js";
 import { grpcFrame, rawH2Post } from "../support/h2-raw.js";
 import { KEYS, sha256, writePolicy } from "../support/policy.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
@@ -217,7 +217,7 @@ describe("unary gRPC fast path answers exactly as connect-es's adapter", () => {
   it("the fast path is the one answering when enabled, and not when disabled", async () => {
     for (const fastPath of [true, false]) {
       const stacks: string[] = [];
-      const handler = (fastPath ? grpcUnaryAdapter : connectNodeAdapter)({
+      const handler = (fastPath ? unaryFastPath : connectNodeAdapter)({
         routes: (router) =>
           router.service(Health, {
             check: async () => {
@@ -238,7 +238,7 @@ describe("unary gRPC fast path answers exactly as connect-es's adapter", () => {
         );
         assert.equal(res.trailers["grpc-status"], "0");
         assert.equal(stacks.length, 1);
-        assert.equal(stacks[0]?.includes("grpc-unary"), fastPath, stacks[0]);
+        assert.equal(stacks[0]?.includes("connect-patches/unary-fast-path"), fastPath, stacks[0]);
       } finally {
         await new Promise((resolve) => server.close(resolve));
       }
