@@ -10,10 +10,7 @@ import { gunzipSync, gzipSync } from "node:zlib";
 import { create, fromBinary, fromJson, type JsonValue, toBinary } from "@bufbuild/protobuf";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { Health } from "../../src/gen/grpc/health/v1/health_pb.js";
-import {
-  GetObjectRequestSchema,
-  PresignedRequestSchema,
-} from "../../src/gen/presign/v1/presign_pb.js";
+import { GetObjectRequestSchema, PresignedRequestSchema } from "../../src/gen/presign/v1/presign_pb.js";
 import { unaryFastPath } from "../../src/server/transport/connect-patches/unary-fast-path.js";
 import { rawH2Post } from "../support/h2-raw.js";
 import { KEYS, sha256, writePolicy } from "../support/policy.js";
