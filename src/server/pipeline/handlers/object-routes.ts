@@ -2,69 +2,71 @@ import type { HandlerContext } from "@connectrpc/connect";
 import { presignGet } from "../../../core/presign-get.js";
 import { presignPut } from "../../../core/presign-put.js";
 import type { GetObjectRequest, PutObjectRequest } from "../../../gen/presign/v1/presign_pb.js";
-import { resolveObject } from "../object-ref.js";
+import { presignObject } from "../presign-object.js";
 import { type PresignedRequestInit, presignedMessage } from "./presigned-message.js";
 import type { RouteDeps } from "./route-deps.js";
 
 /** GetObject: presign a download. */
 export function getObject(deps: RouteDeps) {
-  const { signing } = deps;
   return async (req: GetObjectRequest, ctx: HandlerContext): Promise<PresignedRequestInit> => {
-    const { endpoint, granted } = await resolveObject(deps, ctx, req, { operation: "get", metadataNames: [] });
     const o = req.overrides;
-    const context = await signing.context(granted.maxTtlSeconds);
-    const signed = await presignGet(
-      endpoint,
-      {
-        key: granted.key,
-        versionId: req.versionId,
-        range: req.range,
-        ...(req.expiresIn ? { expiresIn: req.expiresIn } : {}),
-        ...(o
-          ? {
-              overrides: {
-                contentType: o.contentType,
-                contentDisposition: o.contentDisposition,
-                cacheControl: o.cacheControl,
-                contentEncoding: o.contentEncoding,
-                contentLanguage: o.contentLanguage,
-                expires: o.expires,
-              },
-            }
-          : {}),
-      },
-      context,
+    const signed = await presignObject(
+      deps,
+      ctx,
+      req,
+      { operation: "get", metadataNames: [] },
+      ({ endpoint, granted, context }) =>
+        presignGet(
+          endpoint,
+          {
+            key: granted.key,
+            versionId: req.versionId,
+            range: req.range,
+            ...(req.expiresIn ? { expiresIn: req.expiresIn } : {}),
+            ...(o
+              ? {
+                  overrides: {
+                    contentType: o.contentType,
+                    contentDisposition: o.contentDisposition,
+                    cacheControl: o.cacheControl,
+                    contentEncoding: o.contentEncoding,
+                    contentLanguage: o.contentLanguage,
+                    expires: o.expires,
+                  },
+                }
+              : {}),
+          },
+          context,
+        ),
     );
-    granted.signed(signed.expiresAt, context.now);
     return presignedMessage(signed);
   };
 }
 
 /** PutObject: presign a single-request upload of an exact length. */
 export function putObject(deps: RouteDeps) {
-  const { signing } = deps;
   return async (req: PutObjectRequest, ctx: HandlerContext): Promise<PresignedRequestInit> => {
-    const { endpoint, granted } = await resolveObject(deps, ctx, req, {
+    const request = {
       operation: "put",
       contentLength: req.contentLength,
       contentType: req.contentType,
       metadataNames: Object.keys(req.metadata),
-    });
-    const context = await signing.context(granted.maxTtlSeconds);
-    const signed = await presignPut(
-      endpoint,
-      {
-        key: granted.key,
-        contentLength: req.contentLength,
-        contentType: req.contentType,
-        contentMd5: req.contentMd5,
-        checksumSha256: req.checksumSha256,
-        metadata: req.metadata,
-        ...(req.expiresIn ? { expiresIn: req.expiresIn } : {}),
-      },
-      context,
+    } as const;
+    const signed = await presignObject(deps, ctx, req, request, ({ endpoint, granted, context }) =>
+      presignPut(
+        endpoint,
+        {
+          key: granted.key,
+          contentLength: req.contentLength,
+          contentType: req.contentType,
+          contentMd5: req.contentMd5,
+          checksumSha256: req.checksumSha256,
+          metadata: req.metadata,
+          ...(req.expiresIn ? { expiresIn: req.expiresIn } : {}),
+        },
+        context,
+      ),
     );
-    granted.signed(signed.expiresAt, context.now);
     return presignedMessage(signed);
   };
 }

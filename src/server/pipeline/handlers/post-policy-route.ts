@@ -4,12 +4,11 @@ import type { HandlerContext } from "@connectrpc/connect";
 import { invalidField } from "../../../core/presign-error.js";
 import { presignPost } from "../../../core/presign-post.js";
 import type { PostPolicyRequest, PostPolicyResponseSchema } from "../../../gen/presign/v1/presign_pb.js";
-import { resolveObject } from "../object-ref.js";
+import { presignObject } from "../presign-object.js";
 import type { RouteDeps } from "./route-deps.js";
 
 /** PostPolicy: sign a browser-form upload policy. */
 export function postPolicy(deps: RouteDeps) {
-  const { signing } = deps;
   return async (
     req: PostPolicyRequest,
     ctx: HandlerContext,
@@ -17,7 +16,7 @@ export function postPolicy(deps: RouteDeps) {
     // At most one of key, key_prefix and handle: the proto's oneof rule, checked before any handler runs.
     if (!req.key && !req.keyPrefix && !req.handle) throw invalidField("key", "is required (or key_prefix, or handle)");
     const byPrefix = req.keyPrefix !== "";
-    const { endpoint, granted } = await resolveObject(
+    const signed = await presignObject(
       deps,
       ctx,
       { bucket: req.bucket, key: byPrefix ? req.keyPrefix : req.key, handle: req.handle },
@@ -30,24 +29,23 @@ export function postPolicy(deps: RouteDeps) {
         contentTypeIsPrefix: req.contentType === "" && req.contentTypePrefix !== "",
         metadataNames: Object.keys(req.metadata),
       },
+      ({ endpoint, granted, context }) =>
+        presignPost(
+          endpoint,
+          {
+            ...(byPrefix ? { keyPrefix: granted.key } : { key: granted.key }),
+            minContentLength: req.minContentLength,
+            // Unset: the allowing rule's limit, else the server's --post-max-size.
+            maxContentLength: req.maxContentLength || (granted.maxContentLength ?? deps.postMaxSize),
+            contentType: req.contentType,
+            contentTypePrefix: req.contentTypePrefix,
+            successActionStatus: req.successActionStatus,
+            metadata: req.metadata,
+            ...(req.expiresIn ? { expiresIn: req.expiresIn } : {}),
+          },
+          context,
+        ),
     );
-    const context = await signing.context(granted.maxTtlSeconds);
-    const signed = await presignPost(
-      endpoint,
-      {
-        ...(byPrefix ? { keyPrefix: granted.key } : { key: granted.key }),
-        minContentLength: req.minContentLength,
-        // Unset: the allowing rule's limit, else the server's --post-max-size.
-        maxContentLength: req.maxContentLength || (granted.maxContentLength ?? deps.postMaxSize),
-        contentType: req.contentType,
-        contentTypePrefix: req.contentTypePrefix,
-        successActionStatus: req.successActionStatus,
-        metadata: req.metadata,
-        ...(req.expiresIn ? { expiresIn: req.expiresIn } : {}),
-      },
-      context,
-    );
-    granted.signed(signed.expiresAt, context.now);
     return { url: signed.url, fields: signed.fields, expiresAt: timestampFromDate(signed.expiresAt) };
   };
 }
