@@ -14,7 +14,7 @@ import { GetObjectRequestSchema, PresignedRequestSchema } from "../../src/gen/pr
 import { unaryFastPath } from "../../src/server/transport/connect-patches/unary-fast-path.js";
 import { rawH2Post } from "../support/h2-raw.js";
 import { KEYS, sha256, writePolicy } from "../support/policy.js";
-import { startTestServer, type TestServer } from "../support/test-server.js";
+import { fastPathAndAdapterForSuite, type TestServer } from "../support/test-server.js";
 
 const POLICY = `principals:
   - name: admin
@@ -216,17 +216,7 @@ async function h2(server: TestServer, c: Case): Promise<Answer> {
 }
 
 describe("unary Connect fast path answers exactly as connect-es's adapter", () => {
-  let fast: TestServer;
-  let adapter: TestServer;
-  before(async () => {
-    const policy = await writePolicy(POLICY);
-    fast = await startTestServer({ policy });
-    adapter = await startTestServer({ policy }, { rpcAdapter: connectNodeAdapter });
-  });
-  after(async () => {
-    await fast?.close();
-    await adapter?.close();
-  });
+  const servers = fastPathAndAdapterForSuite(POLICY);
 
   for (const [version, send] of [
     ["HTTP/1.1", h1],
@@ -235,8 +225,8 @@ describe("unary Connect fast path answers exactly as connect-es's adapter", () =
     describe(version, () => {
       for (const c of cases) {
         it(c.name, async () => {
-          const viaFast = await send(fast, c);
-          const viaAdapter = await send(adapter, c);
+          const viaFast = await send(servers.fast, c);
+          const viaAdapter = await send(servers.adapter, c);
           assert.equal(viaFast.status, c.status, JSON.stringify(viaFast.body));
           assert.deepEqual(viaFast, viaAdapter);
           if (c.name.includes("(compressed)")) assert.equal(viaFast.headers["content-encoding"], "gzip");
@@ -259,10 +249,10 @@ describe("unary Connect fast path answers exactly as connect-es's adapter", () =
       } = server.logs.slice(before).findLast((l) => l.msg === "rpc") ?? {};
       return rest;
     };
-    const viaFast = await line(fast);
+    const viaFast = await line(servers.fast);
     assert.equal(viaFast.protocol, "connect-json");
     assert.equal(viaFast.code, "ok");
-    assert.deepEqual(viaFast, await line(adapter));
+    assert.deepEqual(viaFast, await line(servers.adapter));
   });
 
   it("the fast path is the one answering a Connect POST, over HTTP/1.1 and HTTP/2", async () => {

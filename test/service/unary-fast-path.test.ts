@@ -15,7 +15,7 @@ import {
 import { unaryFastPath } from "../../src/server/transport/connect-patches/unary-fast-path.js";
 import { grpcFrame, rawH2Post } from "../support/h2-raw.js";
 import { KEYS, sha256, writePolicy } from "../support/policy.js";
-import { startTestServer, type TestServer } from "../support/test-server.js";
+import { fastPathAndAdapterForSuite, type TestServer } from "../support/test-server.js";
 
 // Everything a caller can observe of one call, minus what differs between two
 // servers by nature (signatures, dates, ports).
@@ -173,23 +173,13 @@ const rawCases: RawCase[] = [
 ];
 
 describe("unary gRPC fast path answers exactly as connect-es's adapter", () => {
-  let fast: TestServer;
-  let adapter: TestServer;
-  before(async () => {
-    const policy = await writePolicy(POLICY);
-    fast = await startTestServer({ policy });
-    adapter = await startTestServer({ policy }, { rpcAdapter: connectNodeAdapter });
-  });
-  after(async () => {
-    await fast?.close();
-    await adapter?.close();
-  });
+  const servers = fastPathAndAdapterForSuite(POLICY);
 
   describe("@grpc/grpc-js client", () => {
     for (const c of grpcJsCases) {
       it(c.name, async () => {
-        const viaFast = await grpcJsCall(fast, c);
-        const viaAdapter = await grpcJsCall(adapter, c);
+        const viaFast = await grpcJsCall(servers.fast, c);
+        const viaAdapter = await grpcJsCall(servers.adapter, c);
         assert.equal(viaFast.code, c.code, viaFast.details);
         assert.deepEqual(viaFast, viaAdapter);
       });
@@ -206,8 +196,8 @@ describe("unary gRPC fast path answers exactly as connect-es's adapter", () => {
             const payload = res.body[0] === 1 ? gunzipSync(res.body.subarray(5)) : res.body.subarray(5);
             return { ...res, flags: res.body[0], body: ok ? response(payload) : res.body };
           });
-        const viaFast = await send(fast);
-        const viaAdapter = await send(adapter);
+        const viaFast = await send(servers.fast);
+        const viaAdapter = await send(servers.adapter);
         if (c.flags !== undefined) assert.equal(viaFast.flags, c.flags);
         assert.deepEqual(viaFast, viaAdapter);
       });

@@ -6,11 +6,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { after, before } from "node:test";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { connectPresignd, type NodePresignClient } from "../../src/cli/node-client.js";
 import type { AppDeps } from "../../src/server/app.js";
 import { parseServeOptions, type RawServeOptions } from "../../src/server/config/config.js";
 import { createLogger } from "../../src/server/logging/logger.js";
 import { type RunningServer, startServer } from "../../src/server/start.js";
+import { writePolicy } from "./policy.js";
 
 export interface TestServer extends RunningServer {
   /** Every log line the server wrote, parsed. */
@@ -92,6 +94,36 @@ export function serverForSuite(overrides: Partial<RawServeOptions> = {}): {
     },
     get client() {
       return get().client;
+    },
+  };
+}
+
+/**
+ * Registers before/after hooks in the current suite: two servers with the
+ * same policy, one composed as in production (the unary fast path) and one
+ * with connect-es's adapter alone, for tests that compare their answers.
+ */
+export function fastPathAndAdapterForSuite(policyText: string): {
+  readonly fast: TestServer;
+  readonly adapter: TestServer;
+} {
+  let started: { fast: TestServer; adapter: TestServer } | undefined;
+  before(async () => {
+    const policy = await writePolicy(policyText);
+    const fast = await startTestServer({ policy });
+    started = { fast, adapter: await startTestServer({ policy }, { rpcAdapter: connectNodeAdapter }) };
+  });
+  after(async () => {
+    await started?.fast.close();
+    await started?.adapter.close();
+  });
+  const get = () => started ?? assert.fail("the suite's servers are not started yet (use them inside tests)");
+  return {
+    get fast() {
+      return get().fast;
+    },
+    get adapter() {
+      return get().adapter;
     },
   };
 }
