@@ -5,15 +5,14 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { create, fromBinary, fromJson, type JsonValue, toBinary } from "@bufbuild/protobuf";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { Health } from "../../src/gen/grpc/health/v1/health_pb.js";
 import { GetObjectRequestSchema, PresignedRequestSchema } from "../../src/gen/presign/v1/presign_pb.js";
 import { unaryFastPath } from "../../src/server/transport/connect-patches/unary-fast-path.js";
 import { rawH2Post } from "../support/h2-raw.js";
-import { KEYS, sha256, writePolicy } from "../support/policy.js";
+import { KEYS, sha256 } from "../support/policy.js";
 import { fastPathAndAdapterForSuite, type TestServer } from "../support/test-server.js";
 
 const POLICY = `principals:

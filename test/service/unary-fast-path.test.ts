@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { gunzipSync } from "node:zlib";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
@@ -14,7 +14,7 @@ import {
 } from "../../src/gen/presign/v1/presign_pb.js";
 import { unaryFastPath } from "../../src/server/transport/connect-patches/unary-fast-path.js";
 import { grpcFrame, rawH2Post } from "../support/h2-raw.js";
-import { KEYS, sha256, writePolicy } from "../support/policy.js";
+import { KEYS, sha256 } from "../support/policy.js";
 import { fastPathAndAdapterForSuite, type TestServer } from "../support/test-server.js";
 
 // Everything a caller can observe of one call, minus what differs between two
