@@ -11,6 +11,7 @@ export interface GetObjectFlags {
   contentEncoding?: string;
   contentLanguage?: string;
   expires?: string;
+  downloadFilename?: string;
 }
 
 /** Response headers S3 sets from the signed URL, by GetObjectRequest.overrides field. */
@@ -20,6 +21,11 @@ const OVERRIDES = [
   ["contentEncoding", "--content-encoding <value>", "Content-Encoding, e.g. gzip"],
   ["contentLanguage", "--content-language <value>", "Content-Language, e.g. en-GB"],
   ["expires", "--expires <http-date>", "Expires, e.g. 'Wed, 21 Oct 2026 07:28:00 GMT'"],
+  [
+    "downloadFilename",
+    "--download-filename <name>",
+    "Content-Disposition: attachment, saved as this file name (any script; RFC 6266)",
+  ],
 ] as const;
 
 /** --version-id, --range and the response overrides; `contentType` adds --content-type (get has no -t). */

@@ -102,6 +102,8 @@ export interface DownloadParams {
     readonly contentLanguage?: string;
     readonly contentEncoding?: string;
     readonly expires?: string;
+    /** The file name a browser saves the download as, in any script (the server writes the Content-Disposition). */
+    readonly downloadFilename?: string;
   };
   /** Lifetime in seconds of the presigned GET. */
   readonly expiresIn?: number;

@@ -1,4 +1,5 @@
 import { type BucketEndpoint, objectPath } from "./bucket-endpoint.js";
+import { downloadDisposition } from "./download-filename.js";
 import type { RequestedTtl } from "./expiry.js";
 import { checkHeaderValue } from "./http-fields.js";
 import { checkObjectKey } from "./object-key.js";
@@ -13,6 +14,8 @@ export interface ResponseOverrides {
   readonly contentEncoding?: string;
   readonly contentLanguage?: string;
   readonly expires?: string;
+  /** A file name in any script: the Content-Disposition is made from it (not with contentDisposition). */
+  readonly downloadFilename?: string;
 }
 
 export interface GetObjectInput {
@@ -23,7 +26,7 @@ export interface GetObjectInput {
   readonly expiresIn?: RequestedTtl;
 }
 
-const OVERRIDES: [keyof ResponseOverrides, query: string, field: string][] = [
+const OVERRIDES: [Exclude<keyof ResponseOverrides, "downloadFilename">, query: string, field: string][] = [
   ["cacheControl", "response-cache-control", "overrides.cache_control"],
   ["contentDisposition", "response-content-disposition", "overrides.content_disposition"],
   ["contentEncoding", "response-content-encoding", "overrides.content_encoding"],
@@ -54,6 +57,9 @@ export async function presignGet(
     const value = input.overrides?.[name];
     if (value) query[param] = checkHeaderValue(value, field);
   }
+  const filename = input.overrides?.downloadFilename;
+  // With content_disposition too: refused by the proto's oneof rule before any handler runs.
+  if (filename) query["response-content-disposition"] = downloadDisposition(filename);
   const headers: Record<string, string> = {};
   if (input.range) headers.range = checkRange(input.range);
   return signRequest(

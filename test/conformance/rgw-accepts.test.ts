@@ -110,6 +110,21 @@ describe("RGW accepts what presignd signs", () => {
     assert.equal(res.headers["content-language"], "en-GB");
   });
 
+  it("serves a download file name in any script as RFC 6266 Content-Disposition (download_filename)", async () => {
+    await p.client.upload("dl.bin", Buffer.from("report"), { params: { contentType: "application/pdf" } });
+    const presigned = await p.client.service.getObject({
+      key: "dl.bin",
+      overrides: { downloadFilename: 'Résumé "2026" 数据.pdf' },
+    });
+    const res = await rawRequest(presigned.url);
+    assert.equal(res.status, 200);
+    assert.equal(res.body.toString(), "report");
+    assert.equal(
+      res.headers["content-disposition"],
+      'attachment; filename="R_sum_ \\"2026\\" __.pdf"; filename*=UTF-8\'\'R%C3%A9sum%C3%A9%20%222026%22%20%E6%95%B0%E6%8D%AE.pdf',
+    );
+  });
+
   it("accepts a POST within every policy condition", async () => {
     const res = await p.client.uploadForm("forms/${filename}", Buffer.from("x".repeat(50)), {
       params: {

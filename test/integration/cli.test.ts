@@ -199,6 +199,30 @@ describe("presignd CLI against a running server", () => {
     assert.equal(res.status, 200);
     assert.equal(res.headers.get("content-disposition"), disposition);
     assert.equal(await res.text(), "abcdefghij");
+    // --download-filename: the server writes the Content-Disposition (RFC 6266), the embedded S3 answers with it.
+    const named = await run(
+      PRESIGND,
+      ["presign", "get", "cli/abc.txt", "--download-filename", "Résumé.txt", "--format", "url"],
+      { env },
+    );
+    assert.equal(named.code, 0, named.stderr.toString());
+    const download = await fetch(named.stdout.toString().trim());
+    assert.equal(download.status, 200);
+    assert.equal(
+      download.headers.get("content-disposition"),
+      "attachment; filename=\"R_sum_.txt\"; filename*=UTF-8''R%C3%A9sum%C3%A9.txt",
+    );
+    await download.arrayBuffer();
+    const both = await run(
+      PRESIGND,
+      ["presign", "get", "cli/abc.txt", "--download-filename", "a.txt", "--content-disposition", "inline"],
+      { env },
+    );
+    assert.equal(both.code, 1);
+    assert.match(
+      both.stderr.toString(),
+      /\[invalid_argument\] overrides: only one of content_disposition, download_filename/,
+    );
   });
 
   it("put and get --json print one result object; - is stdin and stdout", async () => {

@@ -70,6 +70,37 @@ describe("bad input gets a precise code and a message naming the field", () => {
       Code.InvalidArgument,
       /^overrides\.content_disposition: must be printable ASCII/,
     ));
+  it("download_filename with a control character", () =>
+    refused(
+      get({ key: "k", overrides: { downloadFilename: "a\r\nb.txt" } }),
+      Code.InvalidArgument,
+      /^overrides\.download_filename: must not contain control characters/,
+    ));
+  it("download_filename with a path", () =>
+    refused(
+      get({ key: "k", overrides: { downloadFilename: "../etc/passwd" } }),
+      Code.InvalidArgument,
+      /^overrides\.download_filename: must be a file name without "\/"/,
+    ));
+  it("download_filename over 255 bytes", () =>
+    refused(
+      get({ key: "k", overrides: { downloadFilename: `${"é".repeat(128)}.txt` } }),
+      Code.InvalidArgument,
+      /overrides\.download_filename: .*255 bytes/,
+    ));
+  it("download_filename together with content_disposition", () =>
+    refused(
+      get({ key: "k", overrides: { downloadFilename: "a.txt", contentDisposition: "inline" } }),
+      Code.InvalidArgument,
+      /content_disposition.*download_filename|download_filename.*content_disposition/,
+    ));
+  it("download_filename signs the Content-Disposition S3 answers with", async () => {
+    const url = new URL((await get({ key: "k", overrides: { downloadFilename: "Résumé.pdf" } })).url);
+    assert.equal(
+      url.searchParams.get("response-content-disposition"),
+      "attachment; filename=\"R_sum_.pdf\"; filename*=UTF-8''R%C3%A9sum%C3%A9.pdf",
+    );
+  });
   it("content_length 0 is an empty object, signed as such", async () => {
     const empty = await put({ contentLength: 0n });
     assert.equal(empty.headers["content-length"], "0");

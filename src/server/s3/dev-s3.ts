@@ -5,6 +5,7 @@ import S3rver from "@20minutes/s3rver";
 import type { SigningCredentials } from "../../core/signer.js";
 import { ConfigError } from "../config/config.js";
 import { withMultipartAbort } from "../transport/connect-patches/s3rver-abort-multipart.js";
+import { withSigV4QueryEncoding } from "../transport/connect-patches/s3rver-query-encoding.js";
 import { listenFailure } from "../transport/listen-failure.js";
 
 /** The embedded S3's fixed account (s3rver's built-in key pair). Local only. */
@@ -54,7 +55,10 @@ export async function startDevS3(options: {
   }
   // s3rver cannot abort a multipart upload: that one request is answered in front of it.
   const server = http.createServer(
-    withMultipartAbort(s3.callback(), { dataDir: options.dataDir, credentials: DEV_CREDENTIALS }),
+    withMultipartAbort(withSigV4QueryEncoding(s3.callback(), { credentials: DEV_CREDENTIALS }), {
+      dataDir: options.dataDir,
+      credentials: DEV_CREDENTIALS,
+    }),
   );
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error) =>

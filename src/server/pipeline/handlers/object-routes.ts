@@ -32,6 +32,7 @@ export function getObject(deps: RouteDeps) {
                     contentEncoding: o.contentEncoding,
                     contentLanguage: o.contentLanguage,
                     expires: o.expires,
+                    downloadFilename: o.downloadFilename,
                   },
                 }
               : {}),
