@@ -8,11 +8,11 @@ import type { AddressInfo } from "node:net";
 import { describe, it } from "node:test";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { create, fromBinary, fromJson, type JsonValue, toBinary } from "@bufbuild/protobuf";
-import { Health } from "../../src/gen/grpc/health/v1/health_pb.js";
 import { GetObjectRequestSchema, PresignedRequestSchema } from "../../src/gen/presign/v1/presign_pb.js";
 import { unaryFastPath } from "../../src/server/transport/connect-patches/unary-fast-path.js";
 import { rawH2Post } from "../support/h2-raw.js";
 import { KEYS, sha256 } from "../support/policy.js";
+import { stackRecordingHealth } from "../support/stack-recording-health.js";
 import { fastPathAndAdapterForSuite, type TestServer } from "../support/test-server.js";
 
 const POLICY = `principals:
@@ -256,16 +256,7 @@ describe("unary Connect fast path answers exactly as connect-es's adapter", () =
 
   it("the fast path is the one answering a Connect POST, over HTTP/1.1 and HTTP/2", async () => {
     const stacks: string[] = [];
-    const handler = unaryFastPath({
-      routes: (router) =>
-        router.service(Health, {
-          check: async () => {
-            stacks.push(new Error().stack ?? "");
-            return { status: 1 };
-          },
-          watch: async function* () {},
-        }),
-    });
+    const handler = unaryFastPath({ routes: stackRecordingHealth(stacks) });
     const body = json({});
     const path = "/grpc.health.v1.Health/Check";
     for (const server of [http.createServer(handler as never), http2.createServer(handler as never)]) {

@@ -6,7 +6,7 @@ import { gunzipSync } from "node:zlib";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
-import { Health, HealthCheckRequestSchema } from "../../src/gen/grpc/health/v1/health_pb.js";
+import { HealthCheckRequestSchema } from "../../src/gen/grpc/health/v1/health_pb.js";
 import {
   GetObjectRequestSchema,
   PresignedRequestSchema,
@@ -15,6 +15,7 @@ import {
 import { unaryFastPath } from "../../src/server/transport/connect-patches/unary-fast-path.js";
 import { grpcFrame, rawH2Post } from "../support/h2-raw.js";
 import { KEYS, sha256 } from "../support/policy.js";
+import { stackRecordingHealth } from "../support/stack-recording-health.js";
 import { fastPathAndAdapterForSuite, type TestServer } from "../support/test-server.js";
 
 // Everything a caller can observe of one call, minus what differs between two
@@ -207,16 +208,7 @@ describe("unary gRPC fast path answers exactly as connect-es's adapter", () => {
   it("the fast path is the one answering when enabled, and not when disabled", async () => {
     for (const fastPath of [true, false]) {
       const stacks: string[] = [];
-      const handler = (fastPath ? unaryFastPath : connectNodeAdapter)({
-        routes: (router) =>
-          router.service(Health, {
-            check: async () => {
-              stacks.push(new Error().stack ?? "");
-              return { status: 1 };
-            },
-            watch: async function* () {},
-          }),
-      });
+      const handler = (fastPath ? unaryFastPath : connectNodeAdapter)({ routes: stackRecordingHealth(stacks) });
       const server = http2.createServer(handler as never);
       await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
       try {
