@@ -126,6 +126,10 @@ export function unaryFastPath(options: ConnectNodeAdapterOptions): NodeHandler {
       });
   };
 
+  /** connect-es's handler, for a request whose whole body was read. */
+  const replayRead = (req: NodeRequest, res: NodeResponse, body: Buffer) =>
+    replay(req, res, replayBody([body], undefined));
+
   /**
    * Reads the whole body (at most `limit` bytes) and hands it to `done`; a
    * body over the limit or a broken stream goes to connect-es's handler.
@@ -188,19 +192,19 @@ export function unaryFastPath(options: ConnectNodeAdapterOptions): NodeHandler {
     readBody(req, res, maxEnvelope, (body) => {
       const length = body.byteLength >= 5 ? body.readUInt32BE(1) : -1;
       if (body.byteLength < 5 || body[0] !== 0 || length !== body.byteLength - 5 || length > opt.readMaxBytes) {
-        replay(req, res, replayBody([body], undefined));
+        replayRead(req, res, body);
         return;
       }
       let message: unknown;
       try {
         message = target.serialization.getI(true).parse(body.subarray(5));
       } catch {
-        replay(req, res, replayBody([body], undefined));
+        replayRead(req, res, body);
         return;
       }
       const timeout = parseTimeout((req.headers["grpc-timeout"] as string | undefined) ?? null, opt.maxTimeoutMs);
       if (timeout.error) {
-        replay(req, res, replayBody([body], undefined));
+        replayRead(req, res, body);
         return;
       }
       answerGrpc(req, res, target, message, timeout.timeoutMs).catch(() => {
@@ -266,12 +270,15 @@ export function unaryFastPath(options: ConnectNodeAdapterOptions): NodeHandler {
       return;
     }
     readBody(req, res, opt.readMaxBytes, (body) => {
+      if (declared !== undefined && Number(declared) !== body.byteLength) {
+        replayRead(req, res, body);
+        return;
+      }
       let message: unknown;
       try {
-        if (declared !== undefined && Number(declared) !== body.byteLength) throw new Error("length");
         message = target.serialization.getI(binary).parse(body);
       } catch {
-        replay(req, res, replayBody([body], undefined));
+        replayRead(req, res, body);
         return;
       }
       answerConnect(req, res, target, binary, message, timeout.timeoutMs).catch(() => {
