@@ -29,6 +29,7 @@ import { isMetricsRequest, metricsEndpoint } from "./metrics/metrics-endpoint.js
 import { authentication } from "./pipeline/authentication.js";
 import { errorMapping } from "./pipeline/error-map.js";
 import { batchGetObject, batchPutObject } from "./pipeline/handlers/batch-routes.js";
+import { confirmUpload } from "./pipeline/handlers/confirm-route.js";
 import { createHandle, revokeHandle } from "./pipeline/handlers/handle-route.js";
 import {
   abortMultipartUpload,
@@ -58,6 +59,7 @@ import { strictJsonOptions } from "./transport/connect-patches/json-utf8.js";
 import { decodeProtobufStringsStrictly } from "./transport/connect-patches/protobuf-utf8.js";
 import { unaryFastPath, unaryInvoker } from "./transport/connect-patches/unary-fast-path.js";
 import { type NodeHandler, type NodeResponse, writeJson } from "./transport/node-http.js";
+import { startMultipartReaper } from "./uploads/multipart-reaper.js";
 
 /** Requests are small; anything larger is refused with resource_exhausted. */
 export const MAX_REQUEST_BYTES = 256 * 1024;
@@ -150,6 +152,19 @@ export async function createApp(deps: AppDeps): Promise<App> {
     }, store);
     const stopPurge = store ? purgeExpiredHandles(store, logger) : () => {};
     const handleStore = store;
+    const stopReaper =
+      handleStore && config.reapIntervalMs > 0
+        ? startMultipartReaper(
+            {
+              ledger: handleStore.uploads,
+              abort: (upload) => backend.abortMultipartUpload(upload),
+              head: (bucket, key) => backend.headObject(bucket, key),
+              logger,
+              events: metrics,
+            },
+            config.reapIntervalMs,
+          )
+        : async () => {};
     const health = new HealthState(
       backend,
       logger,
@@ -166,6 +181,10 @@ export async function createApp(deps: AppDeps): Promise<App> {
       uploads: new UploadTokens(sealer),
       postMaxSize: config.postMaxSize,
       createMultipartUpload: (upload, signal) => backend.createMultipartUpload(upload, signal),
+      headObject: (bucket, key, signal) => backend.headObject(bucket, key, signal),
+      abortMultipartUpload: (upload) => backend.abortMultipartUpload(upload),
+      ledger: store?.uploads,
+      uploadEvents: metrics,
     };
     const services = {
       presign: presignService(routeDeps),
@@ -194,6 +213,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       ...(policy ? { policy } : {}),
       close: async () => {
         stopPurge();
+        await stopReaper();
         await handleStore?.close();
         backend.close();
       },
@@ -219,6 +239,7 @@ function presignService(deps: RouteDeps): ServiceImpl<typeof PresignService> {
     abortMultipartUpload: abortMultipartUpload(deps),
     batchGetObject: batchGetObject(deps),
     batchPutObject: batchPutObject(deps),
+    confirmUpload: confirmUpload(deps),
   };
 }
 
@@ -336,11 +357,17 @@ async function openStore(setting: NonNullable<ServerConfig["handleStore"]>, logg
   }
 }
 
-/** Expired handles are refused at once; their rows are deleted a day later, hourly. */
+/**
+ * Expired handles are refused at once; their rows are deleted a day later,
+ * hourly, with the records of uploads signed that expired as long ago (open
+ * multipart uploads are kept for the reaper).
+ */
 function purgeExpiredHandles(store: HandleStore, logger: Logger): () => void {
   const timer = setInterval(() => {
-    store.purgeExpired(new Date(Date.now() - 86_400_000)).then(
-      (count) => count > 0 && logger.info({ purged: count }, "purged expired handles"),
+    const before = new Date(Date.now() - 86_400_000);
+    Promise.all([store.purgeExpired(before), store.uploads.purge(before)]).then(
+      ([handles, uploads]) =>
+        handles + uploads > 0 && logger.info({ purged: handles, uploads }, "purged expired handles"),
       (error: unknown) => logger.warn({ err: (error as Error).message }, "purging expired handles failed"),
     );
   }, 3_600_000);

@@ -1,6 +1,13 @@
 /** What a caller asks presignd to sign. */
-export type Operation = "get" | "put" | "post" | "multipart";
-export const OPERATIONS: readonly Operation[] = ["get", "put", "post", "multipart"];
+export type Operation = "get" | "put" | "post" | "multipart" | "confirm";
+export const OPERATIONS: readonly Operation[] = ["get", "put", "post", "multipart", "confirm"];
+
+/**
+ * The operations that write an object, whose requests a rule's size, type
+ * and metadata conditions bound. ConfirmUpload ("confirm") is bounded by the
+ * same conditions, applied to the object it finds (`unmetConditions`).
+ */
+const WRITES: ReadonlySet<Operation> = new Set(["put", "post", "multipart"]);
 
 /** Who is calling, as authentication established it. */
 export interface Principal {
@@ -140,6 +147,8 @@ export type Decision =
       readonly maxTtlSeconds?: number;
       /** The allowing rule's size limit, the default for a POST that names none. */
       readonly maxContentLength?: bigint;
+      /** The allowing rule's conditions on an object (size, type, metadata), for ConfirmUpload. */
+      readonly conditions: RuleConditions;
     }
   | {
       readonly allowed: false;
@@ -189,6 +198,7 @@ export function authorize(
       key,
       ...(rule.maxTtlSeconds === undefined ? {} : { maxTtlSeconds: rule.maxTtlSeconds }),
       ...(rule.maxContentLength === undefined ? {} : { maxContentLength: rule.maxContentLength }),
+      conditions: rule,
     };
   }
   if (nearest) return { allowed: false, reason: `rule "${nearest.rule}": ${nearest.reason}`, rule: nearest.rule };
@@ -243,25 +253,40 @@ function unmetCondition(rule: Rule, request: AccessRequest): string | undefined 
   if (request.filename && !rule.allowFilename) {
     return '"${filename}" keys need allow_filename: true (the uploader then names the rest of the key)';
   }
-  if (rule.maxContentLength !== undefined && request.operation !== "get") {
-    if (request.contentLength === undefined || request.contentLength > rule.maxContentLength) {
+  return WRITES.has(request.operation) ? unmetConditions(rule, request) : undefined;
+}
+
+/** What a rule requires of the object written: size, media type, metadata. */
+export type RuleConditions = Pick<Rule, "maxContentLength" | "contentTypes" | "requiredMetadata">;
+
+/**
+ * The first condition of a rule that an object (a request to write one, or
+ * an object found in the store) does not meet, as a reason; undefined when
+ * it meets them all. An unknown length or type meets no bound on it.
+ */
+export function unmetConditions(
+  rule: RuleConditions,
+  object: Pick<AccessRequest, "contentLength" | "contentType" | "contentTypeIsPrefix" | "metadataNames">,
+): string | undefined {
+  if (rule.maxContentLength !== undefined) {
+    if (object.contentLength === undefined || object.contentLength > rule.maxContentLength) {
       return `content length above ${rule.maxContentLength} bytes`;
     }
   }
-  if (rule.contentTypes && request.operation !== "get") {
-    const type = request.contentType;
+  if (rule.contentTypes) {
+    const type = object.contentType;
     const allowed =
       type !== undefined &&
       type !== "" &&
       rule.contentTypes.some((t) =>
         t.endsWith("/*")
           ? type.startsWith(t.slice(0, -1))
-          : !request.contentTypeIsPrefix && type.split(";")[0]?.trim() === t,
+          : !object.contentTypeIsPrefix && type.split(";")[0]?.trim() === t,
       );
     if (!allowed) return `content type must be one of ${rule.contentTypes.join(", ")}`;
   }
-  if (rule.requiredMetadata && request.operation !== "get") {
-    const missing = rule.requiredMetadata.filter((name) => !request.metadataNames.includes(name));
+  if (rule.requiredMetadata) {
+    const missing = rule.requiredMetadata.filter((name) => !object.metadataNames.includes(name));
     if (missing.length > 0) return `metadata ${missing.join(", ")} is required`;
   }
   return undefined;

@@ -1,7 +1,7 @@
 import type { HandlerContext } from "@connectrpc/connect";
 import { checkObjectKey } from "../../core/object-key.js";
 import { normalizeKey } from "../../core/policy/key-normalization.js";
-import { type AccessRequest, authorize, type Principal } from "../../core/policy/policy.js";
+import { type AccessRequest, authorize, type Principal, type RuleConditions } from "../../core/policy/policy.js";
 import { PresignError } from "../../core/presign-error.js";
 import { FILENAME } from "../../core/presign-post.js";
 import { PRESENTED_CREDENTIALS } from "../auth/presented-credentials.js";
@@ -18,8 +18,12 @@ export interface Granted {
   readonly maxTtlSeconds?: number;
   /** The allowing rule's size limit, if it has one. */
   readonly maxContentLength?: bigint;
+  /** The allowing rule's conditions on the object (none in development mode). */
+  readonly conditions: RuleConditions;
   /** Records the allow decision with the lifetime actually signed. */
   signed(expiresAt: Date, now: Date): void;
+  /** Records the allow decision of a request that signs nothing (ConfirmUpload). */
+  allowed(): void;
 }
 
 /** Where decisions are counted (the server's Metrics), besides the audit record. */
@@ -87,8 +91,18 @@ export class Access {
       this.observer?.decided("allow", rule);
       if (!mintsHandle) this.observer?.signed(operation, request.bucket);
     };
+    const allowed = (key: string, rule: string) => () => {
+      this.audit.record({ ...record(key), decision: "allow", rule });
+      this.observer?.decided("allow", rule);
+    };
     const policy = this.policy();
-    if (!policy) return { key: raw, signed: signed(raw, DEVELOPMENT_RULE) };
+    if (!policy)
+      return {
+        key: raw,
+        conditions: {},
+        signed: signed(raw, DEVELOPMENT_RULE),
+        allowed: allowed(raw, DEVELOPMENT_RULE),
+      };
     const deny = (reason: string, told = reason, rule?: string): never => {
       this.audit.record({ ...record(raw), decision: "deny", reason });
       this.observer?.decided("deny", rule);
@@ -130,7 +144,9 @@ export class Access {
       key,
       ...(decision.maxTtlSeconds === undefined ? {} : { maxTtlSeconds: decision.maxTtlSeconds }),
       ...(decision.maxContentLength === undefined ? {} : { maxContentLength: decision.maxContentLength }),
+      conditions: decision.conditions,
       signed: signed(key, decision.rule),
+      allowed: allowed(key, decision.rule),
     };
   }
 

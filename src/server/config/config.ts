@@ -9,6 +9,7 @@ import { CONNECTION_LIMIT_DEFAULTS, type ConnectionLimits } from "../transport/c
 import {
   DEFAULT_DRAIN_DELAY,
   DEFAULT_POST_MAX_SIZE,
+  DEFAULT_REAP_INTERVAL,
   DEFAULT_SHUTDOWN_TIMEOUT,
   DEV_DRAIN_DELAY,
   flagLabel,
@@ -47,6 +48,8 @@ export interface ServerConfig {
   readonly trustedProxies?: Networks;
   /** Where stored handles live; undefined: only sealed handles (if keys are configured). */
   readonly handleStore?: HandleStoreSetting;
+  /** How often the multipart reaper runs (with a handle store); 0: never. */
+  readonly reapIntervalMs: number;
   /** Timeouts and caps on connections and HTTP/2 streams. */
   readonly limits: ConnectionLimits;
   /** Graceful shutdown (SIGTERM): how long to keep serving while NOT_SERVING, then how long in-flight requests get. */
@@ -98,6 +101,8 @@ export interface RawServeOptions {
   tlsKey?: string;
   tlsClientCa?: string;
   handleStore?: string;
+  /** Unset: DEFAULT_REAP_INTERVAL. */
+  reapInterval?: string;
   /** Comma-separated CIDRs. */
   trustedProxies?: string;
   /** Connection limits; unset: CONNECTION_LIMIT_DEFAULTS. */
@@ -278,6 +283,12 @@ export function parseServeOptions(raw: RawServeOptions, origins?: SettingOrigins
     logKeys: raw.logKeys as KeyLogging,
     limits,
     shutdown,
+    reapIntervalMs:
+      p.check("reapInterval", (label) => {
+        const ms = naming(label, () => parseDelayMs(raw.reapInterval ?? DEFAULT_REAP_INTERVAL));
+        if (ms > MAX_TIMEOUT_MS) throw new ConfigError(`${label}: "${raw.reapInterval}" must be at most 24d`);
+        return ms;
+      }) ?? 0,
     ...(publicEndpoint ? { publicEndpoint } : {}),
     ...(raw.policy ? { policyFile: raw.policy, ...(raw.policyInline ? { policyInline: true } : {}) } : {}),
     ...(p.check("trustedProxies", (label) => trustedProxies(raw.trustedProxies, label)) ?? {}),

@@ -33,6 +33,8 @@ export const DEFAULT_DRAIN_DELAY = "5s";
 export const DEV_DRAIN_DELAY = "0s";
 export const DEFAULT_SHUTDOWN_TIMEOUT = "30s";
 export const DEFAULT_POST_MAX_SIZE = "5GiB";
+/** --reap-interval's default: how often expired multipart uploads are looked for. */
+export const DEFAULT_REAP_INTERVAL = "5m";
 
 /** Every setting of `presignd serve`, in --help's order. */
 export const SERVE_SETTINGS: readonly ServeSetting[] = [
@@ -159,6 +161,15 @@ export const SERVE_SETTINGS: readonly ServeSetting[] = [
     description: "stored object handles: FILE or sqlite:FILE (SQLite), postgres://… (shared by instances), memory",
     unsetMeans: "none; memory with --dev",
     secret: true,
+  },
+  {
+    name: "reap-interval",
+    key: "reapInterval",
+    arg: "<duration>",
+    env: "PRESIGND_REAP_INTERVAL",
+    description:
+      "how often the multipart reaper aborts uploads whose token expired (needs --handle-store; 0 turns it off)",
+    default: DEFAULT_REAP_INTERVAL,
   },
   {
     name: "header-timeout",

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Operation, Principal } from "../../core/policy/policy.js";
+import type { UploadLedger } from "../uploads/upload-ledger.js";
 
 /** What a handle grants: the object, the operations, who minted it, until when. */
 export interface HandleGrant {
@@ -25,6 +26,8 @@ export interface StoredGrant extends HandleGrant {
 export interface HandleStore {
   /** "sqlite" or "postgres", for logs and /readyz. */
   readonly engine: string;
+  /** The record of signed uploads, in the same database. */
+  readonly uploads: UploadLedger;
   insert(digest: string, grant: HandleGrant, now: Date): Promise<void>;
   find(digest: string): Promise<StoredGrant | undefined>;
   /** Marks it revoked; false when it already was (or does not exist). */

@@ -28,6 +28,28 @@ export const MIGRATIONS: readonly Migration[] = [
       "CREATE INDEX presignd_handles_expires_at ON presignd_handles (expires_at)",
     ],
   },
+  {
+    version: 2,
+    name: "signed uploads (ConfirmUpload, multipart reaper)",
+    statements: [
+      `CREATE TABLE presignd_uploads (
+        id TEXT PRIMARY KEY,
+        bucket TEXT NOT NULL,
+        object_key TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        signer TEXT NOT NULL,
+        signed_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        expectation TEXT NOT NULL,
+        upload_id TEXT,
+        state TEXT NOT NULL,
+        state_at BIGINT
+      )`,
+      "CREATE INDEX presignd_uploads_object ON presignd_uploads (bucket, object_key, signed_at)",
+      "CREATE INDEX presignd_uploads_upload_id ON presignd_uploads (bucket, upload_id)",
+      "CREATE INDEX presignd_uploads_state ON presignd_uploads (kind, state, expires_at)",
+    ],
+  },
 ];
 
 export const SCHEMA_TABLE = `CREATE TABLE IF NOT EXISTS presignd_schema (

@@ -1,4 +1,6 @@
 import pg from "pg";
+import { numberedPlaceholders, SqlUploadLedger } from "../uploads/sql-upload-ledger.js";
+import type { UploadRow } from "../uploads/upload-ledger.js";
 import {
   grantToRow,
   type HandleGrant,
@@ -25,8 +27,14 @@ const MIGRATION_LOCK = 7_270_148_613;
  */
 export class PostgresHandleStore implements HandleStore {
   readonly engine = "postgres";
+  readonly uploads: SqlUploadLedger;
 
-  private constructor(private readonly pool: pg.Pool) {}
+  private constructor(private readonly pool: pg.Pool) {
+    this.uploads = new SqlUploadLedger({
+      all: async (sql, params) => (await pool.query<UploadRow>(numberedPlaceholders(sql), [...params])).rows,
+      run: async (sql, params) => (await pool.query(numberedPlaceholders(sql), [...params])).rowCount ?? 0,
+    });
+  }
 
   /** Connects, then migrates under an advisory lock (instances may start together). */
   static async open(connectionString: string, options: { max?: number } = {}): Promise<PostgresHandleStore> {

@@ -1,4 +1,6 @@
 import Database from "better-sqlite3";
+import { SqlUploadLedger } from "../uploads/sql-upload-ledger.js";
+import type { UploadRow } from "../uploads/upload-ledger.js";
 import {
   grantToRow,
   type HandleGrant,
@@ -15,6 +17,7 @@ import { pendingMigrations, SCHEMA_TABLE } from "./migrations.js";
  */
 export class SqliteHandleStore implements HandleStore {
   readonly engine = "sqlite";
+  readonly uploads: SqlUploadLedger;
   private readonly insertRow: Database.Statement;
   private readonly findRow: Database.Statement<[string], HandleRow>;
   private readonly revokeRow: Database.Statement;
@@ -30,6 +33,19 @@ export class SqliteHandleStore implements HandleStore {
     );
     this.revokeRow = db.prepare("UPDATE presignd_handles SET revoked_at = ? WHERE digest = ? AND revoked_at IS NULL");
     this.purgeRows = db.prepare("DELETE FROM presignd_handles WHERE expires_at < ?");
+    const statements = new Map<string, Database.Statement>();
+    const statement = (sql: string) => {
+      let prepared = statements.get(sql);
+      if (!prepared) {
+        prepared = db.prepare(sql);
+        statements.set(sql, prepared);
+      }
+      return prepared;
+    };
+    this.uploads = new SqlUploadLedger({
+      all: async (sql, params) => statement(sql).all(...params) as UploadRow[],
+      run: async (sql, params) => statement(sql).run(...params).changes,
+    });
   }
 
   /** Opens (creating if needed) and migrates the database at `path`. */

@@ -6,7 +6,15 @@ export interface HandleStoreObserver {
 }
 
 /** The store calls measured, as the `operation` label names them. */
-export type HandleStoreOperation = "insert" | "find" | "revoke" | "purge_expired" | "ping";
+export type HandleStoreOperation =
+  | "insert"
+  | "find"
+  | "revoke"
+  | "purge_expired"
+  | "ping"
+  | "record_upload"
+  | "find_uploads"
+  | "settle_upload";
 
 /** A handle store that times every call and counts the failed ones; otherwise the store itself. */
 export function measuredHandleStore(store: HandleStore, observer: HandleStoreObserver): HandleStore {
@@ -23,8 +31,18 @@ export function measuredHandleStore(store: HandleStore, observer: HandleStoreObs
         observer.handleStoreCall(operation, (performance.now() - start) / 1000, failed);
       }
     };
+  const ledger = store.uploads;
   return {
     engine: store.engine,
+    uploads: {
+      record: timed("record_upload", ledger.record.bind(ledger)),
+      forObject: timed("find_uploads", ledger.forObject.bind(ledger)),
+      byUploadId: timed("find_uploads", ledger.byUploadId.bind(ledger)),
+      expiredMultipart: timed("find_uploads", ledger.expiredMultipart.bind(ledger)),
+      openMultipart: timed("find_uploads", ledger.openMultipart.bind(ledger)),
+      settle: timed("settle_upload", ledger.settle.bind(ledger)),
+      purge: timed("purge_expired", ledger.purge.bind(ledger)),
+    },
     insert: timed("insert", store.insert.bind(store)),
     find: timed("find", store.find.bind(store)),
     revoke: timed("revoke", store.revoke.bind(store)),

@@ -1,6 +1,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { DecisionObserver } from "../access/access.js";
 import type { S3CallObserver } from "../s3/s3-backend.js";
+import type { UploadEvent, UploadEventObserver } from "../uploads/upload-events.js";
 import type { HandleStoreObserver } from "./measured-handle-store.js";
 
 /** The bucket label of a bucket the server does not serve (never a caller's free text). */
@@ -25,7 +26,7 @@ export interface GaugeSources {
  * protocol and code names, configured buckets, policy rule names and fixed
  * operation and outcome names; never keys, principals, handles or messages.
  */
-export class Metrics implements DecisionObserver, S3CallObserver, HandleStoreObserver {
+export class Metrics implements DecisionObserver, S3CallObserver, HandleStoreObserver, UploadEventObserver {
   private readonly registry = new Registry();
   private sources: GaugeSources | undefined;
   private readonly rpcs: Counter<"method" | "protocol" | "code">;
@@ -35,6 +36,7 @@ export class Metrics implements DecisionObserver, S3CallObserver, HandleStoreObs
   private readonly storeSeconds: Histogram<"operation">;
   private readonly storeErrors: Counter<"operation">;
   private readonly s3Calls: Counter<"call" | "outcome">;
+  private readonly multipartUploads: Counter<"event">;
 
   constructor(private readonly buckets: ReadonlySet<string>) {
     const registers = [this.registry];
@@ -82,6 +84,13 @@ export class Metrics implements DecisionObserver, S3CallObserver, HandleStoreObs
       labelNames: ["call", "outcome"],
       registers,
     });
+    this.multipartUploads = new Counter({
+      name: "presignd_multipart_uploads_total",
+      help: "Multipart uploads presignd started, and how they ended: completed (confirmed, or found completed by the reaper), aborted (gone without an object), reaped (aborted by the reaper after their token expired).",
+      labelNames: ["event"],
+      registers,
+    });
+    for (const event of ["started", "completed", "aborted", "reaped"] as const) this.multipartUploads.inc({ event }, 0);
     const sources = () => this.sources;
     new Gauge({
       name: "presignd_ready",
@@ -131,6 +140,10 @@ export class Metrics implements DecisionObserver, S3CallObserver, HandleStoreObs
 
   s3Call(call: string, outcome: string): void {
     this.s3Calls.inc({ call, outcome });
+  }
+
+  uploadEvent(event: UploadEvent): void {
+    this.multipartUploads.inc({ event });
   }
 
   handleStoreCall(operation: string, seconds: number, failed: boolean): void {

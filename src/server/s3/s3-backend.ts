@@ -4,6 +4,8 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   type HeadBucketCommandOutput,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
   S3Client,
   type S3ClientConfig,
 } from "@aws-sdk/client-s3";
@@ -12,6 +14,7 @@ import type { Logger } from "pino";
 import type { BucketEndpoint } from "../../core/bucket-endpoint.js";
 import { DEFAULT_TTL_POLICY } from "../../core/expiry.js";
 import { createPresigner, type SigningCredentials, signRequest } from "../../core/signer.js";
+import type { ObjectFacts } from "../../core/upload-expectation.js";
 import type { ServerConfig } from "../config/config.js";
 import { sdkErrorLabel } from "./sdk-error-label.js";
 
@@ -37,7 +40,30 @@ export interface S3Backend {
    * timeout, so that an upload S3 did create is aborted, never orphaned.
    */
   createMultipartUpload(upload: NewMultipartUpload, signal?: AbortSignal): Promise<string>;
+  /** S3 HeadObject with the server's credentials; undefined when there is no such object (404). */
+  headObject(bucket: string, key: string, signal?: AbortSignal): Promise<ObjectHead | undefined>;
+  /** S3 AbortMultipartUpload; "gone" when S3 no longer knows the upload (completed or aborted). */
+  abortMultipartUpload(upload: MultipartUploadRef): Promise<"aborted" | "gone">;
+  /** S3 ListMultipartUploads of a bucket, every page (at most `limit` uploads). */
+  listMultipartUploads(bucket: string, limit: number): Promise<ListedMultipartUpload[]>;
   close(): void;
+}
+
+/** An object as HeadObject reports it. */
+export interface ObjectHead extends ObjectFacts {
+  readonly versionId?: string;
+  readonly lastModified?: Date;
+  readonly checksumCrc32c?: string;
+}
+
+export interface MultipartUploadRef {
+  readonly bucket: string;
+  readonly key: string;
+  readonly uploadId: string;
+}
+
+export interface ListedMultipartUpload extends MultipartUploadRef {
+  readonly initiated?: Date;
 }
 
 export interface NewMultipartUpload {
@@ -55,7 +81,13 @@ export interface S3BackendOptions {
 }
 
 /** The S3 calls presignd makes itself: region discovery at start, readiness probes, multipart uploads. */
-export type S3Call = "discover_region" | "readiness_probe" | "create_multipart_upload" | "abort_multipart_upload";
+export type S3Call =
+  | "discover_region"
+  | "readiness_probe"
+  | "create_multipart_upload"
+  | "abort_multipart_upload"
+  | "head_object"
+  | "list_multipart_uploads";
 
 /** ok: S3 answered with success; refused: with an error status; unreachable: no answer (network, timeout). */
 export type S3CallOutcome = "ok" | "refused" | "unreachable";
@@ -194,11 +226,96 @@ export async function createS3Backend(
         created.then(resolve, reject).finally(() => signal.removeEventListener("abort", gaveUp));
       });
     },
+    async headObject(bucket, key, signal) {
+      const client = clientFor(endpointOf(reachable, bucket).region);
+      const timeout = AbortSignal.timeout(S3_CALL_TIMEOUT_MS);
+      try {
+        const out = await observe(
+          "head_object",
+          client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: "ENABLED" }), {
+            abortSignal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+          }),
+        );
+        return {
+          size: BigInt(out.ContentLength ?? 0),
+          etag: out.ETag ?? "",
+          contentType: out.ContentType ?? "",
+          metadata: lowerCaseNames(out.Metadata ?? {}),
+          ...(out.ChecksumSHA256 ? { checksumSha256: out.ChecksumSHA256 } : {}),
+          ...(out.ChecksumCRC32C ? { checksumCrc32c: out.ChecksumCRC32C } : {}),
+          ...(out.VersionId && out.VersionId !== "null" ? { versionId: out.VersionId } : {}),
+          ...(out.LastModified ? { lastModified: out.LastModified } : {}),
+        };
+      } catch (error) {
+        if (sdkErrorLabel(error).status === 404) return undefined;
+        // The caller's deadline or cancel keeps its own reason.
+        if (signal?.aborted) throw signal.reason;
+        throw error;
+      }
+    },
+    async abortMultipartUpload(upload) {
+      const client = clientFor(endpointOf(reachable, upload.bucket).region);
+      try {
+        await observe(
+          "abort_multipart_upload",
+          client.send(
+            new AbortMultipartUploadCommand({ Bucket: upload.bucket, Key: upload.key, UploadId: upload.uploadId }),
+            { abortSignal: AbortSignal.timeout(S3_CALL_TIMEOUT_MS) },
+          ),
+        );
+        return "aborted";
+      } catch (error) {
+        if (sdkErrorLabel(error).status === 404) return "gone";
+        throw error;
+      }
+    },
+    async listMultipartUploads(bucket, limit) {
+      const client = clientFor(endpointOf(reachable, bucket).region);
+      const uploads: ListedMultipartUpload[] = [];
+      let keyMarker: string | undefined;
+      let uploadIdMarker: string | undefined;
+      do {
+        const out = await observe(
+          "list_multipart_uploads",
+          client.send(
+            new ListMultipartUploadsCommand({
+              Bucket: bucket,
+              ...(keyMarker ? { KeyMarker: keyMarker } : {}),
+              ...(uploadIdMarker ? { UploadIdMarker: uploadIdMarker } : {}),
+            }),
+            { abortSignal: AbortSignal.timeout(S3_CALL_TIMEOUT_MS) },
+          ),
+        );
+        for (const u of out.Uploads ?? []) {
+          if (u.Key === undefined || u.UploadId === undefined) continue;
+          uploads.push({
+            bucket,
+            key: u.Key,
+            uploadId: u.UploadId,
+            ...(u.Initiated ? { initiated: u.Initiated } : {}),
+          });
+        }
+        keyMarker = out.IsTruncated ? out.NextKeyMarker : undefined;
+        uploadIdMarker = out.IsTruncated ? out.NextUploadIdMarker : undefined;
+      } while (keyMarker && uploads.length < limit);
+      return uploads.slice(0, limit);
+    },
     close: () => {
       internal.destroy();
       for (const client of regional.values()) client.destroy();
     },
   };
+}
+
+function endpointOf(endpoints: ReadonlyMap<string, BucketEndpoint>, bucket: string): BucketEndpoint {
+  const endpoint = endpoints.get(bucket);
+  if (!endpoint) throw new Error(`bucket ${bucket} is not configured`);
+  return endpoint;
+}
+
+/** S3 reports metadata names as sent; presignd signs them lower-case. */
+function lowerCaseNames(metadata: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(metadata).map(([name, value]) => [name.toLowerCase(), value]));
 }
 
 /** The most the server waits for its own S3 calls. */

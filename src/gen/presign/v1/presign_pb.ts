@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file presign/v1/presign.proto.
  */
 export const file_presign_v1_presign: GenFile = /*@__PURE__*/
-  fileDesc("ChhwcmVzaWduL3YxL3ByZXNpZ24ucHJvdG8SCnByZXNpZ24udjEiygIKHENyZWF0ZU11bHRpcGFydFVwbG9hZFJlcXVlc3QSDgoGYnVja2V0GAEgASgJEhUKA2tleRgCIAEoCUIIukgFcgMogAgSIQoIbWF4X3NpemUYAyABKANCD7pIDCIKGICAgICAoAEgABIgCglwYXJ0X3NpemUYBCABKANCDbpICiIIGICAgIAUKAASFAoMY29udGVudF90eXBlGAUgASgJEkgKCG1ldGFkYXRhGAYgAygLMjYucHJlc2lnbi52MS5DcmVhdGVNdWx0aXBhcnRVcGxvYWRSZXF1ZXN0Lk1ldGFkYXRhRW50cnkSLQoKZXhwaXJlc19pbhgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEingEKHUNyZWF0ZU11bHRpcGFydFVwbG9hZFJlc3BvbnNlEhQKDHVwbG9hZF90b2tlbhgBIAEoCRIRCgl1cGxvYWRfaWQYAiABKAkSEQoJcGFydF9zaXplGAMgASgDEhEKCW1heF9wYXJ0cxgEIAEoBRIuCgpleHBpcmVzX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJmCg1QYXJ0VG9QcmVzaWduEh8KC3BhcnRfbnVtYmVyGAEgASgFQgq6SAcaBRiQTigBEh8KDmNvbnRlbnRfbGVuZ3RoGAIgASgDQge6SAQiAiAAEhMKC2NvbnRlbnRfbWQ1GAMgASgJIqABChlQcmVzaWduVXBsb2FkUGFydHNSZXF1ZXN0Eh0KDHVwbG9hZF90b2tlbhgBIAEoCUIHukgEcgIQARI1CgVwYXJ0cxgCIAMoCzIZLnByZXNpZ24udjEuUGFydFRvUHJlc2lnbkILukgIkgEFCAEQ6AcSLQoKZXhwaXJlc19pbhgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJTCg1QcmVzaWduZWRQYXJ0EhMKC3BhcnRfbnVtYmVyGAEgASgFEi0KB3JlcXVlc3QYAiABKAsyHC5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QiRgoaUHJlc2lnblVwbG9hZFBhcnRzUmVzcG9uc2USKAoFcGFydHMYASADKAsyGS5wcmVzaWduLnYxLlByZXNpZ25lZFBhcnQiiAEKEExpc3RQYXJ0c1JlcXVlc3QSHQoMdXBsb2FkX3Rva2VuGAEgASgJQge6SARyAhABEiYKEnBhcnRfbnVtYmVyX21hcmtlchgCIAEoBUIKukgHGgUYkE4oABItCgpleHBpcmVzX2luGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIm4KHkNvbXBsZXRlTXVsdGlwYXJ0VXBsb2FkUmVxdWVzdBIdCgx1cGxvYWRfdG9rZW4YASABKAlCB7pIBHICEAESLQoKZXhwaXJlc19pbhgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJrChtBYm9ydE11bHRpcGFydFVwbG9hZFJlcXVlc3QSHQoMdXBsb2FkX3Rva2VuGAEgASgJQge6SARyAhABEi0KCmV4cGlyZXNfaW4YAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iVAoVQmF0Y2hHZXRPYmplY3RSZXF1ZXN0EjsKCHJlcXVlc3RzGAEgAygLMhwucHJlc2lnbi52MS5HZXRPYmplY3RSZXF1ZXN0Qgu6SAiSAQUIARDoByJUChVCYXRjaFB1dE9iamVjdFJlcXVlc3QSOwoIcmVxdWVzdHMYASADKAsyHC5wcmVzaWduLnYxLlB1dE9iamVjdFJlcXVlc3RCC7pICJIBBQgBEOgHIkYKFEJhdGNoUHJlc2lnblJlc3BvbnNlEi4KCHJlcXVlc3RzGAEgAygLMhwucHJlc2lnbi52MS5QcmVzaWduZWRSZXF1ZXN0ItkBChNDcmVhdGVIYW5kbGVSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRIVCgNrZXkYAiABKAlCCLpIBXIDKIAIEjwKCm9wZXJhdGlvbnMYAyADKA4yFS5wcmVzaWduLnYxLk9wZXJhdGlvbkIRukgOkgELCAEiB4IBBBABIAASLQoKZXhwaXJlc19pbhgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIuCgRraW5kGAUgASgOMhYucHJlc2lnbi52MS5IYW5kbGVLaW5kQgi6SAWCAQIQASJ8ChRDcmVhdGVIYW5kbGVSZXNwb25zZRIOCgZoYW5kbGUYASABKAkSLgoKZXhwaXJlc19hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJAoEa2luZBgDIAEoDjIWLnByZXNpZ24udjEuSGFuZGxlS2luZCIxChNSZXZva2VIYW5kbGVSZXF1ZXN0EhoKBmhhbmRsZRgBIAEoCUIKukgHcgUQARiACCInChRSZXZva2VIYW5kbGVSZXNwb25zZRIPCgdyZXZva2VkGAEgASgIIvYBChFSZXNwb25zZU92ZXJyaWRlcxIUCgxjb250ZW50X3R5cGUYASABKAkSGwoTY29udGVudF9kaXNwb3NpdGlvbhgCIAEoCRIVCg1jYWNoZV9jb250cm9sGAMgASgJEhgKEGNvbnRlbnRfZW5jb2RpbmcYBCABKAkSGAoQY29udGVudF9sYW5ndWFnZRgFIAEoCRIPCgdleHBpcmVzGAYgASgJEiMKEWRvd25sb2FkX2ZpbGVuYW1lGAcgASgJQgi6SAVyAyj/ATotukgqIigKE2NvbnRlbnRfZGlzcG9zaXRpb24KEWRvd25sb2FkX2ZpbGVuYW1lIuEBChBHZXRPYmplY3RSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRIVCgNrZXkYAiABKAlCCLpIBXIDKIAIEi0KCmV4cGlyZXNfaW4YAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEgoKdmVyc2lvbl9pZBgEIAEoCRIwCglvdmVycmlkZXMYBSABKAsyHS5wcmVzaWduLnYxLlJlc3BvbnNlT3ZlcnJpZGVzEg0KBXJhbmdlGAYgASgJEg4KBmhhbmRsZRgHIAEoCToSukgPIg0KA2tleQoGaGFuZGxlIuYCChBQdXRPYmplY3RSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRIVCgNrZXkYAiABKAlCCLpIBXIDKIAIEiUKDmNvbnRlbnRfbGVuZ3RoGAMgASgDQg26SAoiCBiAgICAFCgAEhQKDGNvbnRlbnRfdHlwZRgEIAEoCRITCgtjb250ZW50X21kNRgFIAEoCRIXCg9jaGVja3N1bV9zaGEyNTYYBiABKAkSPAoIbWV0YWRhdGEYByADKAsyKi5wcmVzaWduLnYxLlB1dE9iamVjdFJlcXVlc3QuTWV0YWRhdGFFbnRyeRItCgpleHBpcmVzX2luGAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg4KBmhhbmRsZRgJIAEoCRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAE6ErpIDyINCgNrZXkKBmhhbmRsZSLLAQoQUHJlc2lnbmVkUmVxdWVzdBILCgN1cmwYASABKAkSDgoGbWV0aG9kGAIgASgJEjoKB2hlYWRlcnMYAyADKAsyKS5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QuSGVhZGVyc0VudHJ5Ei4KCmV4cGlyZXNfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wGi4KDEhlYWRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIt4DChFQb3N0UG9saWN5UmVxdWVzdBIOCgZidWNrZXQYASABKAkSFQoDa2V5GAIgASgJQgi6SAVyAyiACBIcCgprZXlfcHJlZml4GAMgASgJQgi6SAVyAyiACBIjChJtaW5fY29udGVudF9sZW5ndGgYBCABKANCB7pIBCICKAASLAoSbWF4X2NvbnRlbnRfbGVuZ3RoGAUgASgDQhC6SA3YAQEiCBiAgICAFCAAEhQKDGNvbnRlbnRfdHlwZRgGIAEoCRIbChNjb250ZW50X3R5cGVfcHJlZml4GAcgASgJEi8KFXN1Y2Nlc3NfYWN0aW9uX3N0YXR1cxgIIAEoBUIQukgNGgswADDIATDJATDMARI9CghtZXRhZGF0YRgJIAMoCzIrLnByZXNpZ24udjEuUG9zdFBvbGljeVJlcXVlc3QuTWV0YWRhdGFFbnRyeRItCgpleHBpcmVzX2luGAogASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg4KBmhhbmRsZRgLIAEoCRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAE6HrpIGyIZCgNrZXkKCmtleV9wcmVmaXgKBmhhbmRsZSK8AQoSUG9zdFBvbGljeVJlc3BvbnNlEgsKA3VybBgBIAEoCRI6CgZmaWVsZHMYAiADKAsyKi5wcmVzaWduLnYxLlBvc3RQb2xpY3lSZXNwb25zZS5GaWVsZHNFbnRyeRIuCgpleHBpcmVzX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBotCgtGaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBKlkKCkhhbmRsZUtpbmQSGwoXSEFORExFX0tJTkRfVU5TUEVDSUZJRUQQABIWChJIQU5ETEVfS0lORF9TRUFMRUQQARIWChJIQU5ETEVfS0lORF9TVE9SRUQQAipgCglPcGVyYXRpb24SGQoVT1BFUkFUSU9OX1VOU1BFQ0lGSUVEEAASEQoNT1BFUkFUSU9OX0dFVBABEhEKDU9QRVJBVElPTl9QVVQQAhISCg5PUEVSQVRJT05fUE9TVBADMrwICg5QcmVzaWduU2VydmljZRJMCglHZXRPYmplY3QSHC5wcmVzaWduLnYxLkdldE9iamVjdFJlcXVlc3QaHC5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QiA5ACARJHCglQdXRPYmplY3QSHC5wcmVzaWduLnYxLlB1dE9iamVjdFJlcXVlc3QaHC5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QSSwoKUG9zdFBvbGljeRIdLnByZXNpZ24udjEuUG9zdFBvbGljeVJlcXVlc3QaHi5wcmVzaWduLnYxLlBvc3RQb2xpY3lSZXNwb25zZRJRCgxDcmVhdGVIYW5kbGUSHy5wcmVzaWduLnYxLkNyZWF0ZUhhbmRsZVJlcXVlc3QaIC5wcmVzaWduLnYxLkNyZWF0ZUhhbmRsZVJlc3BvbnNlElYKDFJldm9rZUhhbmRsZRIfLnByZXNpZ24udjEuUmV2b2tlSGFuZGxlUmVxdWVzdBogLnByZXNpZ24udjEuUmV2b2tlSGFuZGxlUmVzcG9uc2UiA5ACAhJsChVDcmVhdGVNdWx0aXBhcnRVcGxvYWQSKC5wcmVzaWduLnYxLkNyZWF0ZU11bHRpcGFydFVwbG9hZFJlcXVlc3QaKS5wcmVzaWduLnYxLkNyZWF0ZU11bHRpcGFydFVwbG9hZFJlc3BvbnNlEmMKElByZXNpZ25VcGxvYWRQYXJ0cxIlLnByZXNpZ24udjEuUHJlc2lnblVwbG9hZFBhcnRzUmVxdWVzdBomLnByZXNpZ24udjEuUHJlc2lnblVwbG9hZFBhcnRzUmVzcG9uc2USTAoJTGlzdFBhcnRzEhwucHJlc2lnbi52MS5MaXN0UGFydHNSZXF1ZXN0GhwucHJlc2lnbi52MS5QcmVzaWduZWRSZXF1ZXN0IgOQAgESaAoXQ29tcGxldGVNdWx0aXBhcnRVcGxvYWQSKi5wcmVzaWduLnYxLkNvbXBsZXRlTXVsdGlwYXJ0VXBsb2FkUmVxdWVzdBocLnByZXNpZ24udjEuUHJlc2lnbmVkUmVxdWVzdCIDkAIBEmIKFEFib3J0TXVsdGlwYXJ0VXBsb2FkEicucHJlc2lnbi52MS5BYm9ydE11bHRpcGFydFVwbG9hZFJlcXVlc3QaHC5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QiA5ACARJVCg5CYXRjaEdldE9iamVjdBIhLnByZXNpZ24udjEuQmF0Y2hHZXRPYmplY3RSZXF1ZXN0GiAucHJlc2lnbi52MS5CYXRjaFByZXNpZ25SZXNwb25zZRJVCg5CYXRjaFB1dE9iamVjdBIhLnByZXNpZ24udjEuQmF0Y2hQdXRPYmplY3RSZXF1ZXN0GiAucHJlc2lnbi52MS5CYXRjaFByZXNpZ25SZXNwb25zZWIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("ChhwcmVzaWduL3YxL3ByZXNpZ24ucHJvdG8SCnByZXNpZ24udjEiygIKHENyZWF0ZU11bHRpcGFydFVwbG9hZFJlcXVlc3QSDgoGYnVja2V0GAEgASgJEhUKA2tleRgCIAEoCUIIukgFcgMogAgSIQoIbWF4X3NpemUYAyABKANCD7pIDCIKGICAgICAoAEgABIgCglwYXJ0X3NpemUYBCABKANCDbpICiIIGICAgIAUKAASFAoMY29udGVudF90eXBlGAUgASgJEkgKCG1ldGFkYXRhGAYgAygLMjYucHJlc2lnbi52MS5DcmVhdGVNdWx0aXBhcnRVcGxvYWRSZXF1ZXN0Lk1ldGFkYXRhRW50cnkSLQoKZXhwaXJlc19pbhgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEingEKHUNyZWF0ZU11bHRpcGFydFVwbG9hZFJlc3BvbnNlEhQKDHVwbG9hZF90b2tlbhgBIAEoCRIRCgl1cGxvYWRfaWQYAiABKAkSEQoJcGFydF9zaXplGAMgASgDEhEKCW1heF9wYXJ0cxgEIAEoBRIuCgpleHBpcmVzX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJmCg1QYXJ0VG9QcmVzaWduEh8KC3BhcnRfbnVtYmVyGAEgASgFQgq6SAcaBRiQTigBEh8KDmNvbnRlbnRfbGVuZ3RoGAIgASgDQge6SAQiAiAAEhMKC2NvbnRlbnRfbWQ1GAMgASgJIqABChlQcmVzaWduVXBsb2FkUGFydHNSZXF1ZXN0Eh0KDHVwbG9hZF90b2tlbhgBIAEoCUIHukgEcgIQARI1CgVwYXJ0cxgCIAMoCzIZLnByZXNpZ24udjEuUGFydFRvUHJlc2lnbkILukgIkgEFCAEQ6AcSLQoKZXhwaXJlc19pbhgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJTCg1QcmVzaWduZWRQYXJ0EhMKC3BhcnRfbnVtYmVyGAEgASgFEi0KB3JlcXVlc3QYAiABKAsyHC5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QiRgoaUHJlc2lnblVwbG9hZFBhcnRzUmVzcG9uc2USKAoFcGFydHMYASADKAsyGS5wcmVzaWduLnYxLlByZXNpZ25lZFBhcnQiiAEKEExpc3RQYXJ0c1JlcXVlc3QSHQoMdXBsb2FkX3Rva2VuGAEgASgJQge6SARyAhABEiYKEnBhcnRfbnVtYmVyX21hcmtlchgCIAEoBUIKukgHGgUYkE4oABItCgpleHBpcmVzX2luGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIm4KHkNvbXBsZXRlTXVsdGlwYXJ0VXBsb2FkUmVxdWVzdBIdCgx1cGxvYWRfdG9rZW4YASABKAlCB7pIBHICEAESLQoKZXhwaXJlc19pbhgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJrChtBYm9ydE11bHRpcGFydFVwbG9hZFJlcXVlc3QSHQoMdXBsb2FkX3Rva2VuGAEgASgJQge6SARyAhABEi0KCmV4cGlyZXNfaW4YAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iVAoVQmF0Y2hHZXRPYmplY3RSZXF1ZXN0EjsKCHJlcXVlc3RzGAEgAygLMhwucHJlc2lnbi52MS5HZXRPYmplY3RSZXF1ZXN0Qgu6SAiSAQUIARDoByJUChVCYXRjaFB1dE9iamVjdFJlcXVlc3QSOwoIcmVxdWVzdHMYASADKAsyHC5wcmVzaWduLnYxLlB1dE9iamVjdFJlcXVlc3RCC7pICJIBBQgBEOgHIkYKFEJhdGNoUHJlc2lnblJlc3BvbnNlEi4KCHJlcXVlc3RzGAEgAygLMhwucHJlc2lnbi52MS5QcmVzaWduZWRSZXF1ZXN0ItkBChNDcmVhdGVIYW5kbGVSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRIVCgNrZXkYAiABKAlCCLpIBXIDKIAIEjwKCm9wZXJhdGlvbnMYAyADKA4yFS5wcmVzaWduLnYxLk9wZXJhdGlvbkIRukgOkgELCAEiB4IBBBABIAASLQoKZXhwaXJlc19pbhgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIuCgRraW5kGAUgASgOMhYucHJlc2lnbi52MS5IYW5kbGVLaW5kQgi6SAWCAQIQASJ8ChRDcmVhdGVIYW5kbGVSZXNwb25zZRIOCgZoYW5kbGUYASABKAkSLgoKZXhwaXJlc19hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJAoEa2luZBgDIAEoDjIWLnByZXNpZ24udjEuSGFuZGxlS2luZCIxChNSZXZva2VIYW5kbGVSZXF1ZXN0EhoKBmhhbmRsZRgBIAEoCUIKukgHcgUQARiACCInChRSZXZva2VIYW5kbGVSZXNwb25zZRIPCgdyZXZva2VkGAEgASgIIvYBChFSZXNwb25zZU92ZXJyaWRlcxIUCgxjb250ZW50X3R5cGUYASABKAkSGwoTY29udGVudF9kaXNwb3NpdGlvbhgCIAEoCRIVCg1jYWNoZV9jb250cm9sGAMgASgJEhgKEGNvbnRlbnRfZW5jb2RpbmcYBCABKAkSGAoQY29udGVudF9sYW5ndWFnZRgFIAEoCRIPCgdleHBpcmVzGAYgASgJEiMKEWRvd25sb2FkX2ZpbGVuYW1lGAcgASgJQgi6SAVyAyj/ATotukgqIigKE2NvbnRlbnRfZGlzcG9zaXRpb24KEWRvd25sb2FkX2ZpbGVuYW1lIuEBChBHZXRPYmplY3RSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRIVCgNrZXkYAiABKAlCCLpIBXIDKIAIEi0KCmV4cGlyZXNfaW4YAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEgoKdmVyc2lvbl9pZBgEIAEoCRIwCglvdmVycmlkZXMYBSABKAsyHS5wcmVzaWduLnYxLlJlc3BvbnNlT3ZlcnJpZGVzEg0KBXJhbmdlGAYgASgJEg4KBmhhbmRsZRgHIAEoCToSukgPIg0KA2tleQoGaGFuZGxlIuYCChBQdXRPYmplY3RSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRIVCgNrZXkYAiABKAlCCLpIBXIDKIAIEiUKDmNvbnRlbnRfbGVuZ3RoGAMgASgDQg26SAoiCBiAgICAFCgAEhQKDGNvbnRlbnRfdHlwZRgEIAEoCRITCgtjb250ZW50X21kNRgFIAEoCRIXCg9jaGVja3N1bV9zaGEyNTYYBiABKAkSPAoIbWV0YWRhdGEYByADKAsyKi5wcmVzaWduLnYxLlB1dE9iamVjdFJlcXVlc3QuTWV0YWRhdGFFbnRyeRItCgpleHBpcmVzX2luGAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg4KBmhhbmRsZRgJIAEoCRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAE6ErpIDyINCgNrZXkKBmhhbmRsZSLLAQoQUHJlc2lnbmVkUmVxdWVzdBILCgN1cmwYASABKAkSDgoGbWV0aG9kGAIgASgJEjoKB2hlYWRlcnMYAyADKAsyKS5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QuSGVhZGVyc0VudHJ5Ei4KCmV4cGlyZXNfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wGi4KDEhlYWRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIt4DChFQb3N0UG9saWN5UmVxdWVzdBIOCgZidWNrZXQYASABKAkSFQoDa2V5GAIgASgJQgi6SAVyAyiACBIcCgprZXlfcHJlZml4GAMgASgJQgi6SAVyAyiACBIjChJtaW5fY29udGVudF9sZW5ndGgYBCABKANCB7pIBCICKAASLAoSbWF4X2NvbnRlbnRfbGVuZ3RoGAUgASgDQhC6SA3YAQEiCBiAgICAFCAAEhQKDGNvbnRlbnRfdHlwZRgGIAEoCRIbChNjb250ZW50X3R5cGVfcHJlZml4GAcgASgJEi8KFXN1Y2Nlc3NfYWN0aW9uX3N0YXR1cxgIIAEoBUIQukgNGgswADDIATDJATDMARI9CghtZXRhZGF0YRgJIAMoCzIrLnByZXNpZ24udjEuUG9zdFBvbGljeVJlcXVlc3QuTWV0YWRhdGFFbnRyeRItCgpleHBpcmVzX2luGAogASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg4KBmhhbmRsZRgLIAEoCRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAE6HrpIGyIZCgNrZXkKCmtleV9wcmVmaXgKBmhhbmRsZSKwAgoSVXBsb2FkRXhwZWN0YXRpb25zEiwKDmNvbnRlbnRfbGVuZ3RoGAEgASgDQg+6SAwiChiAgICAgKABKABIAIgBARIeCgxjb250ZW50X3R5cGUYAiABKAlCCLpIBXIDKIACEhwKC2NvbnRlbnRfbWQ1GAMgASgJQge6SARyAigYEiAKD2NoZWNrc3VtX3NoYTI1NhgEIAEoCUIHukgEcgIoLBJICghtZXRhZGF0YRgFIAMoCzIsLnByZXNpZ24udjEuVXBsb2FkRXhwZWN0YXRpb25zLk1ldGFkYXRhRW50cnlCCLpIBZoBAhBAGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIRCg9fY29udGVudF9sZW5ndGgitQEKFENvbmZpcm1VcGxvYWRSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRIVCgNrZXkYAiABKAlCCLpIBXIDKIAIEg4KBmhhbmRsZRgDIAEoCRIUCgx1cGxvYWRfdG9rZW4YBCABKAkSLgoGZXhwZWN0GAUgASgLMh4ucHJlc2lnbi52MS5VcGxvYWRFeHBlY3RhdGlvbnM6ILpIHSIbCgNrZXkKBmhhbmRsZQoMdXBsb2FkX3Rva2VuIsUCCg5VcGxvYWRlZE9iamVjdBIOCgZidWNrZXQYASABKAkSCwoDa2V5GAIgASgJEgwKBHNpemUYAyABKAMSDAoEZXRhZxgEIAEoCRISCgp2ZXJzaW9uX2lkGAUgASgJEjEKDWxhc3RfbW9kaWZpZWQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhQKDGNvbnRlbnRfdHlwZRgHIAEoCRI6CghtZXRhZGF0YRgIIAMoCzIoLnByZXNpZ24udjEuVXBsb2FkZWRPYmplY3QuTWV0YWRhdGFFbnRyeRIXCg9jaGVja3N1bV9zaGEyNTYYCSABKAkSFwoPY2hlY2tzdW1fY3JjMzJjGAogASgJGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKYAQoVQ29uZmlybVVwbG9hZFJlc3BvbnNlEioKBm9iamVjdBgBIAEoCzIaLnByZXNpZ24udjEuVXBsb2FkZWRPYmplY3QSLQoHYWdhaW5zdBgCIAEoDjIcLnByZXNpZ24udjEuQ29uZmlybWVkQWdhaW5zdBIQCgh2ZXJpZmllZBgDIAMoCRISCgp1bnZlcmlmaWVkGAQgAygJIrwBChJQb3N0UG9saWN5UmVzcG9uc2USCwoDdXJsGAEgASgJEjoKBmZpZWxkcxgCIAMoCzIqLnByZXNpZ24udjEuUG9zdFBvbGljeVJlc3BvbnNlLkZpZWxkc0VudHJ5Ei4KCmV4cGlyZXNfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wGi0KC0ZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEqWQoKSGFuZGxlS2luZBIbChdIQU5ETEVfS0lORF9VTlNQRUNJRklFRBAAEhYKEkhBTkRMRV9LSU5EX1NFQUxFRBABEhYKEkhBTkRMRV9LSU5EX1NUT1JFRBACKmAKCU9wZXJhdGlvbhIZChVPUEVSQVRJT05fVU5TUEVDSUZJRUQQABIRCg1PUEVSQVRJT05fR0VUEAESEQoNT1BFUkFUSU9OX1BVVBACEhIKDk9QRVJBVElPTl9QT1NUEAMqdwoQQ29uZmlybWVkQWdhaW5zdBIhCh1DT05GSVJNRURfQUdBSU5TVF9VTlNQRUNJRklFRBAAEhwKGENPTkZJUk1FRF9BR0FJTlNUX1NJR05FRBABEiIKHkNPTkZJUk1FRF9BR0FJTlNUX0VYUEVDVEFUSU9OUxACMpcJCg5QcmVzaWduU2VydmljZRJMCglHZXRPYmplY3QSHC5wcmVzaWduLnYxLkdldE9iamVjdFJlcXVlc3QaHC5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QiA5ACARJHCglQdXRPYmplY3QSHC5wcmVzaWduLnYxLlB1dE9iamVjdFJlcXVlc3QaHC5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QSSwoKUG9zdFBvbGljeRIdLnByZXNpZ24udjEuUG9zdFBvbGljeVJlcXVlc3QaHi5wcmVzaWduLnYxLlBvc3RQb2xpY3lSZXNwb25zZRJRCgxDcmVhdGVIYW5kbGUSHy5wcmVzaWduLnYxLkNyZWF0ZUhhbmRsZVJlcXVlc3QaIC5wcmVzaWduLnYxLkNyZWF0ZUhhbmRsZVJlc3BvbnNlElYKDFJldm9rZUhhbmRsZRIfLnByZXNpZ24udjEuUmV2b2tlSGFuZGxlUmVxdWVzdBogLnByZXNpZ24udjEuUmV2b2tlSGFuZGxlUmVzcG9uc2UiA5ACAhJsChVDcmVhdGVNdWx0aXBhcnRVcGxvYWQSKC5wcmVzaWduLnYxLkNyZWF0ZU11bHRpcGFydFVwbG9hZFJlcXVlc3QaKS5wcmVzaWduLnYxLkNyZWF0ZU11bHRpcGFydFVwbG9hZFJlc3BvbnNlEmMKElByZXNpZ25VcGxvYWRQYXJ0cxIlLnByZXNpZ24udjEuUHJlc2lnblVwbG9hZFBhcnRzUmVxdWVzdBomLnByZXNpZ24udjEuUHJlc2lnblVwbG9hZFBhcnRzUmVzcG9uc2USTAoJTGlzdFBhcnRzEhwucHJlc2lnbi52MS5MaXN0UGFydHNSZXF1ZXN0GhwucHJlc2lnbi52MS5QcmVzaWduZWRSZXF1ZXN0IgOQAgESaAoXQ29tcGxldGVNdWx0aXBhcnRVcGxvYWQSKi5wcmVzaWduLnYxLkNvbXBsZXRlTXVsdGlwYXJ0VXBsb2FkUmVxdWVzdBocLnByZXNpZ24udjEuUHJlc2lnbmVkUmVxdWVzdCIDkAIBEmIKFEFib3J0TXVsdGlwYXJ0VXBsb2FkEicucHJlc2lnbi52MS5BYm9ydE11bHRpcGFydFVwbG9hZFJlcXVlc3QaHC5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QiA5ACARJVCg5CYXRjaEdldE9iamVjdBIhLnByZXNpZ24udjEuQmF0Y2hHZXRPYmplY3RSZXF1ZXN0GiAucHJlc2lnbi52MS5CYXRjaFByZXNpZ25SZXNwb25zZRJVCg5CYXRjaFB1dE9iamVjdBIhLnByZXNpZ24udjEuQmF0Y2hQdXRPYmplY3RSZXF1ZXN0GiAucHJlc2lnbi52MS5CYXRjaFByZXNpZ25SZXNwb25zZRJZCg1Db25maXJtVXBsb2FkEiAucHJlc2lnbi52MS5Db25maXJtVXBsb2FkUmVxdWVzdBohLnByZXNpZ24udjEuQ29uZmlybVVwbG9hZFJlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * CreateMultipartUploadRequest describes the object a multipart upload makes.
@@ -909,6 +909,245 @@ export const PostPolicyRequestSchema: GenMessage<PostPolicyRequest> = /*@__PURE_
   messageDesc(file_presign_v1_presign, 20);
 
 /**
+ * UploadExpectations are what the caller expects of an uploaded object.
+ * Each field set is checked; the record of what presignd signed is checked
+ * as well, whatever these say.
+ *
+ * @generated from message presign.v1.UploadExpectations
+ */
+export type UploadExpectations = Message<"presign.v1.UploadExpectations"> & {
+  /**
+   * Exact size in bytes, 0 to 5 TiB (5497558138880). Unset: not checked
+   * (beyond what was signed).
+   *
+   * @generated from field: optional int64 content_length = 1;
+   */
+  contentLength?: bigint | undefined;
+
+  /**
+   * Exact Content-Type, e.g. "image/png"; at most 256 bytes.
+   *
+   * @generated from field: string content_type = 2;
+   */
+  contentType: string;
+
+  /**
+   * Base64 of the 16-byte MD5 of the body: compared with a single-part
+   * object's ETag.
+   *
+   * @generated from field: string content_md5 = 3;
+   */
+  contentMd5: string;
+
+  /**
+   * Base64 of the 32-byte SHA-256 of the body: compared with the checksum
+   * the store reports (x-amz-checksum-sha256), when it reports one.
+   *
+   * @generated from field: string checksum_sha256 = 4;
+   */
+  checksumSha256: string;
+
+  /**
+   * User metadata the object must carry with exactly these values; at most
+   * 64 entries. Names as in PutObjectRequest.metadata.
+   *
+   * @generated from field: map<string, string> metadata = 5;
+   */
+  metadata: { [key: string]: string };
+};
+
+/**
+ * Describes the message presign.v1.UploadExpectations.
+ * Use `create(UploadExpectationsSchema)` to create a new message.
+ */
+export const UploadExpectationsSchema: GenMessage<UploadExpectations> = /*@__PURE__*/
+  messageDesc(file_presign_v1_presign, 21);
+
+/**
+ * ConfirmUploadRequest names an uploaded object: by bucket and key, by a
+ * handle that allows uploading it (put or post), or by the upload token of
+ * the multipart upload that made it.
+ *
+ * @generated from message presign.v1.ConfirmUploadRequest
+ */
+export type ConfirmUploadRequest = Message<"presign.v1.ConfirmUploadRequest"> & {
+  /**
+   * Bucket name; empty means the server's default bucket.
+   *
+   * @generated from field: string bucket = 1;
+   */
+  bucket: string;
+
+  /**
+   * Object key; same rules as GetObjectRequest.key.
+   *
+   * @generated from field: string key = 2;
+   */
+  key: string;
+
+  /**
+   * A handle from CreateHandle that allows put or post, instead of bucket
+   * and key.
+   *
+   * @generated from field: string handle = 3;
+   */
+  handle: string;
+
+  /**
+   * The token of a multipart upload (CreateMultipartUploadResponse), instead
+   * of bucket and key: confirms the object it made, and records the upload
+   * as completed (so the reaper leaves it alone). Its owner only.
+   *
+   * @generated from field: string upload_token = 4;
+   */
+  uploadToken: string;
+
+  /**
+   * What the caller expects, checked besides what was signed.
+   *
+   * @generated from field: presign.v1.UploadExpectations expect = 5;
+   */
+  expect?: UploadExpectations | undefined;
+};
+
+/**
+ * Describes the message presign.v1.ConfirmUploadRequest.
+ * Use `create(ConfirmUploadRequestSchema)` to create a new message.
+ */
+export const ConfirmUploadRequestSchema: GenMessage<ConfirmUploadRequest> = /*@__PURE__*/
+  messageDesc(file_presign_v1_presign, 22);
+
+/**
+ * UploadedObject is an object as the store reports it (HeadObject).
+ *
+ * @generated from message presign.v1.UploadedObject
+ */
+export type UploadedObject = Message<"presign.v1.UploadedObject"> & {
+  /**
+   * Bucket name.
+   *
+   * @generated from field: string bucket = 1;
+   */
+  bucket: string;
+
+  /**
+   * Object key.
+   *
+   * @generated from field: string key = 2;
+   */
+  key: string;
+
+  /**
+   * Size in bytes.
+   *
+   * @generated from field: int64 size = 3;
+   */
+  size: bigint;
+
+  /**
+   * The ETag, with its quotes, as S3 reports it.
+   *
+   * @generated from field: string etag = 4;
+   */
+  etag: string;
+
+  /**
+   * The version id, when the bucket is versioned; empty otherwise.
+   *
+   * @generated from field: string version_id = 5;
+   */
+  versionId: string;
+
+  /**
+   * Last-Modified.
+   *
+   * @generated from field: google.protobuf.Timestamp last_modified = 6;
+   */
+  lastModified?: Timestamp | undefined;
+
+  /**
+   * Content-Type as stored; empty when none.
+   *
+   * @generated from field: string content_type = 7;
+   */
+  contentType: string;
+
+  /**
+   * User metadata (x-amz-meta-*), names in lower case.
+   *
+   * @generated from field: map<string, string> metadata = 8;
+   */
+  metadata: { [key: string]: string };
+
+  /**
+   * Base64 SHA-256 checksum, when the store reports one (AWS S3 does for
+   * uploads that sent one; Ceph RGW 16 does not).
+   *
+   * @generated from field: string checksum_sha256 = 9;
+   */
+  checksumSha256: string;
+
+  /**
+   * Base64 CRC32C checksum, when the store reports one.
+   *
+   * @generated from field: string checksum_crc32c = 10;
+   */
+  checksumCrc32c: string;
+};
+
+/**
+ * Describes the message presign.v1.UploadedObject.
+ * Use `create(UploadedObjectSchema)` to create a new message.
+ */
+export const UploadedObjectSchema: GenMessage<UploadedObject> = /*@__PURE__*/
+  messageDesc(file_presign_v1_presign, 23);
+
+/**
+ * ConfirmUploadResponse is the verified object.
+ *
+ * @generated from message presign.v1.ConfirmUploadResponse
+ */
+export type ConfirmUploadResponse = Message<"presign.v1.ConfirmUploadResponse"> & {
+  /**
+   * The object as the store reports it.
+   *
+   * @generated from field: presign.v1.UploadedObject object = 1;
+   */
+  object?: UploadedObject | undefined;
+
+  /**
+   * What it was checked against.
+   *
+   * @generated from field: presign.v1.ConfirmedAgainst against = 2;
+   */
+  against: ConfirmedAgainst;
+
+  /**
+   * The properties checked and found as expected, e.g. "content_length",
+   * "content_type", "content_md5", "metadata.owner".
+   *
+   * @generated from field: repeated string verified = 3;
+   */
+  verified: string[];
+
+  /**
+   * Properties that were signed or expected but that the store does not
+   * report, so nobody verified them here, e.g. "checksum_sha256" on a store
+   * that keeps no checksums. Empty when everything was verified.
+   *
+   * @generated from field: repeated string unverified = 4;
+   */
+  unverified: string[];
+};
+
+/**
+ * Describes the message presign.v1.ConfirmUploadResponse.
+ * Use `create(ConfirmUploadResponseSchema)` to create a new message.
+ */
+export const ConfirmUploadResponseSchema: GenMessage<ConfirmUploadResponse> = /*@__PURE__*/
+  messageDesc(file_presign_v1_presign, 24);
+
+/**
  * PostPolicyResponse is everything an HTML form needs.
  *
  * @generated from message presign.v1.PostPolicyResponse
@@ -943,7 +1182,7 @@ export type PostPolicyResponse = Message<"presign.v1.PostPolicyResponse"> & {
  * Use `create(PostPolicyResponseSchema)` to create a new message.
  */
 export const PostPolicyResponseSchema: GenMessage<PostPolicyResponse> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 21);
+  messageDesc(file_presign_v1_presign, 25);
 
 /**
  * How a handle is kept.
@@ -1020,6 +1259,41 @@ export enum Operation {
  */
 export const OperationSchema: GenEnum<Operation> = /*@__PURE__*/
   enumDesc(file_presign_v1_presign, 1);
+
+/**
+ * Against what an object was checked.
+ *
+ * @generated from enum presign.v1.ConfirmedAgainst
+ */
+export enum ConfirmedAgainst {
+  /**
+   * @generated from enum value: CONFIRMED_AGAINST_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * presignd's record of what it signed for this object (its latest upload
+   * signed for the key, or the upload token's upload), plus the caller's
+   * expectations and the rule's conditions.
+   *
+   * @generated from enum value: CONFIRMED_AGAINST_SIGNED = 1;
+   */
+  SIGNED = 1,
+
+  /**
+   * No record (no handle store, or not signed here, or expired from it): the
+   * caller's expectations and the allowing rule's conditions only.
+   *
+   * @generated from enum value: CONFIRMED_AGAINST_EXPECTATIONS = 2;
+   */
+  EXPECTATIONS = 2,
+}
+
+/**
+ * Describes the enum presign.v1.ConfirmedAgainst.
+ */
+export const ConfirmedAgainstSchema: GenEnum<ConfirmedAgainst> = /*@__PURE__*/
+  enumDesc(file_presign_v1_presign, 2);
 
 /**
  * PresignService signs requests for objects in the buckets the server is
@@ -1170,6 +1444,23 @@ export const PresignService: GenService<{
     methodKind: "unary";
     input: typeof BatchPutObjectRequestSchema;
     output: typeof BatchPresignResponseSchema;
+  },
+  /**
+   * ConfirmUpload checks that an upload landed and is what was signed: the
+   * server HEADs the object with its own credentials and compares it with
+   * its record of what it signed for that key (size, content type, MD5 or
+   * checksum, metadata; kept in the handle store when there is one), with
+   * the caller's expectations, and with the allowing rule's conditions.
+   * Answers the verified object, FAILED_PRECONDITION naming the first
+   * mismatch, or NOT_FOUND when there is no object yet. Policy operation
+   * `confirm`. (This RPC, unlike the presigning ones, calls S3 itself.)
+   *
+   * @generated from rpc presign.v1.PresignService.ConfirmUpload
+   */
+  confirmUpload: {
+    methodKind: "unary";
+    input: typeof ConfirmUploadRequestSchema;
+    output: typeof ConfirmUploadResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_presign_v1_presign, 0);

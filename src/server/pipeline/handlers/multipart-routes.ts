@@ -1,8 +1,8 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { ConnectError, type HandlerContext } from "@connectrpc/connect";
+import type { HandlerContext } from "@connectrpc/connect";
 import { resolveExpiry, secondsLeft } from "../../../core/expiry.js";
-import { invalidField, PresignError } from "../../../core/presign-error.js";
+import { invalidField } from "../../../core/presign-error.js";
 import {
   createMultipartHeaders,
   planParts,
@@ -22,8 +22,9 @@ import type {
   PresignUploadPartsResponseSchema,
 } from "../../../gen/presign/v1/presign_pb.js";
 import { ANONYMOUS, PRINCIPAL } from "../../auth/principal.js";
-import { sdkErrorLabel } from "../../s3/sdk-error-label.js";
+import { s3Failure } from "../../s3/s3-failure.js";
 import type { UploadClaims } from "../../tokens/upload-tokens.js";
+import { recordUpload } from "../presign-object.js";
 import { type PresignedRequestInit, presignedMessage } from "./presigned-message.js";
 import type { RouteDeps } from "./route-deps.js";
 
@@ -65,7 +66,7 @@ export function createMultipartUpload(deps: RouteDeps) {
         ctx.signal,
       );
     } catch (error) {
-      throw s3Failure(error);
+      throw s3Failure("CreateMultipartUpload", error);
     }
     const owner = ctx.values.get(PRINCIPAL) ?? ANONYMOUS;
     const uploadToken = await deps.uploads.seal({
@@ -76,6 +77,28 @@ export function createMultipartUpload(deps: RouteDeps) {
       layout,
       expiresAt: expiry.expiresAt,
     });
+    // Unrecorded, the upload would be invisible to the reaper: abort it rather than orphan it.
+    await recordUpload(
+      deps.ledger,
+      ctx,
+      {
+        bucket: endpoint.bucket,
+        key: granted.key,
+        kind: "multipart",
+        uploadId,
+        expectation: {
+          maxLength: req.maxSize,
+          ...(headers.contentType ? { contentType: headers.contentType } : {}),
+          ...(Object.keys(req.metadata).length > 0 ? { metadata: req.metadata } : {}),
+        },
+      },
+      expiry.expiresAt,
+      context.now,
+    ).catch((error: unknown) => {
+      deps.abortMultipartUpload({ bucket: endpoint.bucket, key: granted.key, uploadId }).catch(() => {});
+      throw error;
+    });
+    deps.uploadEvents?.uploadEvent("started");
     granted.signed(expiry.expiresAt, context.now);
     return {
       uploadToken,
@@ -181,18 +204,4 @@ async function openUpload(
   };
   granted.signed(new Date(base.now.getTime() + maxSeconds * 1000), base.now);
   return { claims, context };
-}
-
-/** S3 refusing the server's own request: the caller's fault only for a missing bucket. */
-function s3Failure(error: unknown): Error {
-  // The caller's deadline or cancel (ctx.signal's reason) keeps its own code.
-  if (error instanceof ConnectError) return error;
-  const cause = { cause: error instanceof Error ? error : new Error(String(error)) };
-  const { label, status } = sdkErrorLabel(error);
-  // No HTTP status: S3 was not reached (or did not answer); say only that.
-  if (status === undefined)
-    return new PresignError("unavailable", "S3 did not answer CreateMultipartUpload; retry later", undefined, cause);
-  const what = `S3 refused CreateMultipartUpload: ${label}`;
-  if (status < 500 && status !== 429) return new PresignError("failed_precondition", what, undefined, cause);
-  return new PresignError("unavailable", `${what}; retry later`, undefined, cause);
 }

@@ -53,20 +53,36 @@ export function putObject(deps: RouteDeps) {
       contentType: req.contentType,
       metadataNames: Object.keys(req.metadata),
     } as const;
-    const signed = await presignObject(deps, ctx, req, request, ({ endpoint, granted, context }) =>
-      presignPut(
-        endpoint,
-        {
-          key: granted.key,
-          contentLength: req.contentLength,
-          contentType: req.contentType,
-          contentMd5: req.contentMd5,
-          checksumSha256: req.checksumSha256,
-          metadata: req.metadata,
-          ...(req.expiresIn ? { expiresIn: req.expiresIn } : {}),
+    const signed = await presignObject(
+      deps,
+      ctx,
+      req,
+      request,
+      ({ endpoint, granted, context }) =>
+        presignPut(
+          endpoint,
+          {
+            key: granted.key,
+            contentLength: req.contentLength,
+            contentType: req.contentType,
+            contentMd5: req.contentMd5,
+            checksumSha256: req.checksumSha256,
+            metadata: req.metadata,
+            ...(req.expiresIn ? { expiresIn: req.expiresIn } : {}),
+          },
+          context,
+        ),
+      () => ({
+        kind: "put",
+        expectation: {
+          minLength: req.contentLength,
+          maxLength: req.contentLength,
+          ...(req.contentType ? { contentType: req.contentType } : {}),
+          ...(req.contentMd5 ? { contentMd5: req.contentMd5 } : {}),
+          ...(req.checksumSha256 ? { checksumSha256: req.checksumSha256 } : {}),
+          ...(Object.keys(req.metadata).length > 0 ? { metadata: req.metadata } : {}),
         },
-        context,
-      ),
+      }),
     );
     return presignedMessage(signed);
   };

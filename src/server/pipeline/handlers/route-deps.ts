@@ -3,6 +3,8 @@ import type { Handles } from "../../handles/handles.js";
 import type { S3Backend } from "../../s3/s3-backend.js";
 import type { Signing } from "../../s3/signing.js";
 import type { UploadTokens } from "../../tokens/upload-tokens.js";
+import type { UploadEventObserver } from "../../uploads/upload-events.js";
+import type { UploadLedger } from "../../uploads/upload-ledger.js";
 
 /** What the PresignService handlers work with. */
 export interface RouteDeps {
@@ -14,6 +16,12 @@ export interface RouteDeps {
   readonly uploads: UploadTokens;
   /** The size bound of a POST policy that neither the request nor its rule bounds (--post-max-size). */
   readonly postMaxSize: bigint;
-  /** The one S3 call the server makes itself. */
+  /** The S3 calls the server makes itself: starting a multipart upload, and HEAD for ConfirmUpload. */
   readonly createMultipartUpload: S3Backend["createMultipartUpload"];
+  readonly headObject: S3Backend["headObject"];
+  readonly abortMultipartUpload: S3Backend["abortMultipartUpload"];
+  /** The record of signed uploads (in the handle store), when there is one. */
+  readonly ledger?: UploadLedger | undefined;
+  /** Told of multipart uploads started and settled (the server's Metrics). */
+  readonly uploadEvents?: UploadEventObserver | undefined;
 }

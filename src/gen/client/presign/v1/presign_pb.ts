@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file presign/v1/presign.proto.
  */
 export const file_presign_v1_presign: GenFile = /*@__PURE__*/
-  fileDesc("ChhwcmVzaWduL3YxL3ByZXNpZ24ucHJvdG8SCnByZXNpZ24udjEioAIKHENyZWF0ZU11bHRpcGFydFVwbG9hZFJlcXVlc3QSDgoGYnVja2V0GAEgASgJEgsKA2tleRgCIAEoCRIQCghtYXhfc2l6ZRgDIAEoAxIRCglwYXJ0X3NpemUYBCABKAMSFAoMY29udGVudF90eXBlGAUgASgJEkgKCG1ldGFkYXRhGAYgAygLMjYucHJlc2lnbi52MS5DcmVhdGVNdWx0aXBhcnRVcGxvYWRSZXF1ZXN0Lk1ldGFkYXRhRW50cnkSLQoKZXhwaXJlc19pbhgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEingEKHUNyZWF0ZU11bHRpcGFydFVwbG9hZFJlc3BvbnNlEhQKDHVwbG9hZF90b2tlbhgBIAEoCRIRCgl1cGxvYWRfaWQYAiABKAkSEQoJcGFydF9zaXplGAMgASgDEhEKCW1heF9wYXJ0cxgEIAEoBRIuCgpleHBpcmVzX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJRCg1QYXJ0VG9QcmVzaWduEhMKC3BhcnRfbnVtYmVyGAEgASgFEhYKDmNvbnRlbnRfbGVuZ3RoGAIgASgDEhMKC2NvbnRlbnRfbWQ1GAMgASgJIooBChlQcmVzaWduVXBsb2FkUGFydHNSZXF1ZXN0EhQKDHVwbG9hZF90b2tlbhgBIAEoCRIoCgVwYXJ0cxgCIAMoCzIZLnByZXNpZ24udjEuUGFydFRvUHJlc2lnbhItCgpleHBpcmVzX2luGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIlMKDVByZXNpZ25lZFBhcnQSEwoLcGFydF9udW1iZXIYASABKAUSLQoHcmVxdWVzdBgCIAEoCzIcLnByZXNpZ24udjEuUHJlc2lnbmVkUmVxdWVzdCJGChpQcmVzaWduVXBsb2FkUGFydHNSZXNwb25zZRIoCgVwYXJ0cxgBIAMoCzIZLnByZXNpZ24udjEuUHJlc2lnbmVkUGFydCJzChBMaXN0UGFydHNSZXF1ZXN0EhQKDHVwbG9hZF90b2tlbhgBIAEoCRIaChJwYXJ0X251bWJlcl9tYXJrZXIYAiABKAUSLQoKZXhwaXJlc19pbhgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJlCh5Db21wbGV0ZU11bHRpcGFydFVwbG9hZFJlcXVlc3QSFAoMdXBsb2FkX3Rva2VuGAEgASgJEi0KCmV4cGlyZXNfaW4YAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iYgobQWJvcnRNdWx0aXBhcnRVcGxvYWRSZXF1ZXN0EhQKDHVwbG9hZF90b2tlbhgBIAEoCRItCgpleHBpcmVzX2luGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIkcKFUJhdGNoR2V0T2JqZWN0UmVxdWVzdBIuCghyZXF1ZXN0cxgBIAMoCzIcLnByZXNpZ24udjEuR2V0T2JqZWN0UmVxdWVzdCJHChVCYXRjaFB1dE9iamVjdFJlcXVlc3QSLgoIcmVxdWVzdHMYASADKAsyHC5wcmVzaWduLnYxLlB1dE9iamVjdFJlcXVlc3QiRgoUQmF0Y2hQcmVzaWduUmVzcG9uc2USLgoIcmVxdWVzdHMYASADKAsyHC5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QisgEKE0NyZWF0ZUhhbmRsZVJlcXVlc3QSDgoGYnVja2V0GAEgASgJEgsKA2tleRgCIAEoCRIpCgpvcGVyYXRpb25zGAMgAygOMhUucHJlc2lnbi52MS5PcGVyYXRpb24SLQoKZXhwaXJlc19pbhgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIkCgRraW5kGAUgASgOMhYucHJlc2lnbi52MS5IYW5kbGVLaW5kInwKFENyZWF0ZUhhbmRsZVJlc3BvbnNlEg4KBmhhbmRsZRgBIAEoCRIuCgpleHBpcmVzX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIkCgRraW5kGAMgASgOMhYucHJlc2lnbi52MS5IYW5kbGVLaW5kIiUKE1Jldm9rZUhhbmRsZVJlcXVlc3QSDgoGaGFuZGxlGAEgASgJIicKFFJldm9rZUhhbmRsZVJlc3BvbnNlEg8KB3Jldm9rZWQYASABKAgivQEKEVJlc3BvbnNlT3ZlcnJpZGVzEhQKDGNvbnRlbnRfdHlwZRgBIAEoCRIbChNjb250ZW50X2Rpc3Bvc2l0aW9uGAIgASgJEhUKDWNhY2hlX2NvbnRyb2wYAyABKAkSGAoQY29udGVudF9lbmNvZGluZxgEIAEoCRIYChBjb250ZW50X2xhbmd1YWdlGAUgASgJEg8KB2V4cGlyZXMYBiABKAkSGQoRZG93bmxvYWRfZmlsZW5hbWUYByABKAkiwwEKEEdldE9iamVjdFJlcXVlc3QSDgoGYnVja2V0GAEgASgJEgsKA2tleRgCIAEoCRItCgpleHBpcmVzX2luGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhIKCnZlcnNpb25faWQYBCABKAkSMAoJb3ZlcnJpZGVzGAUgASgLMh0ucHJlc2lnbi52MS5SZXNwb25zZU92ZXJyaWRlcxINCgVyYW5nZRgGIAEoCRIOCgZoYW5kbGUYByABKAkiuQIKEFB1dE9iamVjdFJlcXVlc3QSDgoGYnVja2V0GAEgASgJEgsKA2tleRgCIAEoCRIWCg5jb250ZW50X2xlbmd0aBgDIAEoAxIUCgxjb250ZW50X3R5cGUYBCABKAkSEwoLY29udGVudF9tZDUYBSABKAkSFwoPY2hlY2tzdW1fc2hhMjU2GAYgASgJEjwKCG1ldGFkYXRhGAcgAygLMioucHJlc2lnbi52MS5QdXRPYmplY3RSZXF1ZXN0Lk1ldGFkYXRhRW50cnkSLQoKZXhwaXJlc19pbhgIIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIOCgZoYW5kbGUYCSABKAkaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIssBChBQcmVzaWduZWRSZXF1ZXN0EgsKA3VybBgBIAEoCRIOCgZtZXRob2QYAiABKAkSOgoHaGVhZGVycxgDIAMoCzIpLnByZXNpZ24udjEuUHJlc2lnbmVkUmVxdWVzdC5IZWFkZXJzRW50cnkSLgoKZXhwaXJlc19hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaLgoMSGVhZGVyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi/QIKEVBvc3RQb2xpY3lSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRILCgNrZXkYAiABKAkSEgoKa2V5X3ByZWZpeBgDIAEoCRIaChJtaW5fY29udGVudF9sZW5ndGgYBCABKAMSGgoSbWF4X2NvbnRlbnRfbGVuZ3RoGAUgASgDEhQKDGNvbnRlbnRfdHlwZRgGIAEoCRIbChNjb250ZW50X3R5cGVfcHJlZml4GAcgASgJEh0KFXN1Y2Nlc3NfYWN0aW9uX3N0YXR1cxgIIAEoBRI9CghtZXRhZGF0YRgJIAMoCzIrLnByZXNpZ24udjEuUG9zdFBvbGljeVJlcXVlc3QuTWV0YWRhdGFFbnRyeRItCgpleHBpcmVzX2luGAogASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg4KBmhhbmRsZRgLIAEoCRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEivAEKElBvc3RQb2xpY3lSZXNwb25zZRILCgN1cmwYASABKAkSOgoGZmllbGRzGAIgAygLMioucHJlc2lnbi52MS5Qb3N0UG9saWN5UmVzcG9uc2UuRmllbGRzRW50cnkSLgoKZXhwaXJlc19hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaLQoLRmllbGRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASpZCgpIYW5kbGVLaW5kEhsKF0hBTkRMRV9LSU5EX1VOU1BFQ0lGSUVEEAASFgoSSEFORExFX0tJTkRfU0VBTEVEEAESFgoSSEFORExFX0tJTkRfU1RPUkVEEAIqYAoJT3BlcmF0aW9uEhkKFU9QRVJBVElPTl9VTlNQRUNJRklFRBAAEhEKDU9QRVJBVElPTl9HRVQQARIRCg1PUEVSQVRJT05fUFVUEAISEgoOT1BFUkFUSU9OX1BPU1QQAzK8CAoOUHJlc2lnblNlcnZpY2USTAoJR2V0T2JqZWN0EhwucHJlc2lnbi52MS5HZXRPYmplY3RSZXF1ZXN0GhwucHJlc2lnbi52MS5QcmVzaWduZWRSZXF1ZXN0IgOQAgESRwoJUHV0T2JqZWN0EhwucHJlc2lnbi52MS5QdXRPYmplY3RSZXF1ZXN0GhwucHJlc2lnbi52MS5QcmVzaWduZWRSZXF1ZXN0EksKClBvc3RQb2xpY3kSHS5wcmVzaWduLnYxLlBvc3RQb2xpY3lSZXF1ZXN0Gh4ucHJlc2lnbi52MS5Qb3N0UG9saWN5UmVzcG9uc2USUQoMQ3JlYXRlSGFuZGxlEh8ucHJlc2lnbi52MS5DcmVhdGVIYW5kbGVSZXF1ZXN0GiAucHJlc2lnbi52MS5DcmVhdGVIYW5kbGVSZXNwb25zZRJWCgxSZXZva2VIYW5kbGUSHy5wcmVzaWduLnYxLlJldm9rZUhhbmRsZVJlcXVlc3QaIC5wcmVzaWduLnYxLlJldm9rZUhhbmRsZVJlc3BvbnNlIgOQAgISbAoVQ3JlYXRlTXVsdGlwYXJ0VXBsb2FkEigucHJlc2lnbi52MS5DcmVhdGVNdWx0aXBhcnRVcGxvYWRSZXF1ZXN0GikucHJlc2lnbi52MS5DcmVhdGVNdWx0aXBhcnRVcGxvYWRSZXNwb25zZRJjChJQcmVzaWduVXBsb2FkUGFydHMSJS5wcmVzaWduLnYxLlByZXNpZ25VcGxvYWRQYXJ0c1JlcXVlc3QaJi5wcmVzaWduLnYxLlByZXNpZ25VcGxvYWRQYXJ0c1Jlc3BvbnNlEkwKCUxpc3RQYXJ0cxIcLnByZXNpZ24udjEuTGlzdFBhcnRzUmVxdWVzdBocLnByZXNpZ24udjEuUHJlc2lnbmVkUmVxdWVzdCIDkAIBEmgKF0NvbXBsZXRlTXVsdGlwYXJ0VXBsb2FkEioucHJlc2lnbi52MS5Db21wbGV0ZU11bHRpcGFydFVwbG9hZFJlcXVlc3QaHC5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QiA5ACARJiChRBYm9ydE11bHRpcGFydFVwbG9hZBInLnByZXNpZ24udjEuQWJvcnRNdWx0aXBhcnRVcGxvYWRSZXF1ZXN0GhwucHJlc2lnbi52MS5QcmVzaWduZWRSZXF1ZXN0IgOQAgESVQoOQmF0Y2hHZXRPYmplY3QSIS5wcmVzaWduLnYxLkJhdGNoR2V0T2JqZWN0UmVxdWVzdBogLnByZXNpZ24udjEuQmF0Y2hQcmVzaWduUmVzcG9uc2USVQoOQmF0Y2hQdXRPYmplY3QSIS5wcmVzaWduLnYxLkJhdGNoUHV0T2JqZWN0UmVxdWVzdBogLnByZXNpZ24udjEuQmF0Y2hQcmVzaWduUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("ChhwcmVzaWduL3YxL3ByZXNpZ24ucHJvdG8SCnByZXNpZ24udjEioAIKHENyZWF0ZU11bHRpcGFydFVwbG9hZFJlcXVlc3QSDgoGYnVja2V0GAEgASgJEgsKA2tleRgCIAEoCRIQCghtYXhfc2l6ZRgDIAEoAxIRCglwYXJ0X3NpemUYBCABKAMSFAoMY29udGVudF90eXBlGAUgASgJEkgKCG1ldGFkYXRhGAYgAygLMjYucHJlc2lnbi52MS5DcmVhdGVNdWx0aXBhcnRVcGxvYWRSZXF1ZXN0Lk1ldGFkYXRhRW50cnkSLQoKZXhwaXJlc19pbhgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEingEKHUNyZWF0ZU11bHRpcGFydFVwbG9hZFJlc3BvbnNlEhQKDHVwbG9hZF90b2tlbhgBIAEoCRIRCgl1cGxvYWRfaWQYAiABKAkSEQoJcGFydF9zaXplGAMgASgDEhEKCW1heF9wYXJ0cxgEIAEoBRIuCgpleHBpcmVzX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJRCg1QYXJ0VG9QcmVzaWduEhMKC3BhcnRfbnVtYmVyGAEgASgFEhYKDmNvbnRlbnRfbGVuZ3RoGAIgASgDEhMKC2NvbnRlbnRfbWQ1GAMgASgJIooBChlQcmVzaWduVXBsb2FkUGFydHNSZXF1ZXN0EhQKDHVwbG9hZF90b2tlbhgBIAEoCRIoCgVwYXJ0cxgCIAMoCzIZLnByZXNpZ24udjEuUGFydFRvUHJlc2lnbhItCgpleHBpcmVzX2luGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIlMKDVByZXNpZ25lZFBhcnQSEwoLcGFydF9udW1iZXIYASABKAUSLQoHcmVxdWVzdBgCIAEoCzIcLnByZXNpZ24udjEuUHJlc2lnbmVkUmVxdWVzdCJGChpQcmVzaWduVXBsb2FkUGFydHNSZXNwb25zZRIoCgVwYXJ0cxgBIAMoCzIZLnByZXNpZ24udjEuUHJlc2lnbmVkUGFydCJzChBMaXN0UGFydHNSZXF1ZXN0EhQKDHVwbG9hZF90b2tlbhgBIAEoCRIaChJwYXJ0X251bWJlcl9tYXJrZXIYAiABKAUSLQoKZXhwaXJlc19pbhgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJlCh5Db21wbGV0ZU11bHRpcGFydFVwbG9hZFJlcXVlc3QSFAoMdXBsb2FkX3Rva2VuGAEgASgJEi0KCmV4cGlyZXNfaW4YAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iYgobQWJvcnRNdWx0aXBhcnRVcGxvYWRSZXF1ZXN0EhQKDHVwbG9hZF90b2tlbhgBIAEoCRItCgpleHBpcmVzX2luGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIkcKFUJhdGNoR2V0T2JqZWN0UmVxdWVzdBIuCghyZXF1ZXN0cxgBIAMoCzIcLnByZXNpZ24udjEuR2V0T2JqZWN0UmVxdWVzdCJHChVCYXRjaFB1dE9iamVjdFJlcXVlc3QSLgoIcmVxdWVzdHMYASADKAsyHC5wcmVzaWduLnYxLlB1dE9iamVjdFJlcXVlc3QiRgoUQmF0Y2hQcmVzaWduUmVzcG9uc2USLgoIcmVxdWVzdHMYASADKAsyHC5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QisgEKE0NyZWF0ZUhhbmRsZVJlcXVlc3QSDgoGYnVja2V0GAEgASgJEgsKA2tleRgCIAEoCRIpCgpvcGVyYXRpb25zGAMgAygOMhUucHJlc2lnbi52MS5PcGVyYXRpb24SLQoKZXhwaXJlc19pbhgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIkCgRraW5kGAUgASgOMhYucHJlc2lnbi52MS5IYW5kbGVLaW5kInwKFENyZWF0ZUhhbmRsZVJlc3BvbnNlEg4KBmhhbmRsZRgBIAEoCRIuCgpleHBpcmVzX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIkCgRraW5kGAMgASgOMhYucHJlc2lnbi52MS5IYW5kbGVLaW5kIiUKE1Jldm9rZUhhbmRsZVJlcXVlc3QSDgoGaGFuZGxlGAEgASgJIicKFFJldm9rZUhhbmRsZVJlc3BvbnNlEg8KB3Jldm9rZWQYASABKAgivQEKEVJlc3BvbnNlT3ZlcnJpZGVzEhQKDGNvbnRlbnRfdHlwZRgBIAEoCRIbChNjb250ZW50X2Rpc3Bvc2l0aW9uGAIgASgJEhUKDWNhY2hlX2NvbnRyb2wYAyABKAkSGAoQY29udGVudF9lbmNvZGluZxgEIAEoCRIYChBjb250ZW50X2xhbmd1YWdlGAUgASgJEg8KB2V4cGlyZXMYBiABKAkSGQoRZG93bmxvYWRfZmlsZW5hbWUYByABKAkiwwEKEEdldE9iamVjdFJlcXVlc3QSDgoGYnVja2V0GAEgASgJEgsKA2tleRgCIAEoCRItCgpleHBpcmVzX2luGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhIKCnZlcnNpb25faWQYBCABKAkSMAoJb3ZlcnJpZGVzGAUgASgLMh0ucHJlc2lnbi52MS5SZXNwb25zZU92ZXJyaWRlcxINCgVyYW5nZRgGIAEoCRIOCgZoYW5kbGUYByABKAkiuQIKEFB1dE9iamVjdFJlcXVlc3QSDgoGYnVja2V0GAEgASgJEgsKA2tleRgCIAEoCRIWCg5jb250ZW50X2xlbmd0aBgDIAEoAxIUCgxjb250ZW50X3R5cGUYBCABKAkSEwoLY29udGVudF9tZDUYBSABKAkSFwoPY2hlY2tzdW1fc2hhMjU2GAYgASgJEjwKCG1ldGFkYXRhGAcgAygLMioucHJlc2lnbi52MS5QdXRPYmplY3RSZXF1ZXN0Lk1ldGFkYXRhRW50cnkSLQoKZXhwaXJlc19pbhgIIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIOCgZoYW5kbGUYCSABKAkaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIssBChBQcmVzaWduZWRSZXF1ZXN0EgsKA3VybBgBIAEoCRIOCgZtZXRob2QYAiABKAkSOgoHaGVhZGVycxgDIAMoCzIpLnByZXNpZ24udjEuUHJlc2lnbmVkUmVxdWVzdC5IZWFkZXJzRW50cnkSLgoKZXhwaXJlc19hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaLgoMSGVhZGVyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi/QIKEVBvc3RQb2xpY3lSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRILCgNrZXkYAiABKAkSEgoKa2V5X3ByZWZpeBgDIAEoCRIaChJtaW5fY29udGVudF9sZW5ndGgYBCABKAMSGgoSbWF4X2NvbnRlbnRfbGVuZ3RoGAUgASgDEhQKDGNvbnRlbnRfdHlwZRgGIAEoCRIbChNjb250ZW50X3R5cGVfcHJlZml4GAcgASgJEh0KFXN1Y2Nlc3NfYWN0aW9uX3N0YXR1cxgIIAEoBRI9CghtZXRhZGF0YRgJIAMoCzIrLnByZXNpZ24udjEuUG9zdFBvbGljeVJlcXVlc3QuTWV0YWRhdGFFbnRyeRItCgpleHBpcmVzX2luGAogASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg4KBmhhbmRsZRgLIAEoCRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi+QEKElVwbG9hZEV4cGVjdGF0aW9ucxIbCg5jb250ZW50X2xlbmd0aBgBIAEoA0gAiAEBEhQKDGNvbnRlbnRfdHlwZRgCIAEoCRITCgtjb250ZW50X21kNRgDIAEoCRIXCg9jaGVja3N1bV9zaGEyNTYYBCABKAkSPgoIbWV0YWRhdGEYBSADKAsyLC5wcmVzaWduLnYxLlVwbG9hZEV4cGVjdGF0aW9ucy5NZXRhZGF0YUVudHJ5Gi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIRCg9fY29udGVudF9sZW5ndGgiiQEKFENvbmZpcm1VcGxvYWRSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRILCgNrZXkYAiABKAkSDgoGaGFuZGxlGAMgASgJEhQKDHVwbG9hZF90b2tlbhgEIAEoCRIuCgZleHBlY3QYBSABKAsyHi5wcmVzaWduLnYxLlVwbG9hZEV4cGVjdGF0aW9ucyLFAgoOVXBsb2FkZWRPYmplY3QSDgoGYnVja2V0GAEgASgJEgsKA2tleRgCIAEoCRIMCgRzaXplGAMgASgDEgwKBGV0YWcYBCABKAkSEgoKdmVyc2lvbl9pZBgFIAEoCRIxCg1sYXN0X21vZGlmaWVkGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIUCgxjb250ZW50X3R5cGUYByABKAkSOgoIbWV0YWRhdGEYCCADKAsyKC5wcmVzaWduLnYxLlVwbG9hZGVkT2JqZWN0Lk1ldGFkYXRhRW50cnkSFwoPY2hlY2tzdW1fc2hhMjU2GAkgASgJEhcKD2NoZWNrc3VtX2NyYzMyYxgKIAEoCRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEimAEKFUNvbmZpcm1VcGxvYWRSZXNwb25zZRIqCgZvYmplY3QYASABKAsyGi5wcmVzaWduLnYxLlVwbG9hZGVkT2JqZWN0Ei0KB2FnYWluc3QYAiABKA4yHC5wcmVzaWduLnYxLkNvbmZpcm1lZEFnYWluc3QSEAoIdmVyaWZpZWQYAyADKAkSEgoKdW52ZXJpZmllZBgEIAMoCSK8AQoSUG9zdFBvbGljeVJlc3BvbnNlEgsKA3VybBgBIAEoCRI6CgZmaWVsZHMYAiADKAsyKi5wcmVzaWduLnYxLlBvc3RQb2xpY3lSZXNwb25zZS5GaWVsZHNFbnRyeRIuCgpleHBpcmVzX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBotCgtGaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBKlkKCkhhbmRsZUtpbmQSGwoXSEFORExFX0tJTkRfVU5TUEVDSUZJRUQQABIWChJIQU5ETEVfS0lORF9TRUFMRUQQARIWChJIQU5ETEVfS0lORF9TVE9SRUQQAipgCglPcGVyYXRpb24SGQoVT1BFUkFUSU9OX1VOU1BFQ0lGSUVEEAASEQoNT1BFUkFUSU9OX0dFVBABEhEKDU9QRVJBVElPTl9QVVQQAhISCg5PUEVSQVRJT05fUE9TVBADKncKEENvbmZpcm1lZEFnYWluc3QSIQodQ09ORklSTUVEX0FHQUlOU1RfVU5TUEVDSUZJRUQQABIcChhDT05GSVJNRURfQUdBSU5TVF9TSUdORUQQARIiCh5DT05GSVJNRURfQUdBSU5TVF9FWFBFQ1RBVElPTlMQAjKXCQoOUHJlc2lnblNlcnZpY2USTAoJR2V0T2JqZWN0EhwucHJlc2lnbi52MS5HZXRPYmplY3RSZXF1ZXN0GhwucHJlc2lnbi52MS5QcmVzaWduZWRSZXF1ZXN0IgOQAgESRwoJUHV0T2JqZWN0EhwucHJlc2lnbi52MS5QdXRPYmplY3RSZXF1ZXN0GhwucHJlc2lnbi52MS5QcmVzaWduZWRSZXF1ZXN0EksKClBvc3RQb2xpY3kSHS5wcmVzaWduLnYxLlBvc3RQb2xpY3lSZXF1ZXN0Gh4ucHJlc2lnbi52MS5Qb3N0UG9saWN5UmVzcG9uc2USUQoMQ3JlYXRlSGFuZGxlEh8ucHJlc2lnbi52MS5DcmVhdGVIYW5kbGVSZXF1ZXN0GiAucHJlc2lnbi52MS5DcmVhdGVIYW5kbGVSZXNwb25zZRJWCgxSZXZva2VIYW5kbGUSHy5wcmVzaWduLnYxLlJldm9rZUhhbmRsZVJlcXVlc3QaIC5wcmVzaWduLnYxLlJldm9rZUhhbmRsZVJlc3BvbnNlIgOQAgISbAoVQ3JlYXRlTXVsdGlwYXJ0VXBsb2FkEigucHJlc2lnbi52MS5DcmVhdGVNdWx0aXBhcnRVcGxvYWRSZXF1ZXN0GikucHJlc2lnbi52MS5DcmVhdGVNdWx0aXBhcnRVcGxvYWRSZXNwb25zZRJjChJQcmVzaWduVXBsb2FkUGFydHMSJS5wcmVzaWduLnYxLlByZXNpZ25VcGxvYWRQYXJ0c1JlcXVlc3QaJi5wcmVzaWduLnYxLlByZXNpZ25VcGxvYWRQYXJ0c1Jlc3BvbnNlEkwKCUxpc3RQYXJ0cxIcLnByZXNpZ24udjEuTGlzdFBhcnRzUmVxdWVzdBocLnByZXNpZ24udjEuUHJlc2lnbmVkUmVxdWVzdCIDkAIBEmgKF0NvbXBsZXRlTXVsdGlwYXJ0VXBsb2FkEioucHJlc2lnbi52MS5Db21wbGV0ZU11bHRpcGFydFVwbG9hZFJlcXVlc3QaHC5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QiA5ACARJiChRBYm9ydE11bHRpcGFydFVwbG9hZBInLnByZXNpZ24udjEuQWJvcnRNdWx0aXBhcnRVcGxvYWRSZXF1ZXN0GhwucHJlc2lnbi52MS5QcmVzaWduZWRSZXF1ZXN0IgOQAgESVQoOQmF0Y2hHZXRPYmplY3QSIS5wcmVzaWduLnYxLkJhdGNoR2V0T2JqZWN0UmVxdWVzdBogLnByZXNpZ24udjEuQmF0Y2hQcmVzaWduUmVzcG9uc2USVQoOQmF0Y2hQdXRPYmplY3QSIS5wcmVzaWduLnYxLkJhdGNoUHV0T2JqZWN0UmVxdWVzdBogLnByZXNpZ24udjEuQmF0Y2hQcmVzaWduUmVzcG9uc2USWQoNQ29uZmlybVVwbG9hZBIgLnByZXNpZ24udjEuQ29uZmlybVVwbG9hZFJlcXVlc3QaIS5wcmVzaWduLnYxLkNvbmZpcm1VcGxvYWRSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * CreateMultipartUploadRequest describes the object a multipart upload makes.
@@ -908,6 +908,245 @@ export const PostPolicyRequestSchema: GenMessage<PostPolicyRequest> = /*@__PURE_
   messageDesc(file_presign_v1_presign, 20);
 
 /**
+ * UploadExpectations are what the caller expects of an uploaded object.
+ * Each field set is checked; the record of what presignd signed is checked
+ * as well, whatever these say.
+ *
+ * @generated from message presign.v1.UploadExpectations
+ */
+export type UploadExpectations = Message<"presign.v1.UploadExpectations"> & {
+  /**
+   * Exact size in bytes, 0 to 5 TiB (5497558138880). Unset: not checked
+   * (beyond what was signed).
+   *
+   * @generated from field: optional int64 content_length = 1;
+   */
+  contentLength?: bigint | undefined;
+
+  /**
+   * Exact Content-Type, e.g. "image/png"; at most 256 bytes.
+   *
+   * @generated from field: string content_type = 2;
+   */
+  contentType: string;
+
+  /**
+   * Base64 of the 16-byte MD5 of the body: compared with a single-part
+   * object's ETag.
+   *
+   * @generated from field: string content_md5 = 3;
+   */
+  contentMd5: string;
+
+  /**
+   * Base64 of the 32-byte SHA-256 of the body: compared with the checksum
+   * the store reports (x-amz-checksum-sha256), when it reports one.
+   *
+   * @generated from field: string checksum_sha256 = 4;
+   */
+  checksumSha256: string;
+
+  /**
+   * User metadata the object must carry with exactly these values; at most
+   * 64 entries. Names as in PutObjectRequest.metadata.
+   *
+   * @generated from field: map<string, string> metadata = 5;
+   */
+  metadata: { [key: string]: string };
+};
+
+/**
+ * Describes the message presign.v1.UploadExpectations.
+ * Use `create(UploadExpectationsSchema)` to create a new message.
+ */
+export const UploadExpectationsSchema: GenMessage<UploadExpectations> = /*@__PURE__*/
+  messageDesc(file_presign_v1_presign, 21);
+
+/**
+ * ConfirmUploadRequest names an uploaded object: by bucket and key, by a
+ * handle that allows uploading it (put or post), or by the upload token of
+ * the multipart upload that made it.
+ *
+ * @generated from message presign.v1.ConfirmUploadRequest
+ */
+export type ConfirmUploadRequest = Message<"presign.v1.ConfirmUploadRequest"> & {
+  /**
+   * Bucket name; empty means the server's default bucket.
+   *
+   * @generated from field: string bucket = 1;
+   */
+  bucket: string;
+
+  /**
+   * Object key; same rules as GetObjectRequest.key.
+   *
+   * @generated from field: string key = 2;
+   */
+  key: string;
+
+  /**
+   * A handle from CreateHandle that allows put or post, instead of bucket
+   * and key.
+   *
+   * @generated from field: string handle = 3;
+   */
+  handle: string;
+
+  /**
+   * The token of a multipart upload (CreateMultipartUploadResponse), instead
+   * of bucket and key: confirms the object it made, and records the upload
+   * as completed (so the reaper leaves it alone). Its owner only.
+   *
+   * @generated from field: string upload_token = 4;
+   */
+  uploadToken: string;
+
+  /**
+   * What the caller expects, checked besides what was signed.
+   *
+   * @generated from field: presign.v1.UploadExpectations expect = 5;
+   */
+  expect?: UploadExpectations | undefined;
+};
+
+/**
+ * Describes the message presign.v1.ConfirmUploadRequest.
+ * Use `create(ConfirmUploadRequestSchema)` to create a new message.
+ */
+export const ConfirmUploadRequestSchema: GenMessage<ConfirmUploadRequest> = /*@__PURE__*/
+  messageDesc(file_presign_v1_presign, 22);
+
+/**
+ * UploadedObject is an object as the store reports it (HeadObject).
+ *
+ * @generated from message presign.v1.UploadedObject
+ */
+export type UploadedObject = Message<"presign.v1.UploadedObject"> & {
+  /**
+   * Bucket name.
+   *
+   * @generated from field: string bucket = 1;
+   */
+  bucket: string;
+
+  /**
+   * Object key.
+   *
+   * @generated from field: string key = 2;
+   */
+  key: string;
+
+  /**
+   * Size in bytes.
+   *
+   * @generated from field: int64 size = 3;
+   */
+  size: bigint;
+
+  /**
+   * The ETag, with its quotes, as S3 reports it.
+   *
+   * @generated from field: string etag = 4;
+   */
+  etag: string;
+
+  /**
+   * The version id, when the bucket is versioned; empty otherwise.
+   *
+   * @generated from field: string version_id = 5;
+   */
+  versionId: string;
+
+  /**
+   * Last-Modified.
+   *
+   * @generated from field: google.protobuf.Timestamp last_modified = 6;
+   */
+  lastModified?: Timestamp | undefined;
+
+  /**
+   * Content-Type as stored; empty when none.
+   *
+   * @generated from field: string content_type = 7;
+   */
+  contentType: string;
+
+  /**
+   * User metadata (x-amz-meta-*), names in lower case.
+   *
+   * @generated from field: map<string, string> metadata = 8;
+   */
+  metadata: { [key: string]: string };
+
+  /**
+   * Base64 SHA-256 checksum, when the store reports one (AWS S3 does for
+   * uploads that sent one; Ceph RGW 16 does not).
+   *
+   * @generated from field: string checksum_sha256 = 9;
+   */
+  checksumSha256: string;
+
+  /**
+   * Base64 CRC32C checksum, when the store reports one.
+   *
+   * @generated from field: string checksum_crc32c = 10;
+   */
+  checksumCrc32c: string;
+};
+
+/**
+ * Describes the message presign.v1.UploadedObject.
+ * Use `create(UploadedObjectSchema)` to create a new message.
+ */
+export const UploadedObjectSchema: GenMessage<UploadedObject> = /*@__PURE__*/
+  messageDesc(file_presign_v1_presign, 23);
+
+/**
+ * ConfirmUploadResponse is the verified object.
+ *
+ * @generated from message presign.v1.ConfirmUploadResponse
+ */
+export type ConfirmUploadResponse = Message<"presign.v1.ConfirmUploadResponse"> & {
+  /**
+   * The object as the store reports it.
+   *
+   * @generated from field: presign.v1.UploadedObject object = 1;
+   */
+  object?: UploadedObject | undefined;
+
+  /**
+   * What it was checked against.
+   *
+   * @generated from field: presign.v1.ConfirmedAgainst against = 2;
+   */
+  against: ConfirmedAgainst;
+
+  /**
+   * The properties checked and found as expected, e.g. "content_length",
+   * "content_type", "content_md5", "metadata.owner".
+   *
+   * @generated from field: repeated string verified = 3;
+   */
+  verified: string[];
+
+  /**
+   * Properties that were signed or expected but that the store does not
+   * report, so nobody verified them here, e.g. "checksum_sha256" on a store
+   * that keeps no checksums. Empty when everything was verified.
+   *
+   * @generated from field: repeated string unverified = 4;
+   */
+  unverified: string[];
+};
+
+/**
+ * Describes the message presign.v1.ConfirmUploadResponse.
+ * Use `create(ConfirmUploadResponseSchema)` to create a new message.
+ */
+export const ConfirmUploadResponseSchema: GenMessage<ConfirmUploadResponse> = /*@__PURE__*/
+  messageDesc(file_presign_v1_presign, 24);
+
+/**
  * PostPolicyResponse is everything an HTML form needs.
  *
  * @generated from message presign.v1.PostPolicyResponse
@@ -942,7 +1181,7 @@ export type PostPolicyResponse = Message<"presign.v1.PostPolicyResponse"> & {
  * Use `create(PostPolicyResponseSchema)` to create a new message.
  */
 export const PostPolicyResponseSchema: GenMessage<PostPolicyResponse> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 21);
+  messageDesc(file_presign_v1_presign, 25);
 
 /**
  * How a handle is kept.
@@ -1019,6 +1258,41 @@ export enum Operation {
  */
 export const OperationSchema: GenEnum<Operation> = /*@__PURE__*/
   enumDesc(file_presign_v1_presign, 1);
+
+/**
+ * Against what an object was checked.
+ *
+ * @generated from enum presign.v1.ConfirmedAgainst
+ */
+export enum ConfirmedAgainst {
+  /**
+   * @generated from enum value: CONFIRMED_AGAINST_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * presignd's record of what it signed for this object (its latest upload
+   * signed for the key, or the upload token's upload), plus the caller's
+   * expectations and the rule's conditions.
+   *
+   * @generated from enum value: CONFIRMED_AGAINST_SIGNED = 1;
+   */
+  SIGNED = 1,
+
+  /**
+   * No record (no handle store, or not signed here, or expired from it): the
+   * caller's expectations and the allowing rule's conditions only.
+   *
+   * @generated from enum value: CONFIRMED_AGAINST_EXPECTATIONS = 2;
+   */
+  EXPECTATIONS = 2,
+}
+
+/**
+ * Describes the enum presign.v1.ConfirmedAgainst.
+ */
+export const ConfirmedAgainstSchema: GenEnum<ConfirmedAgainst> = /*@__PURE__*/
+  enumDesc(file_presign_v1_presign, 2);
 
 /**
  * PresignService signs requests for objects in the buckets the server is
@@ -1169,6 +1443,23 @@ export const PresignService: GenService<{
     methodKind: "unary";
     input: typeof BatchPutObjectRequestSchema;
     output: typeof BatchPresignResponseSchema;
+  },
+  /**
+   * ConfirmUpload checks that an upload landed and is what was signed: the
+   * server HEADs the object with its own credentials and compares it with
+   * its record of what it signed for that key (size, content type, MD5 or
+   * checksum, metadata; kept in the handle store when there is one), with
+   * the caller's expectations, and with the allowing rule's conditions.
+   * Answers the verified object, FAILED_PRECONDITION naming the first
+   * mismatch, or NOT_FOUND when there is no object yet. Policy operation
+   * `confirm`. (This RPC, unlike the presigning ones, calls S3 itself.)
+   *
+   * @generated from rpc presign.v1.PresignService.ConfirmUpload
+   */
+  confirmUpload: {
+    methodKind: "unary";
+    input: typeof ConfirmUploadRequestSchema;
+    output: typeof ConfirmUploadResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_presign_v1_presign, 0);

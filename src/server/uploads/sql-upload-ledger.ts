@@ -1,0 +1,100 @@
+import {
+  type NewSignedUpload,
+  newUploadId,
+  rowToUpload,
+  type SignedUpload,
+  UPLOAD_COLUMNS,
+  type UploadLedger,
+  type UploadRow,
+  type UploadState,
+  uploadToRow,
+} from "./upload-ledger.js";
+
+/** How the ledger reaches its engine: statements with `?` placeholders. */
+export interface SqlExecutor {
+  all(sql: string, params: readonly unknown[]): Promise<UploadRow[]>;
+  /** Runs a write; resolves with the number of rows changed. */
+  run(sql: string, params: readonly unknown[]): Promise<number>;
+}
+
+/** The upload ledger over either engine of the handle store (same portable SQL). */
+export class SqlUploadLedger implements UploadLedger {
+  constructor(private readonly sql: SqlExecutor) {}
+
+  async record(upload: NewSignedUpload): Promise<SignedUpload> {
+    const stored: SignedUpload = { ...upload, id: newUploadId(), state: "pending" };
+    const row = uploadToRow(stored);
+    await this.sql.run(`INSERT INTO presignd_uploads (${UPLOAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+      row.id,
+      row.bucket,
+      row.object_key,
+      row.kind,
+      row.signer,
+      row.signed_at,
+      row.expires_at,
+      row.expectation,
+      row.upload_id,
+      row.state,
+      row.state_at,
+    ]);
+    return stored;
+  }
+
+  async forObject(bucket: string, key: string, limit: number): Promise<SignedUpload[]> {
+    const rows = await this.sql.all(
+      `SELECT ${UPLOAD_COLUMNS} FROM presignd_uploads WHERE bucket = ? AND object_key = ? ORDER BY signed_at DESC, id LIMIT ?`,
+      [bucket, key, limit],
+    );
+    return rows.map(rowToUpload);
+  }
+
+  async byUploadId(bucket: string, uploadId: string): Promise<SignedUpload | undefined> {
+    const rows = await this.sql.all(
+      `SELECT ${UPLOAD_COLUMNS} FROM presignd_uploads WHERE bucket = ? AND upload_id = ? LIMIT 1`,
+      [bucket, uploadId],
+    );
+    return rows[0] && rowToUpload(rows[0]);
+  }
+
+  async expiredMultipart(now: Date, staleClaim: Date, limit: number): Promise<SignedUpload[]> {
+    const rows = await this.sql.all(
+      `SELECT ${UPLOAD_COLUMNS} FROM presignd_uploads
+       WHERE kind = 'multipart' AND expires_at < ?
+         AND (state = 'pending' OR (state = 'reaping' AND state_at < ?))
+       ORDER BY expires_at LIMIT ?`,
+      [now.getTime(), staleClaim.getTime(), limit],
+    );
+    return rows.map(rowToUpload);
+  }
+
+  async openMultipart(limit: number): Promise<SignedUpload[]> {
+    const rows = await this.sql.all(
+      `SELECT ${UPLOAD_COLUMNS} FROM presignd_uploads
+       WHERE kind = 'multipart' AND state IN ('pending', 'reaping') ORDER BY signed_at LIMIT ?`,
+      [limit],
+    );
+    return rows.map(rowToUpload);
+  }
+
+  async settle(id: string, from: readonly UploadState[], to: UploadState, at: Date): Promise<boolean> {
+    if (from.length === 0) return false;
+    const changed = await this.sql.run(
+      `UPDATE presignd_uploads SET state = ?, state_at = ? WHERE id = ? AND state IN (${from.map(() => "?").join(", ")})`,
+      [to, at.getTime(), id, ...from],
+    );
+    return changed === 1;
+  }
+
+  purge(before: Date): Promise<number> {
+    return this.sql.run(
+      `DELETE FROM presignd_uploads WHERE expires_at < ? AND (kind <> 'multipart' OR state NOT IN ('pending', 'reaping'))`,
+      [before.getTime()],
+    );
+  }
+}
+
+/** `?` placeholders as PostgreSQL's `$1, $2, …` (the statements above hold no literal "?"). */
+export function numberedPlaceholders(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
