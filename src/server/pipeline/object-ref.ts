@@ -36,7 +36,7 @@ export async function resolveObject(
   if (ref.key || ref.bucket) throw invalidField("handle", "send either a handle or bucket and key, not both");
   const now = new Date();
   const claims = await deps.handles.open(ref.handle, now);
-  if (!claims.operations.includes(request.operation as Operation)) {
+  if (!handleAllows(claims.operations, request.operation)) {
     throw new PresignError("permission_denied", `permission denied: the handle does not allow ${request.operation}`);
   }
   const endpoint = deps.signing.bucket(claims.bucket);
@@ -44,4 +44,10 @@ export async function resolveObject(
   // A URL signed through a handle ends no later than the handle.
   const left = secondsLeft(claims.expiresAt, now, "handle");
   return { endpoint, granted: { ...granted, maxTtlSeconds: Math.min(granted.maxTtlSeconds ?? left, left) } };
+}
+
+/** What a handle allows: its operations, and confirming the upload one of them allows. */
+function handleAllows(operations: readonly Operation[], operation: Operation): boolean {
+  if (operation === "confirm") return operations.includes("put") || operations.includes("post");
+  return operations.includes(operation);
 }

@@ -13,6 +13,7 @@ import { getEndpointFromInstructions } from "@smithy/core/endpoints";
 import type { Logger } from "pino";
 import type { BucketEndpoint } from "../../core/bucket-endpoint.js";
 import { DEFAULT_TTL_POLICY } from "../../core/expiry.js";
+import { presignAbortMultipart } from "../../core/presign-multipart.js";
 import { createPresigner, type SigningCredentials, signRequest } from "../../core/signer.js";
 import type { ObjectFacts } from "../../core/upload-expectation.js";
 import type { ServerConfig } from "../config/config.js";
@@ -254,20 +255,29 @@ export async function createS3Backend(
       }
     },
     async abortMultipartUpload(upload) {
-      const client = clientFor(endpointOf(reachable, upload.bucket).region);
-      try {
-        await observe(
-          "abort_multipart_upload",
-          client.send(
-            new AbortMultipartUploadCommand({ Bucket: upload.bucket, Key: upload.key, UploadId: upload.uploadId }),
-            { abortSignal: AbortSignal.timeout(S3_CALL_TIMEOUT_MS) },
-          ),
-        );
-        return "aborted";
-      } catch (error) {
-        if (sdkErrorLabel(error).status === 404) return "gone";
-        throw error;
-      }
+      // Presigned and sent with fetch, exactly as presignd presigns it for callers (like the readiness
+      // probe): every store that accepts presignd's URLs accepts this, the embedded S3 included.
+      const endpoint = endpointOf(reachable, upload.bucket);
+      const creds = await credentials();
+      const ctx = { presigner: createPresigner(creds), credentials: creds, now: new Date(), ttl: DEFAULT_TTL_POLICY };
+      const signed = await presignAbortMultipart(endpoint, upload, { seconds: 60n, nanos: 0 }, ctx);
+      const status = await observe(
+        "abort_multipart_upload",
+        fetch(signed.url, {
+          method: "DELETE",
+          headers: signed.headers,
+          signal: AbortSignal.timeout(S3_CALL_TIMEOUT_MS),
+        }).then(async (response) => {
+          await response.body?.cancel();
+          if (response.status >= 300 && response.status !== 404) {
+            throw Object.assign(new Error(`S3 answered AbortMultipartUpload with HTTP ${response.status}`), {
+              $metadata: { httpStatusCode: response.status },
+            });
+          }
+          return response.status;
+        }),
+      );
+      return status === 404 ? "gone" : "aborted";
     },
     async listMultipartUploads(bucket, limit) {
       const client = clientFor(endpointOf(reachable, bucket).region);
