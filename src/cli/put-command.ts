@@ -13,6 +13,7 @@ interface PutFlags extends UploadFlags {
   concurrency: number;
   maxSize?: number;
   resume?: boolean | string;
+  confirm?: boolean;
 }
 
 export function putCommand(): Command {
@@ -39,6 +40,10 @@ export function putCommand(): Command {
         "--resume [state-file]",
         "multipart: record progress in a state file (default <file>.presignd-upload.json); keep the upload on failure and resume it when run again",
       ),
+    )
+    .option(
+      "--confirm",
+      "then ask presignd to verify the object (ConfirmUpload): size, type, metadata, checksums as signed; fails if it differs",
     );
   for (const option of [...uploadOptions(), ...clientOptions()]) cmd.addOption(option);
   cmd.addHelpText(
@@ -48,6 +53,7 @@ export function putCommand(): Command {
       "pg_dump mydb | presignd put backups/mydb.sql          # stdin, any length, multipart",
       "presignd put big.iso -f big.iso --resume -c 8          # rerun to resume",
       "presignd put notes.txt -f notes.txt --json             # {key, bytes, etag, parts, seconds …}",
+      "presignd put report.pdf -f report.pdf --confirm        # verified by presignd after the upload",
     ),
   );
   return cmd.action((key: string, flags: PutFlags) => {
@@ -76,6 +82,7 @@ export function putCommand(): Command {
           ...(flags.partSize !== undefined ? { partSize: flags.partSize } : {}),
           ...(flags.maxSize !== undefined ? { maxSize: flags.maxSize } : {}),
           ...(resumeState !== undefined ? { resume: { store: fileStateStore(resumeState), keepOnAbort: true } } : {}),
+          ...(flags.confirm ? { confirm: true } : {}),
         }),
       ...(resumeState !== undefined ? [() => keptForResume(resumeState, resumeState, "nothing was stored")] : []),
     );

@@ -7,7 +7,11 @@ export interface ReportFlags {
   json?: boolean;
 }
 
-export type TransferOutcome = TransferResult & { parts?: number; resumedParts?: number };
+export type TransferOutcome = TransferResult & {
+  parts?: number;
+  resumedParts?: number;
+  confirmed?: { against: string; verified: readonly string[]; unverified: readonly string[] };
+};
 
 export const jsonOption = () =>
   new Option("--json", "print the result as one JSON object on stdout: key, bytes, etag, parts, seconds …");
@@ -32,6 +36,15 @@ export async function reported(
       ...(result.resumedParts ? { resumedParts: result.resumedParts } : {}),
       status: result.status,
       seconds,
+      ...(result.confirmed
+        ? {
+            confirmed: {
+              against: result.confirmed.against,
+              verified: result.confirmed.verified,
+              unverified: result.confirmed.unverified,
+            },
+          }
+        : {}),
     };
     process.stdout.write(`${JSON.stringify(report)}\n`);
   } else if (!flags.quiet) {
@@ -43,5 +56,12 @@ export async function reported(
     process.stderr.write(
       `${verb} ${key}: ${result.bytes} bytes${parts} (HTTP ${result.status}), ETag ${result.etag ?? "?"}, ${seconds.toFixed(1)} s${rate}\n`,
     );
+    const c = result.confirmed;
+    if (c) {
+      const unverified = c.unverified.length > 0 ? `; not reported by the store: ${c.unverified.join(", ")}` : "";
+      process.stderr.write(
+        `confirmed by presignd (against ${c.against === "signed" ? "what it signed" : "the expectations"}): ${c.verified.join(", ") || "exists"}${unverified}\n`,
+      );
+    }
   }
 }

@@ -5,6 +5,8 @@ import type { ClientContext } from "./client-context.js";
 import type { DownloadDestination } from "./download/destination.js";
 import { download } from "./download/download.js";
 import {
+  type ConfirmExpectations,
+  type ConfirmedUpload,
   DEFAULTS,
   type DownloadOptions,
   type DownloadResult,
@@ -18,6 +20,7 @@ import {
 import { checkFormOptions, targetFields } from "./options-check.js";
 import { type Platform, universalPlatform } from "./platform.js";
 import { type ConnectionOptions, transportFor } from "./transport.js";
+import { confirmUpload } from "./upload/confirm.js";
 import { uploadForm } from "./upload/form.js";
 import { ProgressMeter } from "./upload/progress-meter.js";
 import { upload } from "./upload/upload.js";
@@ -34,6 +37,16 @@ export interface PresignClientOf<Source, Destination> {
    * @example await client.upload("photos/cat.jpg", file, { onProgress: (p) => bar(p.transferred / p.total) })
    */
   upload(target: ObjectTarget, source: Source, options?: UploadOptions): Promise<UploadResult>;
+  /**
+   * Asks presignd whether an upload landed and is what was signed
+   * (ConfirmUpload). Rejects with RpcError: FailedPrecondition naming what
+   * differs, NotFound when the object is not there yet.
+   * @example const object = await client.confirmUpload("photos/cat.jpg", { expect: { contentLength: file.size } })
+   */
+  confirmUpload(
+    target: ObjectTarget,
+    options?: { readonly bucket?: string; readonly expect?: ConfirmExpectations; readonly signal?: AbortSignal },
+  ): Promise<ConfirmedUpload>;
   /**
    * Downloads the object. Without a destination it resolves to a Blob; into
    * a destination that takes positioned writes (a file, a File System Access
@@ -72,6 +85,7 @@ export function clientOn<S, D>(platform: Platform, options: PresignClientOptions
   return {
     service,
     upload: (target, source, opts) => upload(context, target, source, opts),
+    confirmUpload: (target, opts) => confirmUpload(context, target, opts),
     download: (async (target: ObjectTarget, destination?: D, opts?: DownloadOptions) => {
       const { result, blob } = await download(context, target, destination, opts);
       return destination === undefined ? blob : result;

@@ -30,6 +30,8 @@ export {
 export type { PresignedHttp } from "./http/presigned.js";
 export { redactUrl } from "./http/redact-url.js";
 export type {
+  ConfirmExpectations,
+  ConfirmedUpload,
   DownloadOptions,
   DownloadParams,
   DownloadResult,

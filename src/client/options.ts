@@ -80,6 +80,42 @@ export interface UploadSettings extends TransferSettings {
   readonly maxSize?: number;
   /** Makes a multipart upload resumable: its progress is saved as parts finish. */
   readonly resume?: ResumeOptions;
+  /**
+   * After the upload, ask presignd to verify it (ConfirmUpload: a HEAD with
+   * its credentials, checked against what it signed, the bytes sent and
+   * `params`); the result then carries `confirmed`. A mismatch rejects with
+   * RpcError (FailedPrecondition).
+   * @default false
+   */
+  readonly confirm?: boolean;
+}
+
+/** What a caller expects of an uploaded object (ConfirmUpload's `expect`). */
+export interface ConfirmExpectations {
+  readonly contentLength?: number;
+  readonly contentType?: string;
+  readonly contentMd5?: string;
+  readonly checksumSha256?: string;
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+/** An upload presignd verified (ConfirmUpload's answer). */
+export interface ConfirmedUpload {
+  readonly bucket: string;
+  readonly key: string;
+  readonly size: number;
+  readonly etag: string;
+  readonly versionId?: string;
+  readonly lastModified?: Date;
+  readonly contentType: string;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly checksumSha256?: string;
+  /** "signed": checked against presignd's record of what it signed; "expectations": no record, the caller's and the rule's only. */
+  readonly against: "signed" | "expectations";
+  /** Properties checked and found as expected, e.g. "content_length", "metadata.owner". */
+  readonly verified: readonly string[];
+  /** Properties expected that the store does not report (e.g. "checksum_sha256" on Ceph RGW). */
+  readonly unverified: readonly string[];
 }
 
 export interface UploadOptions extends UploadSettings {
@@ -164,6 +200,8 @@ export interface UploadResult extends TransferResult {
   readonly parts?: number;
   /** Parts a resumed upload found done. */
   readonly resumedParts?: number;
+  /** With `confirm: true`: the object as presignd verified it. */
+  readonly confirmed?: ConfirmedUpload;
 }
 
 export interface DownloadResult extends TransferResult {

@@ -56,7 +56,9 @@ describe("presignd config check", () => {
     assert.equal(res.code, 1);
     const lines = res.stdout.toString().trimEnd().split("\n");
     assert.ok(
-      lines.includes(`${file}:5:19: policy.rules[0].operations: "fly" is not one of get, put, post, multipart`),
+      lines.includes(
+        `${file}:5:19: policy.rules[0].operations: "fly" is not one of get, put, post, multipart, confirm`,
+      ),
       lines.join("\n"),
     );
     assert.ok(

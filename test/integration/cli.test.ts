@@ -38,6 +38,31 @@ describe("presignd CLI against a running server", () => {
     assert.ok((await readFile(dst)).equals(data));
   });
 
+  it("put --confirm: presignd verifies the upload (file and stdin), reported on stderr and in --json", async () => {
+    const src = join(dir, "confirm.txt");
+    await writeFile(src, "to be confirmed\n");
+    const put = await run(
+      PRESIGND,
+      ["put", "cli/confirm.txt", "-f", src, "-t", "text/plain", "-m", "owner=cli", "--confirm"],
+      {
+        env,
+      },
+    );
+    assert.equal(put.code, 0, put.stderr);
+    assert.match(
+      put.stderr,
+      /\nconfirmed by presignd \(against what it signed\): content_length, content_type, metadata\.owner\n$/,
+    );
+    const json = await run(PRESIGND, ["put", "cli/confirm.txt", "-f", src, "--confirm", "--json"], { env });
+    assert.equal(json.code, 0, json.stderr);
+    const report = JSON.parse(json.stdout.toString()) as { confirmed: { against: string; verified: string[] } };
+    assert.equal(report.confirmed.against, "signed");
+    assert.ok(report.confirmed.verified.includes("content_length"));
+    // A stream has no length known in advance: the expectation is the bytes sent, checked by presignd.
+    const piped = await run(PRESIGND, ["put", "cli/confirm-stdin.txt", "--confirm", "-q"], { env, input: "abc" });
+    assert.equal(piped.code, 0, piped.stderr);
+  });
+
   it("put from stdin, get to stdout", async () => {
     const put = await run(PRESIGND, ["put", "cli/stdin.txt", "-q"], { env, input: "piped in\n" });
     assert.equal(put.code, 0, put.stderr);

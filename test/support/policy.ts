@@ -18,7 +18,7 @@ export const ALLOW_ALL = `principals:
 rules:
   - name: everything
     principals: ["key:admin"]
-    operations: [get, put, post, multipart]
+    operations: [get, put, post, multipart, confirm]
     buckets: ["*"]
     keys: ["*"]
     allow_filename: true

@@ -111,7 +111,7 @@ describe("policy file", () => {
         assert.deepEqual(lines, [
           "p.yaml:3:22: principals[0].api_key_sha256[0]: expected the lower-case hex SHA-256 of the key (sha256sum)",
           "p.yaml:11:5: rules[0].colour: unknown setting; expected one of name, principals, operations, buckets, keys, max_content_length, content_types, max_ttl, required_metadata, allow_filename, networks",
-          'p.yaml:7:17: rules[0].operations: "delete" is not one of get, put, post, multipart',
+          'p.yaml:7:17: rules[0].operations: "delete" is not one of get, put, post, multipart, confirm',
           'p.yaml:9:12: rules[0].keys[0]: only a trailing "*" is a wildcard',
           'p.yaml:9:21: rules[0].keys[1]: must not contain "." or ".." segments',
           'p.yaml:10:14: rules[0].max_ttl: "soon" is not a duration like 15m, 1h, 90s or 7d',

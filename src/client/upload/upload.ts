@@ -4,6 +4,7 @@ import type { ClientContext } from "../client-context.js";
 import { InvalidOptionError } from "../errors.js";
 import { DEFAULTS, MiB, type ObjectTarget, type UploadOptions, type UploadResult } from "../options.js";
 import { checkUploadOptions, targetFields } from "../options-check.js";
+import { confirmUpload } from "./confirm.js";
 import { uploadMultipart } from "./multipart.js";
 import { ProgressMeter } from "./progress-meter.js";
 import { onePutReason, putObject } from "./put.js";
@@ -22,6 +23,27 @@ export async function upload(
   options: UploadOptions = {},
 ): Promise<UploadResult> {
   checkUploadOptions(options);
+  const result = await transfer(context, target, input, options);
+  if (!options.confirm) return result;
+  const params = options.params ?? {};
+  const confirmed = await confirmUpload(context, target, {
+    ...(params.bucket ? { bucket: params.bucket } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    expect: {
+      contentLength: result.bytes,
+      ...(params.contentType ? { contentType: params.contentType } : {}),
+      ...(params.metadata ? { metadata: params.metadata } : {}),
+    },
+  });
+  return { ...result, confirmed };
+}
+
+async function transfer(
+  context: ClientContext,
+  target: ObjectTarget,
+  input: unknown,
+  options: UploadOptions,
+): Promise<UploadResult> {
   const fields = targetFields(target);
   const params = options.params ?? {};
   const onePut = onePutReason(fields, params);
