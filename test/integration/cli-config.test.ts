@@ -145,7 +145,7 @@ describe("presignd serve --config", () => {
       // SIGHUP re-reads the inline policy from the config file: now put only, so get is denied.
       await writeFile(
         file,
-        (await readFile(file, "utf8")).replace("operations: [get, put, post, multipart]", "operations: [put]"),
+        (await readFile(file, "utf8")).replace("operations: [get, put, post, multipart, confirm]", "operations: [put]"),
       );
       served.signal("SIGHUP");
       await waitFor(() => served.lines.find((l) => l.msg === "policy reloaded"), 30_000);

@@ -25,9 +25,10 @@ describe("policy matcher", () => {
       allowed: true,
       rule: "home",
       key: "users/alice/x",
+      conditions: {},
     });
     const nfd = authorize({ rules: home.rules }, { ...alice, subject: "zoë" }, request("users/zoe\u0308/x"));
-    assert.deepEqual(nfd, { allowed: true, rule: "home", key: "users/zo\u00eb/x" });
+    assert.deepEqual(nfd, { allowed: true, rule: "home", key: "users/zo\u00eb/x", conditions: {} });
     assert.equal(authorize(home, alice, request("users/alicex/y")).allowed, false);
     assert.equal(authorize(home, alice, request("users/alice")).allowed, false);
     assert.equal(authorize(home, alice, request("users/alice//x")).allowed, false);

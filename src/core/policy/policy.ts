@@ -198,7 +198,11 @@ export function authorize(
       key,
       ...(rule.maxTtlSeconds === undefined ? {} : { maxTtlSeconds: rule.maxTtlSeconds }),
       ...(rule.maxContentLength === undefined ? {} : { maxContentLength: rule.maxContentLength }),
-      conditions: rule,
+      conditions: {
+        ...(rule.maxContentLength === undefined ? {} : { maxContentLength: rule.maxContentLength }),
+        ...(rule.contentTypes === undefined ? {} : { contentTypes: rule.contentTypes }),
+        ...(rule.requiredMetadata === undefined ? {} : { requiredMetadata: rule.requiredMetadata }),
+      },
     };
   }
   if (nearest) return { allowed: false, reason: `rule "${nearest.rule}": ${nearest.reason}`, rule: nearest.rule };
