@@ -69,4 +69,96 @@ export function handleStoreContract(open: () => Promise<HandleStore>): void {
       await store.close();
     }
   });
+
+  it("the upload ledger records what was signed, finds it newest first, and settles each upload once", async () => {
+    const store = await open();
+    try {
+      const ledger = store.uploads;
+      const signer = { subject: "alice", groups: ["staff"], method: "api-key" as const };
+      const at = (s: number) => new Date(Date.UTC(2026, 11, 2, 12, 0, s));
+      const first = await ledger.record({
+        bucket: "dev",
+        key: "users/ålice/report 2026.pdf",
+        kind: "put",
+        signer,
+        signedAt: at(1),
+        expiresAt: at(901),
+        expectation: {
+          minLength: 5497558138880n,
+          maxLength: 5497558138880n,
+          contentType: "application/pdf",
+          metadata: { owner: "alice" },
+        },
+      });
+      const second = await ledger.record({
+        bucket: "dev",
+        key: "users/ålice/report 2026.pdf",
+        kind: "post",
+        signer,
+        signedAt: at(2),
+        expiresAt: at(902),
+        expectation: { minLength: 0n, maxLength: 10n, contentType: "application/", contentTypeIsPrefix: true },
+      });
+      const found = await ledger.forObject("dev", "users/ålice/report 2026.pdf", 10);
+      assert.deepEqual(
+        found.map((u) => u.id),
+        [second.id, first.id],
+      );
+      assert.deepEqual(found[1], { ...first, state: "pending" });
+      assert.equal(found[1]?.expectation.maxLength, 5497558138880n, "64-bit sizes survive");
+      assert.deepEqual(await ledger.forObject("dev", "users/ålice/other", 10), []);
+      assert.equal(await ledger.settle(first.id, ["pending"], "completed", at(3)), true);
+      assert.equal(await ledger.settle(first.id, ["pending"], "completed", at(4)), false, "settled once");
+      assert.deepEqual((await ledger.forObject("dev", "users/ålice/report 2026.pdf", 1))[0]?.id, second.id);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("the upload ledger gives the reaper expired multipart uploads, one claim each, and purges settled ones", async () => {
+    const store = await open();
+    try {
+      const ledger = store.uploads;
+      const now = new Date("2026-12-02T12:00:00Z");
+      const multipart = (uploadId: string, expiresAt: Date) =>
+        ledger.record({
+          bucket: "dev",
+          key: `mp/${uploadId}`,
+          kind: "multipart",
+          uploadId,
+          signer: { subject: "alice", groups: [], method: "api-key" },
+          signedAt: new Date(now.getTime() - 3_600_000),
+          expiresAt,
+          expectation: { maxLength: 100n },
+        });
+      const expired = await multipart("u-expired", new Date(now.getTime() - 1000));
+      const live = await multipart("u-live", new Date(now.getTime() + 3_600_000));
+      assert.deepEqual((await ledger.byUploadId("dev", "u-live"))?.id, live.id);
+      assert.equal(await ledger.byUploadId("other", "u-live"), undefined);
+      const stale = new Date(now.getTime() - 600_000);
+      assert.deepEqual(
+        (await ledger.expiredMultipart(now, stale, 10)).map((u) => u.id),
+        [expired.id],
+      );
+      assert.equal(await ledger.settle(expired.id, ["pending"], "reaping", now), true);
+      assert.equal(await ledger.settle(expired.id, ["pending"], "reaping", now), false, "one instance claims it");
+      assert.deepEqual(await ledger.expiredMultipart(now, stale, 10), [], "a fresh claim is not offered again");
+      const later = new Date(now.getTime() + 700_000);
+      assert.deepEqual(
+        (await ledger.expiredMultipart(later, new Date(later.getTime() - 600_000), 10)).map((u) => u.id),
+        [expired.id],
+        "a claim older than the stale bound is offered again",
+      );
+      assert.deepEqual((await ledger.openMultipart(10)).map((u) => u.id).sort(), [expired.id, live.id].sort());
+      assert.equal(await ledger.purge(later), 0, "open multipart uploads are kept");
+      assert.equal(await ledger.settle(expired.id, ["reaping"], "reaped", now), true);
+      assert.equal(await ledger.purge(later), 1, "a settled one past its expiry is purged");
+      assert.deepEqual(
+        (await ledger.openMultipart(10)).map((u) => u.id),
+        [live.id],
+      );
+    } finally {
+      await store.close();
+    }
+  });
 }
