@@ -142,3 +142,15 @@ export function callerExpectation(
     ...(Object.keys(input.metadata).length > 0 ? { metadata: input.metadata } : {}),
   };
 }
+
+/**
+ * How much later than an object's Last-Modified an upload may have been
+ * signed and still be the one that wrote it: presignd's clock and the
+ * store's may differ by as much as SigV4 tolerates (15 min).
+ */
+export const SIGNING_CLOCK_SKEW_MS = 15 * 60_000;
+
+/** Could an upload signed at `signedAt` have written an object last modified at `lastModified`? */
+export function mayHaveWritten(signedAt: Date, lastModified: Date | undefined): boolean {
+  return lastModified === undefined || signedAt.getTime() <= lastModified.getTime() + SIGNING_CLOCK_SKEW_MS;
+}

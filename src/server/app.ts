@@ -42,6 +42,7 @@ import { getObject, putObject } from "./pipeline/handlers/object-routes.js";
 import { postPolicy } from "./pipeline/handlers/post-policy-route.js";
 import { reflectionService } from "./pipeline/handlers/reflection-routes.js";
 import type { RouteDeps } from "./pipeline/handlers/route-deps.js";
+import { watchUploads } from "./pipeline/handlers/watch-route.js";
 import { rpcLogging } from "./pipeline/rpc-logging.js";
 import { rpcMetrics, UNKNOWN_METHOD } from "./pipeline/rpc-metrics.js";
 import { calledAs, protocolOf } from "./pipeline/rpc-protocol.js";
@@ -60,6 +61,8 @@ import { decodeProtobufStringsStrictly } from "./transport/connect-patches/proto
 import { unaryFastPath, unaryInvoker } from "./transport/connect-patches/unary-fast-path.js";
 import { type NodeHandler, type NodeResponse, writeJson } from "./transport/node-http.js";
 import { startMultipartReaper } from "./uploads/multipart-reaper.js";
+import { UploadFeed } from "./uploads/upload-feed.js";
+import { startUploadPoller } from "./uploads/upload-poller.js";
 
 /** Requests are small; anything larger is refused with resource_exhausted. */
 export const MAX_REQUEST_BYTES = 256 * 1024;
@@ -152,6 +155,11 @@ export async function createApp(deps: AppDeps): Promise<App> {
     }, store);
     const stopPurge = store ? purgeExpiredHandles(store, logger) : () => {};
     const handleStore = store;
+    const feed = handleStore ? new UploadFeed(handleStore.uploads, metrics) : undefined;
+    const stopPoller =
+      feed && config.watchPollIntervalMs > 0
+        ? startUploadPoller(feed, (bucket, key) => backend.headObject(bucket, key), logger, config.watchPollIntervalMs)
+        : async () => {};
     const stopReaper =
       handleStore && config.reapIntervalMs > 0
         ? startMultipartReaper(
@@ -184,6 +192,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       headObject: (bucket, key, signal) => backend.headObject(bucket, key, signal),
       abortMultipartUpload: (upload) => backend.abortMultipartUpload(upload),
       ledger: store?.uploads,
+      feed,
       uploadEvents: metrics,
     };
     const services = {
@@ -213,7 +222,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
       ...(policy ? { policy } : {}),
       close: async () => {
         stopPurge();
-        await stopReaper();
+        feed?.close();
+        await Promise.all([stopReaper(), stopPoller()]);
         await handleStore?.close();
         backend.close();
       },
@@ -240,6 +250,7 @@ function presignService(deps: RouteDeps): ServiceImpl<typeof PresignService> {
     batchGetObject: batchGetObject(deps),
     batchPutObject: batchPutObject(deps),
     confirmUpload: confirmUpload(deps),
+    watchUploads: watchUploads(deps),
   };
 }
 

@@ -1,6 +1,6 @@
 /** What a caller asks presignd to sign. */
-export type Operation = "get" | "put" | "post" | "multipart" | "confirm";
-export const OPERATIONS: readonly Operation[] = ["get", "put", "post", "multipart", "confirm"];
+export type Operation = "get" | "put" | "post" | "multipart" | "confirm" | "watch";
+export const OPERATIONS: readonly Operation[] = ["get", "put", "post", "multipart", "confirm", "watch"];
 
 /**
  * The operations that write an object, whose requests a rule's size, type

@@ -55,6 +55,8 @@ export class Access {
     request: Omit<AccessRequest, "keyIsPrefix" | "normalizedKey"> & {
       keyIsPrefix?: boolean;
       keyField?: string;
+      /** An empty key (a prefix: the whole bucket) is a key, which only a "*" rule allows. */
+      allowEmptyKey?: boolean;
       /** The RPC as the audit record names it, when not the operation itself. */
       auditOperation?: string;
     },
@@ -64,7 +66,7 @@ export class Access {
     const requestId = ctx.values.get(REQUEST_ID);
     const address = ctx.values.get(PRESENTED_CREDENTIALS).address;
     const field = request.keyField ?? "key";
-    const raw = checkObjectKey(request.key, field);
+    const raw = checkObjectKey(request.key, field, { allowEmpty: request.allowEmptyKey === true });
     const isFilename = request.operation === "post" && raw.endsWith(FILENAME);
     const strip = (k: string) => (isFilename ? k.slice(0, -FILENAME.length) : k);
     // Minting a handle defers the conditions and signs nothing yet.

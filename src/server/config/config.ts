@@ -11,6 +11,7 @@ import {
   DEFAULT_POST_MAX_SIZE,
   DEFAULT_REAP_INTERVAL,
   DEFAULT_SHUTDOWN_TIMEOUT,
+  DEFAULT_WATCH_POLL_INTERVAL,
   DEV_DRAIN_DELAY,
   flagLabel,
   settingOf,
@@ -50,6 +51,8 @@ export interface ServerConfig {
   readonly handleStore?: HandleStoreSetting;
   /** How often the multipart reaper runs (with a handle store); 0: never. */
   readonly reapIntervalMs: number;
+  /** How often pending uploads are HEADed while WatchUploads has watchers; 0: never. */
+  readonly watchPollIntervalMs: number;
   /** Timeouts and caps on connections and HTTP/2 streams. */
   readonly limits: ConnectionLimits;
   /** Graceful shutdown (SIGTERM): how long to keep serving while NOT_SERVING, then how long in-flight requests get. */
@@ -103,6 +106,8 @@ export interface RawServeOptions {
   handleStore?: string;
   /** Unset: DEFAULT_REAP_INTERVAL. */
   reapInterval?: string;
+  /** Unset: DEFAULT_WATCH_POLL_INTERVAL. */
+  watchPollInterval?: string;
   /** Comma-separated CIDRs. */
   trustedProxies?: string;
   /** Connection limits; unset: CONNECTION_LIMIT_DEFAULTS. */
@@ -283,12 +288,9 @@ export function parseServeOptions(raw: RawServeOptions, origins?: SettingOrigins
     logKeys: raw.logKeys as KeyLogging,
     limits,
     shutdown,
-    reapIntervalMs:
-      p.check("reapInterval", (label) => {
-        const ms = naming(label, () => parseDelayMs(raw.reapInterval ?? DEFAULT_REAP_INTERVAL));
-        if (ms > MAX_TIMEOUT_MS) throw new ConfigError(`${label}: "${raw.reapInterval}" must be at most 24d`);
-        return ms;
-      }) ?? 0,
+    reapIntervalMs: p.check("reapInterval", (label) => interval(raw.reapInterval, DEFAULT_REAP_INTERVAL, label)) ?? 0,
+    watchPollIntervalMs:
+      p.check("watchPollInterval", (label) => interval(raw.watchPollInterval, DEFAULT_WATCH_POLL_INTERVAL, label)) ?? 0,
     ...(publicEndpoint ? { publicEndpoint } : {}),
     ...(raw.policy ? { policyFile: raw.policy, ...(raw.policyInline ? { policyInline: true } : {}) } : {}),
     ...(p.check("trustedProxies", (label) => trustedProxies(raw.trustedProxies, label)) ?? {}),
@@ -379,6 +381,13 @@ function shutdownSettings(raw: RawServeOptions, p: Problems): ShutdownSettings {
     parseTimeout(raw.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT, label),
   );
   return { drainDelayMs: drainDelayMs ?? 0, timeoutMs: timeoutMs ?? 0 };
+}
+
+/** A period of background work: a duration up to 24 d, or 0 for never. */
+function interval(value: string | undefined, fallback: string, label: string): number {
+  const ms = naming(label, () => parseDelayMs(value ?? fallback));
+  if (ms > MAX_TIMEOUT_MS) throw new ConfigError(`${label}: "${value}" must be at most 24d`);
+  return ms;
 }
 
 /** A whole number from 1 to max, written in digits. */

@@ -35,6 +35,8 @@ export const DEFAULT_SHUTDOWN_TIMEOUT = "30s";
 export const DEFAULT_POST_MAX_SIZE = "5GiB";
 /** --reap-interval's default: how often expired multipart uploads are looked for. */
 export const DEFAULT_REAP_INTERVAL = "5m";
+/** --watch-poll-interval's default: how often pending uploads are HEADed while someone watches. */
+export const DEFAULT_WATCH_POLL_INTERVAL = "2s";
 
 /** Every setting of `presignd serve`, in --help's order. */
 export const SERVE_SETTINGS: readonly ServeSetting[] = [
@@ -170,6 +172,15 @@ export const SERVE_SETTINGS: readonly ServeSetting[] = [
     description:
       "how often the multipart reaper aborts uploads whose token expired (needs --handle-store; 0 turns it off)",
     default: DEFAULT_REAP_INTERVAL,
+  },
+  {
+    name: "watch-poll-interval",
+    key: "watchPollInterval",
+    arg: "<duration>",
+    env: "PRESIGND_WATCH_POLL_INTERVAL",
+    description:
+      "while WatchUploads has watchers, how often uploads signed and not yet landed are HEADed (at most 20 a run; 0 turns it off)",
+    default: DEFAULT_WATCH_POLL_INTERVAL,
   },
   {
     name: "header-timeout",

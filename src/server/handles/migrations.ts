@@ -1,14 +1,34 @@
 /**
  * The handle store's schema, as numbered migrations applied in order, each
  * once, recorded in `presignd_schema`. Both engines run the same statements
- * (portable types only: TEXT, BIGINT). Never edit a published migration; add
- * the next one.
+ * (portable types only: TEXT, BIGINT), except where a migration gives each
+ * engine its own (an auto-incrementing key). Never edit a published
+ * migration; add the next one.
  */
 export interface Migration {
   readonly version: number;
   readonly name: string;
-  readonly statements: readonly string[];
+  readonly statements: readonly string[] | Readonly<Record<StoreEngine, readonly string[]>>;
 }
+
+export type StoreEngine = "sqlite" | "postgres";
+
+/** The statements of a migration for one engine. */
+export function statementsFor(migration: Migration, engine: StoreEngine): readonly string[] {
+  const s = migration.statements;
+  return Array.isArray(s) ? (s as readonly string[]) : (s as Record<StoreEngine, readonly string[]>)[engine];
+}
+
+// The upload events table, the same on both engines but for its sequence column.
+const EVENT_COLUMNS = `bucket TEXT NOT NULL,
+          object_key TEXT NOT NULL,
+          kind TEXT NOT NULL,
+          landed_at BIGINT NOT NULL,
+          event TEXT NOT NULL`;
+const EVENT_INDEXES = [
+  "CREATE INDEX presignd_upload_events_landed_at ON presignd_upload_events (landed_at)",
+  "ALTER TABLE presignd_uploads ADD COLUMN checked_at BIGINT",
+];
 
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -49,6 +69,26 @@ export const MIGRATIONS: readonly Migration[] = [
       "CREATE INDEX presignd_uploads_upload_id ON presignd_uploads (bucket, upload_id)",
       "CREATE INDEX presignd_uploads_state ON presignd_uploads (kind, state, expires_at)",
     ],
+  },
+  {
+    version: 3,
+    name: "upload events (WatchUploads)",
+    statements: {
+      sqlite: [
+        `CREATE TABLE presignd_upload_events (
+          seq INTEGER PRIMARY KEY AUTOINCREMENT,
+          ${EVENT_COLUMNS}
+        )`,
+        ...EVENT_INDEXES,
+      ],
+      postgres: [
+        `CREATE TABLE presignd_upload_events (
+          seq BIGSERIAL PRIMARY KEY,
+          ${EVENT_COLUMNS}
+        )`,
+        ...EVENT_INDEXES,
+      ],
+    },
   },
 ];
 

@@ -1,6 +1,5 @@
 import pg from "pg";
 import { numberedPlaceholders, SqlUploadLedger } from "../uploads/sql-upload-ledger.js";
-import type { UploadRow } from "../uploads/upload-ledger.js";
 import {
   grantToRow,
   type HandleGrant,
@@ -9,7 +8,7 @@ import {
   rowToGrant,
   type StoredGrant,
 } from "./handle-store.js";
-import { pendingMigrations, SCHEMA_TABLE } from "./migrations.js";
+import { pendingMigrations, SCHEMA_TABLE, statementsFor } from "./migrations.js";
 
 /**
  * Every query answers within this, or fails (UNAVAILABLE to the caller): a
@@ -31,7 +30,8 @@ export class PostgresHandleStore implements HandleStore {
 
   private constructor(private readonly pool: pg.Pool) {
     this.uploads = new SqlUploadLedger({
-      all: async (sql, params) => (await pool.query<UploadRow>(numberedPlaceholders(sql), [...params])).rows,
+      all: async <T>(sql: string, params: readonly unknown[]) =>
+        (await pool.query(numberedPlaceholders(sql), [...params])).rows as T[],
       run: async (sql, params) => (await pool.query(numberedPlaceholders(sql), [...params])).rowCount ?? 0,
     });
   }
@@ -108,7 +108,7 @@ async function migrate(pool: pg.Pool): Promise<void> {
       (r) => r.version,
     );
     for (const migration of pendingMigrations(applied, "postgres")) {
-      for (const statement of migration.statements) await client.query(statement);
+      for (const statement of statementsFor(migration, "postgres")) await client.query(statement);
       await client.query("INSERT INTO presignd_schema (version, name, applied_at) VALUES ($1, $2, $3)", [
         migration.version,
         migration.name,

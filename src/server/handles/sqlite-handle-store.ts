@@ -1,6 +1,5 @@
 import Database from "better-sqlite3";
 import { SqlUploadLedger } from "../uploads/sql-upload-ledger.js";
-import type { UploadRow } from "../uploads/upload-ledger.js";
 import {
   grantToRow,
   type HandleGrant,
@@ -9,7 +8,7 @@ import {
   rowToGrant,
   type StoredGrant,
 } from "./handle-store.js";
-import { pendingMigrations, SCHEMA_TABLE } from "./migrations.js";
+import { pendingMigrations, SCHEMA_TABLE, statementsFor } from "./migrations.js";
 
 /**
  * The embedded handle store: one SQLite file (WAL), or ":memory:" for a
@@ -43,7 +42,7 @@ export class SqliteHandleStore implements HandleStore {
       return prepared;
     };
     this.uploads = new SqlUploadLedger({
-      all: async (sql, params) => statement(sql).all(...params) as UploadRow[],
+      all: async <T>(sql: string, params: readonly unknown[]) => statement(sql).all(...params) as T[],
       run: async (sql, params) => statement(sql).run(...params).changes,
     });
   }
@@ -97,7 +96,7 @@ function migrate(db: Database.Database): void {
       .all()
       .map((r) => (r as { version: number }).version);
     for (const migration of pendingMigrations(applied, "sqlite")) {
-      for (const statement of migration.statements) db.exec(statement);
+      for (const statement of statementsFor(migration, "sqlite")) db.exec(statement);
       db.prepare("INSERT INTO presignd_schema (version, name, applied_at) VALUES (?, ?, ?)").run(
         migration.version,
         migration.name,

@@ -1,6 +1,7 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { PresignError, type PresignErrorReason } from "../../core/presign-error.js";
+import { onStreamEnd } from "./stream-end.js";
 
 const CODES: Record<PresignErrorReason, Code> = {
   invalid_argument: Code.InvalidArgument,
@@ -23,11 +24,20 @@ export function toConnectError(error: unknown, logger: Logger): ConnectError {
   return new ConnectError("internal error (logged on the server)", Code.Internal);
 }
 
-/** Interceptor applying toConnectError to every handler failure. */
+/** Interceptor applying toConnectError to every handler failure, a server stream's included. */
 export function errorMapping(logger: Logger): Interceptor {
   return (next) => async (req) => {
     try {
-      return await next(req);
+      const res = await next(req);
+      if (!res.stream) return res;
+      return {
+        ...res,
+        message: onStreamEnd(res.message, (outcome) =>
+          outcome instanceof Error || (outcome !== undefined && outcome !== "abandoned")
+            ? toConnectError(outcome, logger)
+            : undefined,
+        ),
+      };
     } catch (error) {
       throw toConnectError(error, logger);
     }

@@ -6,6 +6,7 @@ import type { KeyLogging } from "../config/config.js";
 import { codeToString } from "../transport/connect-patches/connect-codes.js";
 import { REQUEST_ID, requestIdFrom } from "./request-id.js";
 import { rpcProtocol } from "./rpc-protocol.js";
+import { onStreamEnd } from "./stream-end.js";
 
 /**
  * One log line per RPC: method, protocol, code, duration, bucket and the key
@@ -23,13 +24,12 @@ export function rpcLogging(logger: Logger, logKeys: KeyLogging): Interceptor {
       protocol: rpcProtocol(req),
     };
     if (!req.stream) Object.assign(line, objectFields(req.message as { bucket?: unknown; key?: unknown }, logKeys));
-    try {
-      const res = await next(req);
+    const ok = (code = "ok") => {
       const principal = req.contextValues.get(PRINCIPAL);
       if (principal) line.principal = principal.subject;
-      logger.info({ ...line, code: "ok", ms: elapsed(start) }, "rpc");
-      return res;
-    } catch (error) {
+      logger.info({ ...line, code, ms: elapsed(start) }, "rpc");
+    };
+    const failed = (error: unknown) => {
       const e = ConnectError.from(error);
       const principal = req.contextValues.get(PRINCIPAL);
       if (principal) line.principal = principal.subject;
@@ -37,7 +37,27 @@ export function rpcLogging(logger: Logger, logKeys: KeyLogging): Interceptor {
       // The cause is the server's own detail (e.g. why the handle store failed), kept from the caller.
       const cause = e.cause instanceof Error && !(e.cause instanceof ConnectError) ? { cause: e.cause.message } : {};
       logger[level]({ ...line, code: codeToString(e.code), ms: elapsed(start), error: e.rawMessage, ...cause }, "rpc");
-      throw e;
+      return e;
+    };
+    try {
+      const res = await next(req);
+      if (!res.stream) {
+        ok();
+        return res;
+      }
+      // A server stream is logged when it ends: "canceled" when the caller left.
+      return {
+        ...res,
+        message: onStreamEnd(res.message, (outcome) => {
+          if (outcome === undefined)
+            ok(req.signal.aborted ? codeToString(ConnectError.from(req.signal.reason).code) : "ok");
+          else if (outcome === "abandoned") ok("canceled");
+          else return failed(outcome);
+          return undefined;
+        }),
+      };
+    } catch (error) {
+      throw failed(error);
     }
   };
 }

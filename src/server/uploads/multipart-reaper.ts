@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { mayHaveWritten } from "../../core/upload-expectation.js";
 import type { S3Backend } from "../s3/s3-backend.js";
 import { sdkErrorLabel } from "../s3/sdk-error-label.js";
 import type { UploadEventObserver } from "./upload-events.js";
@@ -9,9 +10,6 @@ const BATCH = 100;
 
 /** A claim older than this was left by an instance that died reaping: take it over. */
 const STALE_CLAIM_MS = 10 * 60_000;
-
-/** How much earlier than its signing an object's Last-Modified may be and still be its upload's (clock skew). */
-const CLOCK_SKEW_MS = 15 * 60_000;
 
 export interface ReaperDeps {
   readonly ledger: UploadLedger;
@@ -55,8 +53,7 @@ export async function reapExpiredUploads(deps: ReaperDeps, now = new Date()): Pr
       }
       // S3 no longer knows the upload: completed, or aborted by its owner.
       const head = await deps.head(upload.bucket, upload.key);
-      const written = head?.lastModified?.getTime();
-      const completed = written !== undefined && written >= upload.signedAt.getTime() - CLOCK_SKEW_MS;
+      const completed = head?.lastModified !== undefined && mayHaveWritten(upload.signedAt, head.lastModified);
       const state = completed ? "completed" : "aborted";
       if (await deps.ledger.settle(upload.id, ["reaping"], state, new Date())) deps.events?.uploadEvent(state);
       result[state]++;

@@ -1,4 +1,5 @@
 import {
+  type LandedEvent,
   type NewSignedUpload,
   newUploadId,
   rowToUpload,
@@ -12,7 +13,7 @@ import {
 
 /** How the ledger reaches its engine: statements with `?` placeholders. */
 export interface SqlExecutor {
-  all(sql: string, params: readonly unknown[]): Promise<UploadRow[]>;
+  all<T = UploadRow>(sql: string, params: readonly unknown[]): Promise<T[]>;
   /** Runs a write; resolves with the number of rows changed. */
   run(sql: string, params: readonly unknown[]): Promise<number>;
 }
@@ -85,12 +86,70 @@ export class SqlUploadLedger implements UploadLedger {
     return changed === 1;
   }
 
-  purge(before: Date): Promise<number> {
-    return this.sql.run(
+  async purge(before: Date): Promise<number> {
+    const uploads = await this.sql.run(
       `DELETE FROM presignd_uploads WHERE expires_at < ? AND (kind <> 'multipart' OR state NOT IN ('pending', 'reaping'))`,
       [before.getTime()],
     );
+    const events = await this.sql.run("DELETE FROM presignd_upload_events WHERE landed_at < ?", [before.getTime()]);
+    return uploads + events;
   }
+
+  async toPoll(now: Date, limit: number): Promise<SignedUpload[]> {
+    const rows = await this.sql.all(
+      `SELECT ${UPLOAD_COLUMNS} FROM presignd_uploads WHERE state = 'pending' AND expires_at > ?
+       ORDER BY COALESCE(checked_at, 0), signed_at LIMIT ?`,
+      [now.getTime() - LANDING_GRACE_MS, limit],
+    );
+    for (const row of rows)
+      await this.sql.run("UPDATE presignd_uploads SET checked_at = ? WHERE id = ?", [now.getTime(), row.id]);
+    return rows.map(rowToUpload);
+  }
+
+  async appendEvent(event: Omit<LandedEvent, "seq">): Promise<LandedEvent> {
+    const rows = await this.sql.all<{ seq: number | string }>(
+      "INSERT INTO presignd_upload_events (bucket, object_key, kind, landed_at, event) VALUES (?, ?, ?, ?, ?) RETURNING seq",
+      [event.bucket, event.key, event.kind, event.landedAt.getTime(), JSON.stringify(event.detail)],
+    );
+    return { ...event, seq: BigInt(rows[0]?.seq ?? 0) };
+  }
+
+  async eventsAfter(seq: bigint, bucket: string, prefix: string, limit: number): Promise<LandedEvent[]> {
+    const rows = await this.sql.all<EventRow>(
+      `SELECT seq, bucket, object_key, kind, landed_at, event FROM presignd_upload_events
+       WHERE seq > ? AND bucket = ? AND substr(object_key, 1, ?) = ? ORDER BY seq LIMIT ?`,
+      // substr counts characters (code points) on both engines.
+      [seq.toString(), bucket, [...prefix].length, prefix, limit],
+    );
+    return rows.map((row) => ({
+      seq: BigInt(row.seq),
+      bucket: row.bucket,
+      key: row.object_key,
+      kind: row.kind as LandedEvent["kind"],
+      landedAt: new Date(Number(row.landed_at)),
+      detail: JSON.parse(row.event) as LandedEvent["detail"],
+    }));
+  }
+
+  async latestEvent(): Promise<bigint> {
+    const rows = await this.sql.all<{ seq: number | string | null }>(
+      "SELECT MAX(seq) AS seq FROM presignd_upload_events",
+      [],
+    );
+    return BigInt(rows[0]?.seq ?? 0);
+  }
+}
+
+/** How long after its URL expired an upload may still land (a long PUT begun just in time). */
+const LANDING_GRACE_MS = 15 * 60_000;
+
+interface EventRow {
+  seq: number | string;
+  bucket: string;
+  object_key: string;
+  kind: string;
+  landed_at: number | string;
+  event: string;
 }
 
 /** `?` placeholders as PostgreSQL's `$1, $2, …` (the statements above hold no literal "?"). */

@@ -54,8 +54,37 @@ export interface UploadLedger {
   openMultipart(limit: number): Promise<SignedUpload[]>;
   /** Moves an upload from one of `from` to `to`; false when another instance moved it first. */
   settle(id: string, from: readonly UploadState[], to: UploadState, at: Date): Promise<boolean>;
-  /** Deletes settled records and single uploads whose expiry is before `before`; returns how many. */
+  /** Deletes settled records, single uploads and events older than `before`; returns how many. */
   purge(before: Date): Promise<number>;
+  /** Pending uploads that may still land, least recently checked first; marks them checked `now`. */
+  toPoll(now: Date, limit: number): Promise<SignedUpload[]>;
+  /** Appends a landed upload to the events every watcher reads. */
+  appendEvent(event: Omit<LandedEvent, "seq">): Promise<LandedEvent>;
+  /** Events after `seq` for keys in `bucket` starting with `prefix`, in order. */
+  eventsAfter(seq: bigint, bucket: string, prefix: string, limit: number): Promise<LandedEvent[]>;
+  /** The newest event's sequence number (0 when none). */
+  latestEvent(): Promise<bigint>;
+}
+
+/** An upload seen landing, as WatchUploads streams it. */
+export interface LandedEvent {
+  readonly seq: bigint;
+  readonly bucket: string;
+  readonly key: string;
+  readonly kind: UploadKind;
+  readonly landedAt: Date;
+  readonly detail: {
+    readonly size: string;
+    readonly etag: string;
+    readonly versionId?: string;
+    readonly lastModified?: string;
+    readonly contentType: string;
+    readonly metadata: Readonly<Record<string, string>>;
+    readonly checksumSha256?: string;
+    readonly checksumCrc32c?: string;
+    readonly verified: readonly string[];
+    readonly unverified: readonly string[];
+  };
 }
 
 /** A new record's id: 128 random bits. */

@@ -5,6 +5,7 @@ import { unmetConditions } from "../../../core/policy/policy.js";
 import { invalidField, PresignError } from "../../../core/presign-error.js";
 import {
   callerExpectation,
+  mayHaveWritten,
   type UploadExpectation,
   type Verification,
   verifyObject,
@@ -25,13 +26,6 @@ import type { RouteDeps } from "./route-deps.js";
 
 /** How many of the latest uploads signed for a key an object is compared with. */
 const CANDIDATES = 20;
-
-/**
- * How much later than the object's Last-Modified an upload may have been
- * signed and still be the one that wrote it: the clocks of presignd and S3
- * may differ by as much as SigV4 tolerates (15 min).
- */
-const CLOCK_SKEW_MS = 15 * 60_000;
 
 /**
  * ConfirmUpload: authorise `confirm` → HEAD the object with the server's
@@ -70,12 +64,8 @@ export function confirmUpload(deps: RouteDeps) {
     if (target.bound) verifyObject(head, target.bound, "the upload token's bound", checks);
     if (expected) verifyObject(head, expected, "expected", checks);
     const record = matchingRecord(head, target.records, checks);
-    if (record && deps.ledger) {
-      const settled = await deps.ledger
-        .settle(record.id, ["pending"], "completed", new Date())
-        .catch(ledgerUnavailable);
-      if (settled && record.kind === "multipart") deps.uploadEvents?.uploadEvent("completed");
-    }
+    // The first to see it land records it, for WatchUploads too.
+    if (record && deps.feed) await deps.feed.landed(record, head, checks).catch(ledgerUnavailable);
     return {
       object: {
         bucket: target.bucket,
@@ -109,7 +99,7 @@ interface ConfirmTarget {
 
 /** The object and its records: by upload token (owner only), by handle (as its minter) or by bucket and key. */
 async function confirmTarget(deps: RouteDeps, ctx: HandlerContext, req: ConfirmUploadRequest): Promise<ConfirmTarget> {
-  const ledger = deps.ledger;
+  const ledger = deps.feed?.ledger;
   if (req.uploadToken) {
     if (req.bucket) throw invalidField("upload_token", "send either an upload_token or bucket and key, not both");
     const claims = await deps.uploads.open(req.uploadToken, ctx.values.get(PRINCIPAL) ?? ANONYMOUS, new Date());
@@ -151,9 +141,7 @@ function matchingRecord(
   checks: Verification,
 ): SignedUpload | undefined {
   if (records.length === 0) return undefined;
-  const written = head.lastModified?.getTime();
-  const eligible =
-    written === undefined ? records : records.filter((r) => r.signedAt.getTime() <= written + CLOCK_SKEW_MS);
+  const eligible = records.filter((r) => mayHaveWritten(r.signedAt, head.lastModified));
   const newest = eligible[0];
   if (!newest) {
     throw new PresignError(

@@ -4,6 +4,7 @@ import type { S3Backend } from "../../s3/s3-backend.js";
 import type { Signing } from "../../s3/signing.js";
 import type { UploadTokens } from "../../tokens/upload-tokens.js";
 import type { UploadEventObserver } from "../../uploads/upload-events.js";
+import type { UploadFeed } from "../../uploads/upload-feed.js";
 import type { UploadLedger } from "../../uploads/upload-ledger.js";
 
 /** What the PresignService handlers work with. */
@@ -22,6 +23,8 @@ export interface RouteDeps {
   readonly abortMultipartUpload: S3Backend["abortMultipartUpload"];
   /** The record of signed uploads (in the handle store), when there is one. */
   readonly ledger?: UploadLedger | undefined;
+  /** The uploads that landed (ConfirmUpload, WatchUploads), with the ledger. */
+  readonly feed?: UploadFeed | undefined;
   /** Told of multipart uploads started and settled (the server's Metrics). */
   readonly uploadEvents?: UploadEventObserver | undefined;
 }
