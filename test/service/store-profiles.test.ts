@@ -76,8 +76,9 @@ describe("--dev --provider r2: what R2 users will meet, against the embedded S3"
 
   it("logs the store of each bucket at start", () => {
     const line = suite.server.logs.find((l) => String(l.msg).startsWith("presignd listening"));
+    assert.ok(line, "the listening line");
     assert.deepEqual(
-      (line?.buckets as { bucket: string; provider: string; provider_from: string }[]).map((b) => [
+      (line.buckets as { bucket: string; provider: string; provider_from: string }[]).map((b) => [
         b.bucket,
         b.provider,
         b.provider_from,
