@@ -13,6 +13,7 @@ import {
   storeProfile,
 } from "../../src/core/store-profile.js";
 import { parseServeOptions, type RawServeOptions } from "../../src/server/config/config.js";
+import { configFromLayers, envValues } from "../../src/server/config/layers.js";
 
 const put = (fields: Partial<Omit<Extract<StoreRequest, { rpc: "PutObject" }>, "rpc">> = {}): StoreRequest => ({
   rpc: "PutObject",
@@ -324,6 +325,24 @@ describe("--provider and --bucket-provider", () => {
       () => parseServeOptions({ ...base, endpoint: "https://s3.eu-central-1.wasabisys.com", region: "us-east-1" }),
       /^ConfigError: --region \(PRESIGND_REGION\): Wasabi answers s3\.eu-central-1\.wasabisys\.com in region eu-central-1/,
     );
+  });
+
+  it("PRESIGND_PROVIDER and PRESIGND_BUCKET_PROVIDER (comma-separated); a flag wins over the environment, a bucket's own over both", () => {
+    const env = envValues({
+      PRESIGND_BUCKET: "media,backups,logs",
+      PRESIGND_POLICY: "p.yaml",
+      PRESIGND_ENDPOINT: "http://127.0.0.1:9000",
+      PRESIGND_PROVIDER: "minio",
+      PRESIGND_BUCKET_PROVIDER: "media=ceph,logs=generic",
+    });
+    const byBucket = (config: ReturnType<typeof configFromLayers>) =>
+      [...config.stores].map(([bucket, s]) => `${bucket}:${s.profile.provider}`);
+    assert.deepEqual(byBucket(configFromLayers({ env })), ["media:ceph", "backups:minio", "logs:generic"]);
+    assert.deepEqual(byBucket(configFromLayers({ env, flags: { provider: "ceph" } })), [
+      "media:ceph",
+      "backups:ceph",
+      "logs:generic",
+    ]);
   });
 
   it("--dev applies the profile's refusals, not its endpoint and region rules", () => {
