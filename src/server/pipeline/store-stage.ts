@@ -5,7 +5,7 @@ import type { Signing } from "../s3/signing.js";
 /**
  * The store stage of every presign: what the bucket's store cannot do is
  * refused here, before signing (failed_precondition naming the store and the
- * field); a URL lives no longer than the store honours. Gives the profile.
+ * field). Gives the profile and the longest lifetime to sign for.
  */
 export function storeStage(
   signing: Signing,
@@ -15,5 +15,10 @@ export function storeStage(
 ): { profile: StoreProfile; maxTtlSeconds: number } {
   const profile = signing.store(endpoint);
   checkStoreRequest(profile, request);
-  return { profile, maxTtlSeconds: Math.min(grantedMaxTtlSeconds ?? profile.maxTtlSeconds, profile.maxTtlSeconds) };
+  return { profile, maxTtlSeconds: storeMaxTtl(profile, grantedMaxTtlSeconds) };
+}
+
+/** A URL lives no longer than the policy grants and the store honours. */
+export function storeMaxTtl(profile: StoreProfile, grantedMaxTtlSeconds: number | undefined): number {
+  return Math.min(grantedMaxTtlSeconds ?? profile.maxTtlSeconds, profile.maxTtlSeconds);
 }

@@ -25,7 +25,7 @@ import type {
 import { ANONYMOUS, PRINCIPAL } from "../../auth/principal.js";
 import { sdkErrorLabel } from "../../s3/sdk-error-label.js";
 import type { UploadClaims } from "../../tokens/upload-tokens.js";
-import { storeStage } from "../store-stage.js";
+import { storeMaxTtl, storeStage } from "../store-stage.js";
 import { type PresignedRequestInit, presignedMessage } from "./presigned-message.js";
 import type { RouteDeps } from "./route-deps.js";
 
@@ -189,7 +189,7 @@ async function openUpload(
     auditOperation,
   });
   const store = deps.signing.store(deps.signing.bucket(claims.bucket));
-  const base = await deps.signing.context(Math.min(granted.maxTtlSeconds ?? store.maxTtlSeconds, store.maxTtlSeconds));
+  const base = await deps.signing.context(storeMaxTtl(store, granted.maxTtlSeconds));
   const maxSeconds = Math.min(base.ttl.maxSeconds, secondsLeft(claims.expiresAt, base.now, "upload_token"));
   const context = {
     ...base,
