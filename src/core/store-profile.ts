@@ -40,8 +40,6 @@ export interface StoreProfile {
   readonly region: RegionRule;
   /** The longest lifetime of a presigned URL the store honours. */
   readonly maxTtlSeconds: number;
-  /** How the store treats user metadata (x-amz-meta-*), for the README and the start-up log. */
-  readonly metadata: string;
   /** Presigned URLs must name a host matching this (R2: not a custom domain). */
   readonly presignedHost?: { readonly host: RegExp; readonly problem: string };
   /** Warned about at start when no --public-endpoint is set. */
@@ -51,7 +49,6 @@ export interface StoreProfile {
 }
 
 const NO_POST = "does not implement POST Object; use PutObject";
-const SIGNED_METADATA = "signed x-amz-meta-* headers, stored as sent";
 
 const PROFILES: Readonly<Record<Provider, StoreProfile>> = {
   aws: {
@@ -63,7 +60,6 @@ const PROFILES: Readonly<Record<Provider, StoreProfile>> = {
     addressing: "virtual",
     region: {},
     maxTtlSeconds: MAX_SIGV4_TTL_SECONDS,
-    metadata: SIGNED_METADATA,
   },
   r2: {
     provider: "r2",
@@ -76,7 +72,6 @@ const PROFILES: Readonly<Record<Provider, StoreProfile>> = {
     // us-east-1 is R2's documented alias of auto, for tools that need an AWS region.
     region: { default: "auto", accepted: ["auto", "us-east-1"] },
     maxTtlSeconds: MAX_SIGV4_TTL_SECONDS,
-    metadata: SIGNED_METADATA,
     presignedHost: {
       host: /\.r2\.cloudflarestorage\.com$/,
       problem: "presigned URLs work only on <account>.r2.cloudflarestorage.com, not on a custom domain",
@@ -93,7 +88,6 @@ const PROFILES: Readonly<Record<Provider, StoreProfile>> = {
     addressing: "virtual",
     region: { fromEndpoint: { host: /^s3\.([a-z0-9-]+)\.backblazeb2\.com$/, bare: "" } },
     maxTtlSeconds: MAX_SIGV4_TTL_SECONDS,
-    metadata: SIGNED_METADATA,
   },
   gcs: {
     provider: "gcs",
@@ -107,7 +101,6 @@ const PROFILES: Readonly<Record<Provider, StoreProfile>> = {
     region: { default: "auto" },
     // The XML API's HMAC-signed URLs, like SigV4's, live at most 7 days.
     maxTtlSeconds: MAX_SIGV4_TTL_SECONDS,
-    metadata: "signed x-amz-meta-* headers, stored as x-goog-meta-*",
   },
   spaces: {
     provider: "spaces",
@@ -119,7 +112,6 @@ const PROFILES: Readonly<Record<Provider, StoreProfile>> = {
     addressing: "virtual",
     region: {},
     maxTtlSeconds: MAX_SIGV4_TTL_SECONDS,
-    metadata: `${SIGNED_METADATA}; a POST form's Content-Disposition is ignored`,
   },
   minio: {
     provider: "minio",
@@ -130,7 +122,6 @@ const PROFILES: Readonly<Record<Provider, StoreProfile>> = {
     addressing: "path",
     region: {},
     maxTtlSeconds: MAX_SIGV4_TTL_SECONDS,
-    metadata: SIGNED_METADATA,
     withoutPublicEndpoint:
       "MinIO checks the signed Host: URLs signed for --endpoint's host fail where clients reach MinIO by another name; set --public-endpoint to the name they use",
   },
@@ -145,7 +136,6 @@ const PROFILES: Readonly<Record<Provider, StoreProfile>> = {
     addressing: "path",
     region: {},
     maxTtlSeconds: MAX_SIGV4_TTL_SECONDS,
-    metadata: "signed x-amz-meta-* headers; RGW 16 also stores unsigned ones an uploader adds",
     startWarning:
       "Ceph RGW 16 stores x-amz-meta-* headers an uploader adds beyond those signed: do not trust object metadata as presignd's",
   },
@@ -158,7 +148,6 @@ const PROFILES: Readonly<Record<Provider, StoreProfile>> = {
     addressing: "virtual",
     region: { fromEndpoint: { host: /^s3\.(?:([a-z0-9-]+)\.)?wasabisys\.com$/, bare: "us-east-1" } },
     maxTtlSeconds: MAX_SIGV4_TTL_SECONDS,
-    metadata: SIGNED_METADATA,
   },
   generic: {
     provider: "generic",
@@ -169,7 +158,6 @@ const PROFILES: Readonly<Record<Provider, StoreProfile>> = {
     addressing: "virtual",
     region: {},
     maxTtlSeconds: MAX_SIGV4_TTL_SECONDS,
-    metadata: SIGNED_METADATA,
   },
 };
 

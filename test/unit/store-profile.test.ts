@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
 import { describe, it } from "node:test";
 import { PresignError } from "../../src/core/presign-error.js";
 import {
@@ -349,5 +350,26 @@ describe("--provider and --bucket-provider", () => {
     const config = parseServeOptions({ ...base, bucket: [], policy: undefined, dev: true, provider: "r2" } as never);
     assert.equal(config.stores.get("dev")?.profile.provider, "r2");
     assert.equal(config.region, "us-east-1");
+  });
+});
+
+describe("the README's store × capability table", () => {
+  it("has one row per provider, and says refused, equal and path exactly where the profile does", async () => {
+    const readme = await readFile(new URL("../../README.md", import.meta.url), "utf8");
+    const section = readme.slice(readme.indexOf("### Store profiles"), readme.indexOf("### Config file"));
+    const rows = section
+      .split("\n")
+      .filter((line) => /^\| .*\(`[a-z0-9]+`\) \|/.test(line))
+      .map((line) => line.split(" | "));
+    const named = rows.map((cells) => /\(`([a-z0-9]+)`\)/.exec(cells[0] ?? "")?.[1]);
+    assert.deepEqual(named, [...PROVIDERS]);
+    for (const [i, provider] of PROVIDERS.entries()) {
+      const [, post = "", checksum = "", , parts = "", addressing = ""] = rows[i] ?? [];
+      const profile = storeProfile(provider);
+      assert.equal(post.includes("**refused**"), profile.postRefusal !== undefined, `${provider}: POST`);
+      assert.equal(checksum.includes("**refused**"), profile.checksumRefusal !== undefined, `${provider}: checksum`);
+      assert.equal(parts.includes("**equal**"), profile.equalParts, `${provider}: parts`);
+      assert.equal(addressing.includes("**path**"), profile.addressing === "path", `${provider}: addressing`);
+    }
   });
 });
