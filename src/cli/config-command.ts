@@ -66,13 +66,16 @@ export function configCommand(): Command {
       }
       if (file !== undefined) throw new Error(`config print reads --config FILE (or PRESIGND_CONFIG), not "${file}"`);
       const merged = await settingLayers(command);
-      process.stdout.write(printSettings(layers.resolveSettings(merged), merged.file));
+      let stores: ReturnType<typeof layers.configFromLayers>["stores"] | undefined;
+      let refused: readonly string[] = [];
       try {
-        layers.configFromLayers(merged);
+        stores = layers.configFromLayers(merged).stores;
       } catch (error) {
-        // Printed anyway (to see where each value came from); serve would refuse these.
-        for (const problem of problemsOf(error)) process.stderr.write(`${problem}\n`);
-        process.exitCode = 1;
+        refused = problemsOf(error);
       }
+      process.stdout.write(printSettings(layers.resolveSettings(merged), merged.file, stores));
+      // Printed anyway (to see where each value came from); serve would refuse these.
+      for (const problem of refused) process.stderr.write(`${problem}\n`);
+      if (refused.length > 0) process.exitCode = 1;
     });
 }

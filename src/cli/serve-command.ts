@@ -16,6 +16,7 @@ export function serveCommand(): Command {
         "presignd serve --dev                                  # embedded S3, no policy: local development",
         "presignd serve --config presignd.yaml                 # settings under the flag names: addr: 127.0.0.1:8080",
         "presignd serve --config presignd.yaml -a :9090        # a flag overrides PRESIGND_* and the file",
+        "presignd serve --dev --provider r2                    # what R2 refuses, against the embedded S3",
       ),
     )
     .action(async (_options: unknown, command: Command) => {

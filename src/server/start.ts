@@ -70,6 +70,7 @@ export async function startServer(
         resolve();
       });
     });
+    warnAboutStores(config, logger);
     // In the background: a missing bucket or unloadable credentials are
     // warned about at start, without holding the port back for S3.
     void health.checkAtStart();
@@ -94,6 +95,8 @@ export async function startServer(
           region: b.region,
           host: b.hostname,
           port: b.port,
+          provider: config.stores.get(b.bucket)?.profile.provider,
+          provider_from: config.stores.get(b.bucket)?.source,
         })),
         protocols: ["connect", "grpc", "grpc-web"],
       },
@@ -133,5 +136,27 @@ export async function startServer(
     await app?.close();
     await devS3?.close();
     throw error;
+  }
+}
+
+/** What a bucket's store does that presignd cannot refuse for it: said once at start. */
+function warnAboutStores(config: ServerConfig, logger: Logger): void {
+  const said = new Set<string>();
+  for (const [bucket, { profile, source }] of config.stores) {
+    if (source === "detected" && !said.has("detected")) {
+      said.add("detected");
+      logger.info(
+        { provider: profile.provider },
+        `store: ${profile.describe}, detected from the --endpoint host (--provider overrides)`,
+      );
+    }
+    const warnings = [
+      profile.startWarning,
+      config.publicEndpoint || config.dev ? undefined : profile.withoutPublicEndpoint,
+    ];
+    for (const warning of warnings) {
+      if (warning && !said.has(warning)) logger.warn({ bucket, provider: profile.provider }, warning);
+      if (warning) said.add(warning);
+    }
   }
 }

@@ -5,8 +5,10 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { Code } from "@connectrpc/connect";
 import { collector } from "../support/collect.js";
 import { rawRequest } from "../support/raw-http.js";
+import { refusal } from "../support/refusal.js";
 import { presigndForRgw, type RgwPresignd, rgwFromEnv } from "../support/rgw.js";
 
 // Ceph RGW verifies every signature: what it accepts here, S3 accepts.
@@ -72,13 +74,12 @@ describe("RGW accepts what presignd signs", () => {
     }
   });
 
-  it("stores signed metadata, content type, Content-MD5 and checksum", async () => {
+  it("stores signed metadata, content type and Content-MD5", async () => {
     const body = randomBytes(1000);
     const res = await p.client.upload("meta.bin", body, {
       params: {
         contentType: "application/x-test",
         contentMd5: createHash("md5").update(body).digest("base64"),
-        checksumSha256: createHash("sha256").update(body).digest("base64"),
         metadata: { owner: "alice", "trace-id": "t-1" },
       },
     });
@@ -87,6 +88,21 @@ describe("RGW accepts what presignd signs", () => {
     assert.equal(got.headers["content-type"], "application/x-test");
     assert.equal(got.headers["x-amz-meta-owner"], "alice");
     assert.equal(got.headers["x-amz-meta-trace-id"], "t-1");
+  });
+
+  it("the ceph profile refuses a checksum_sha256 RGW 16 would not verify (rgw-rejects shows why)", async () => {
+    const error = await refusal(
+      p.client.service.putObject({
+        key: "sum.bin",
+        contentLength: 3n,
+        checksumSha256: createHash("sha256").update("sum").digest("base64"),
+      }),
+    );
+    assert.equal(error.code, Code.FailedPrecondition);
+    assert.equal(
+      error.rawMessage,
+      "checksum_sha256: Ceph RGW (RGW 16) stores no body checksum, so a signed x-amz-checksum-sha256 would not be verified; use content_md5",
+    );
   });
 
   it("serves response overrides and a signed Range", async () => {

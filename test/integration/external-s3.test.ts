@@ -153,6 +153,47 @@ describe("serving a configured S3 endpoint with the SDK credential chain", () =>
     assert.equal(ready.reason, 'bucket "ext-bucket": S3 is unreachable; bucket "second": S3 is unreachable');
   });
 
+  it("store profiles per bucket: MinIO warns without --public-endpoint; each bucket refuses what its store cannot do", async () => {
+    process.env.AWS_ACCESS_KEY_ID = "S3RVER";
+    process.env.AWS_SECRET_ACCESS_KEY = "S3RVER";
+    const options = {
+      dev: false,
+      bucket: ["ext-bucket", "second"],
+      region: "us-east-1",
+      endpoint: s3.endpoint,
+      provider: "minio",
+      bucketProvider: ["second=b2"],
+      policy: await writePolicy(ALLOW_ALL),
+    };
+    const server = await startTestServer(options);
+    servers.push(server);
+    const warnings = server.logs.filter(
+      (l) => l.level === 40 && String(l.msg).startsWith("MinIO checks the signed Host"),
+    );
+    assert.equal(warnings.length, 1);
+    const listening = server.logs.find((l) => String(l.msg).startsWith("presignd listening"));
+    assert.deepEqual(
+      (listening?.buckets as { provider: string; provider_from: string }[] | undefined)?.map((b) => [
+        b.provider,
+        b.provider_from,
+      ]),
+      [
+        ["minio", "provider"],
+        ["b2", "bucket-provider"],
+      ],
+    );
+    const client = connectPresignd({ baseUrl: server.url, headers: { "x-api-key": KEYS.admin } });
+    const form = await client.service.postPolicy({ key: "f.txt", maxContentLength: 10n });
+    assert.match(form.url, /\/ext-bucket\/?$/, "path style: MinIO's addressing");
+    const error = await refusal(client.service.postPolicy({ bucket: "second", key: "f.txt", maxContentLength: 10n }));
+    assert.equal(error.code, Code.FailedPrecondition);
+    assert.equal(error.rawMessage, "PostPolicy: Backblaze B2 does not implement POST Object; use PutObject");
+
+    const named = await startTestServer({ ...options, bucketProvider: [], publicEndpoint: s3.endpoint });
+    servers.push(named);
+    assert.ok(!named.logs.some((l) => String(l.msg).startsWith("MinIO checks the signed Host")));
+  });
+
   it("caps TTLs at --max-ttl and says so in expires_at", async () => {
     const server = await serve();
     const client = connectPresignd({ baseUrl: server.url, headers: { "x-api-key": KEYS.admin } });

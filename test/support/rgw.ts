@@ -25,7 +25,7 @@ export interface RgwPresignd {
   readonly client: NodePresignClient;
 }
 
-/** presignd in front of RGW, credentials from the SDK chain (the env file). */
+/** presignd in front of RGW with the ceph store profile, credentials from the SDK chain (the env file). */
 export async function presigndForRgw(rgw: Rgw, options: Partial<RawServeOptions> = {}): Promise<RgwPresignd> {
   const config = parseServeOptions({
     policy: await writePolicy(ALLOW_ALL),
@@ -40,6 +40,7 @@ export async function presigndForRgw(rgw: Rgw, options: Partial<RawServeOptions>
     region: "us-east-1",
     endpoint: rgw.endpoint,
     pathStyle: true,
+    provider: "ceph",
     ...options,
   });
   const server = await startServer(config, createLogger("silent"));

@@ -79,6 +79,7 @@ export async function uploadMultipart(
   }
   const done = new Map<number, string>();
   let resumedParts = 0;
+  let equalPartsMismatch: string | undefined;
   if (record) {
     for (const [n, etag] of Object.entries(record.parts)) done.set(Number(n), etag);
     // What S3 has wins over the record: a part may have landed after the last save.
@@ -111,6 +112,10 @@ export async function uploadMultipart(
         call,
       ),
     );
+    // A stream is cut before presignd answers: a store that needs equal parts (R2) must get the size it was cut in.
+    if (created.equalParts && source.kind === "parts" && Number(created.partSize) !== partSize) {
+      equalPartsMismatch = `presignd chose part_size ${created.partSize} for a stream cut in parts of ${partSize} bytes, and the bucket's store needs every part but the last to be exactly part_size`;
+    }
     record = {
       version: 1,
       bucket,
@@ -137,6 +142,7 @@ export async function uploadMultipart(
   let count = 0;
   const next = source.kind === "sized" ? sizedParts(source, upload.partSize) : streamedParts(source);
   try {
+    if (equalPartsMismatch) throw new TransferError(equalPartsMismatch, false);
     await runPool<Part>(
       settings.concurrency,
       async () => {

@@ -16,6 +16,7 @@ import {
   flagLabel,
   settingOf,
 } from "./settings.js";
+import { type BucketStore, bucketStores } from "./store-settings.js";
 
 /** How object keys appear in logs: keys can carry personal data. */
 export type KeyLogging = "full" | "hash" | "none";
@@ -33,6 +34,8 @@ export interface ServerConfig {
   /** Endpoint written into presigned URLs, when clients reach S3 by another name. */
   readonly publicEndpoint?: string;
   readonly pathStyle: boolean;
+  /** Each bucket's store profile (capabilities and defaults), in bucket order. */
+  readonly stores: ReadonlyMap<string, BucketStore>;
   readonly defaultTtlSeconds: number;
   readonly maxTtlSeconds: number;
   /** Largest upload a POST policy allows when neither the request nor the matched rule bounds it. */
@@ -86,6 +89,10 @@ export interface DevConfig {
 /** Options as the CLI parser hands them over (the layers already merged: flags > env > file > defaults). */
 export interface RawServeOptions {
   bucket?: string[];
+  /** One of PROVIDERS; unset: detected from the endpoint's host. */
+  provider?: string;
+  /** BUCKET=PROVIDER entries. */
+  bucketProvider?: string[];
   region?: string;
   addr: string;
   endpoint?: string;
@@ -276,6 +283,21 @@ export function parseServeOptions(raw: RawServeOptions, origins?: SettingOrigins
     ? p.check("publicEndpoint", (label) => checkUrl(raw.publicEndpoint as string, label))
     : undefined;
   const dev = raw.dev === true;
+  const stored = bucketStores(
+    {
+      buckets: dev && buckets.length === 0 ? [DEV_BUCKET] : buckets,
+      provider: raw.provider,
+      bucketProvider: raw.bucketProvider,
+      endpoint,
+      publicEndpoint,
+      region: raw.region,
+      maxTtlSeconds,
+      dev,
+    },
+    (key) => p.label(key),
+  );
+  for (const { key, message } of stored.problems) p.add(key, message);
+  const stores = stored.stores;
   const limits = connectionLimits(raw, p);
   const shutdown = shutdownSettings(raw, p);
   const common = {
@@ -291,6 +313,7 @@ export function parseServeOptions(raw: RawServeOptions, origins?: SettingOrigins
     reapIntervalMs: p.check("reapInterval", (label) => interval(raw.reapInterval, DEFAULT_REAP_INTERVAL, label)) ?? 0,
     watchPollIntervalMs:
       p.check("watchPollInterval", (label) => interval(raw.watchPollInterval, DEFAULT_WATCH_POLL_INTERVAL, label)) ?? 0,
+    stores,
     ...(publicEndpoint ? { publicEndpoint } : {}),
     ...(raw.policy ? { policyFile: raw.policy, ...(raw.policyInline ? { policyInline: true } : {}) } : {}),
     ...(p.check("trustedProxies", (label) => trustedProxies(raw.trustedProxies, label)) ?? {}),
@@ -334,7 +357,8 @@ export function parseServeOptions(raw: RawServeOptions, origins?: SettingOrigins
     ...common,
     ...(handleStore ? { handleStore } : {}),
     buckets,
-    pathStyle: raw.pathStyle ?? false,
+    // The default bucket's store decides (MinIO and RGW: path style).
+    pathStyle: raw.pathStyle ?? [...stores.values()][0]?.profile.addressing === "path",
     ...(raw.region ? { region: raw.region } : {}),
     ...(endpoint ? { endpoint } : {}),
   };

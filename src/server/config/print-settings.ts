@@ -3,6 +3,7 @@ import { describeHandleStore, parseHandleStore } from "../handles/handle-store-s
 import type { ConfigFile } from "./config-file.js";
 import type { ResolvedSetting } from "./layers.js";
 import type { SettingValue } from "./settings.js";
+import type { BucketStore } from "./store-settings.js";
 
 /** How a redacted secret is shown. */
 export const REDACTED = "REDACTED";
@@ -18,9 +19,14 @@ const SECRET_POLICY_FIELDS = new Set(["secret_base64", "api_key_sha256"]);
  * its source as a comment (`# flag`, `# env PRESIGND_ADDR`, `# file
  * presignd.yaml:3:7`, `# default`); unset settings as comments. Secrets are
  * redacted: a handle store URL's password, and in an inline policy the
- * sealing keys and API key digests.
+ * sealing keys and API key digests. With `stores` (the settings are valid),
+ * a closing comment names each bucket's store profile and how it was chosen.
  */
-export function printSettings(resolved: readonly ResolvedSetting[], file?: ConfigFile): string {
+export function printSettings(
+  resolved: readonly ResolvedSetting[],
+  file?: ConfigFile,
+  stores?: ReadonlyMap<string, BucketStore>,
+): string {
   const doc = new Document({});
   doc.commentBefore = " presignd serve: effective settings (flags > env > file > defaults)";
   const map = doc.contents as unknown as { items: Pair[]; comment?: string | null };
@@ -42,8 +48,20 @@ export function printSettings(resolved: readonly ResolvedSetting[], file?: Confi
     pending = [];
     map.items.push(new Pair(key, node));
   }
+  if (stores) pending.push(` stores: ${[...stores].map(([bucket, s]) => `${bucket} ${storeLabel(s)}`).join(", ")}`);
   if (pending.length > 0) map.comment = pending.join("\n");
   return doc.toString();
+}
+
+/** "r2 (detected from --endpoint's host)", as the start-up log says it. */
+export function storeLabel(store: BucketStore): string {
+  const from = {
+    provider: "--provider",
+    "bucket-provider": "--bucket-provider",
+    detected: "detected from --endpoint's host",
+    default: "default",
+  }[store.source];
+  return `${store.profile.provider} (${from})`;
 }
 
 /** A handle store URL without its password (a setting that does not parse is not shown at all). */

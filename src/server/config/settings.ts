@@ -1,3 +1,4 @@
+import { PROVIDERS } from "../../core/store-profile.js";
 import { CONNECTION_LIMIT_DEFAULTS as LIMITS } from "../transport/connection-limits.js";
 import type { RawServeOptions } from "./config.js";
 
@@ -58,6 +59,23 @@ export const SERVE_SETTINGS: readonly ServeSetting[] = [
     env: "PRESIGND_REGION",
     description: "signing region",
     unsetMeans: "discovered per bucket with HeadBucket",
+  },
+  {
+    name: "provider",
+    key: "provider",
+    arg: "<store>",
+    env: "PRESIGND_PROVIDER",
+    description: `S3 implementation whose capabilities and defaults apply: ${PROVIDERS.join(", ")}`,
+    unsetMeans: "detected from --endpoint's host (aws without --endpoint; generic when no host matches or with --dev)",
+  },
+  {
+    name: "bucket-provider",
+    key: "bucketProvider",
+    arg: "<bucket=store>",
+    list: true,
+    env: "PRESIGND_BUCKET_PROVIDER",
+    description: "another provider for one bucket, e.g. media=r2 (repeatable or comma-separated)",
+    unsetMeans: "every bucket has --provider's",
   },
   {
     name: "addr",

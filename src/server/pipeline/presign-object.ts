@@ -2,11 +2,13 @@ import type { HandlerContext } from "@connectrpc/connect";
 import type { BucketEndpoint } from "../../core/bucket-endpoint.js";
 import { PresignError } from "../../core/presign-error.js";
 import type { SigningContext } from "../../core/signer.js";
+import type { StoreRequest } from "../../core/store-profile.js";
 import type { UploadExpectation } from "../../core/upload-expectation.js";
 import type { Granted } from "../access/access.js";
 import { ANONYMOUS, PRINCIPAL } from "../auth/principal.js";
 import type { UploadKind, UploadLedger } from "../uploads/upload-ledger.js";
 import { type ObjectRef, resolveObject } from "./object-ref.js";
+import { storeStage } from "./store-stage.js";
 
 /** What a presign of one object signs with: the bucket, the key decided on, the signing context. */
 export interface SignInput {
@@ -18,23 +20,25 @@ export interface SignInput {
 /**
  * The stages a presign of one object passes, in one place: resolve the
  * object (bucket/key or handle) → authorise it (as the handle's minter) →
- * sign exactly the key decided on, within the lifetime allowed → record the
- * allow decision with the lifetime signed → for an upload, record what was
- * signed in the ledger (ConfirmUpload checks objects against it). Handlers
- * give only the signing step; no handler can forget the audit record of what
- * it signed.
+ * refuse what the bucket's store cannot do (`store`) → sign exactly the key
+ * decided on, within the lifetime allowed → record the allow decision with
+ * the lifetime signed → for an upload, record what was signed in the ledger
+ * (ConfirmUpload checks objects against it). Handlers give only the signing
+ * step; no handler can forget the audit record of what it signed.
  */
 export async function presignObject<T extends { readonly expiresAt: Date }>(
   deps: Parameters<typeof resolveObject>[0] & { readonly ledger?: UploadLedger | undefined },
   ctx: HandlerContext,
   ref: ObjectRef,
   request: Parameters<typeof resolveObject>[3],
+  store: StoreRequest,
   sign: (input: SignInput) => Promise<T>,
   /** For an upload of an exact key: what it must be, as decided. */
   upload?: (granted: Granted) => { readonly kind: UploadKind; readonly expectation: UploadExpectation },
 ): Promise<T> {
   const { endpoint, granted } = await resolveObject(deps, ctx, ref, request);
-  const context = await deps.signing.context(granted.maxTtlSeconds);
+  const { maxTtlSeconds } = storeStage(deps.signing, endpoint, store, granted.maxTtlSeconds);
+  const context = await deps.signing.context(maxTtlSeconds);
   const signed = await sign({ endpoint, granted, context });
   if (upload) {
     const what = { bucket: endpoint.bucket, key: granted.key, ...upload(granted) };

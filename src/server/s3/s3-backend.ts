@@ -15,6 +15,7 @@ import type { BucketEndpoint } from "../../core/bucket-endpoint.js";
 import { DEFAULT_TTL_POLICY } from "../../core/expiry.js";
 import { presignAbortMultipart } from "../../core/presign-multipart.js";
 import { createPresigner, type SigningCredentials, signRequest } from "../../core/signer.js";
+import type { StoreProfile } from "../../core/store-profile.js";
 import type { ObjectFacts } from "../../core/upload-expectation.js";
 import type { ServerConfig } from "../config/config.js";
 import { sdkErrorLabel } from "./sdk-error-label.js";
@@ -24,6 +25,8 @@ export interface S3Backend {
   /** Buckets by name, in configuration order (the first is the default). */
   readonly buckets: ReadonlyMap<string, BucketEndpoint>;
   readonly defaultBucket: string;
+  /** Each bucket's store profile (what it can do), by name. */
+  readonly stores: ReadonlyMap<string, StoreProfile>;
   /** The SDK's memoized, self-refreshing credential provider. */
   readonly credentials: () => Promise<SigningCredentials>;
   /** Resolves when credentials load and every bucket answers HeadBucket; rejects with why not. */
@@ -164,6 +167,7 @@ export async function createS3Backend(
     for (const bucket of config.buckets) {
       const region =
         config.region ??
+        config.stores.get(bucket)?.region ??
         (await discoverRegion((command) => observe("discover_region", internal.send(command)), bucket, config, logger));
       reachable.set(bucket, await resolveEndpoint(internal, bucket, region));
       const signing = new S3Client({
@@ -182,6 +186,7 @@ export async function createS3Backend(
   return {
     buckets,
     defaultBucket: config.buckets[0] as string,
+    stores: new Map([...config.stores].map(([bucket, store]) => [bucket, store.profile])),
     credentials,
     probe: (signal) => probeBuckets(reachable, credentials, missingBuckets, signal, options.observer),
     missingBuckets,

@@ -3,6 +3,7 @@ import type { BucketEndpoint } from "../../core/bucket-endpoint.js";
 import type { TtlPolicy } from "../../core/expiry.js";
 import { PresignError } from "../../core/presign-error.js";
 import { createPresigner, type Presigner, type SigningContext, type SigningCredentials } from "../../core/signer.js";
+import { type StoreProfile, storeProfile } from "../../core/store-profile.js";
 import type { S3Backend } from "./s3-backend.js";
 
 /** What the handlers need to sign: buckets, credentials, clock and TTL policy. */
@@ -31,6 +32,11 @@ export class Signing {
       );
     }
     return endpoint;
+  }
+
+  /** What the store of a configured bucket (from `bucket`) can do. */
+  store(endpoint: BucketEndpoint): StoreProfile {
+    return this.backend.stores.get(endpoint.bucket) ?? storeProfile("generic");
   }
 
   /** Current credentials (refreshed by the SDK as they rotate) and time. */

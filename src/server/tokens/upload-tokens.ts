@@ -13,6 +13,8 @@ export interface UploadClaims {
   /** The caller who created the upload: the only one who may use the token. */
   readonly owner: Principal;
   readonly layout: PartLayout;
+  /** The store needs every part but the last to be exactly layout.partSize (R2). */
+  readonly equalParts: boolean;
   readonly expiresAt: Date;
 }
 
@@ -35,6 +37,7 @@ export class UploadTokens {
       max: claims.layout.maxSize,
       ps: claims.layout.partSize,
       n: claims.layout.maxParts,
+      ...(claims.equalParts ? { eq: true } : {}),
       exp: Math.floor(claims.expiresAt.getTime() / 1000),
     });
   }
@@ -59,6 +62,7 @@ export class UploadTokens {
       key: String(p.k),
       owner: caller,
       layout: { maxSize: Number(p.max), partSize: Number(p.ps), maxParts: Number(p.n) },
+      equalParts: p.eq === true,
       expiresAt,
     };
   }

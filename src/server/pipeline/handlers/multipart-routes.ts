@@ -12,6 +12,7 @@ import {
   presignUploadPart,
 } from "../../../core/presign-multipart.js";
 import type { SigningContext } from "../../../core/signer.js";
+import { checkEqualParts } from "../../../core/store-profile.js";
 import type {
   AbortMultipartUploadRequest,
   CompleteMultipartUploadRequest,
@@ -25,6 +26,7 @@ import { ANONYMOUS, PRINCIPAL } from "../../auth/principal.js";
 import { s3Failure } from "../../s3/s3-failure.js";
 import type { UploadClaims } from "../../tokens/upload-tokens.js";
 import { recordUpload } from "../presign-object.js";
+import { storeMaxTtl, storeStage } from "../store-stage.js";
 import { type PresignedRequestInit, presignedMessage } from "./presigned-message.js";
 import type { RouteDeps } from "./route-deps.js";
 
@@ -48,7 +50,13 @@ export function createMultipartUpload(deps: RouteDeps) {
       contentType: req.contentType,
       metadataNames: Object.keys(req.metadata),
     });
-    const context = await deps.signing.context(granted.maxTtlSeconds);
+    const { profile, maxTtlSeconds } = storeStage(
+      deps.signing,
+      endpoint,
+      { rpc: "CreateMultipartUpload", contentType: req.contentType },
+      granted.maxTtlSeconds,
+    );
+    const context = await deps.signing.context(maxTtlSeconds);
     const expiry = resolveExpiry(
       req.expiresIn,
       { ...context.ttl, defaultSeconds: Math.min(DEFAULT_UPLOAD_SECONDS, context.ttl.maxSeconds) },
@@ -75,6 +83,7 @@ export function createMultipartUpload(deps: RouteDeps) {
       key: granted.key,
       owner,
       layout,
+      equalParts: profile.equalParts,
       expiresAt: expiry.expiresAt,
     });
     // Unrecorded, the upload would be invisible to the reaper: abort it rather than orphan it.
@@ -106,6 +115,7 @@ export function createMultipartUpload(deps: RouteDeps) {
       partSize: BigInt(layout.partSize),
       maxParts: layout.maxParts,
       expiresAt: timestampFromDate(expiry.expiresAt),
+      equalParts: profile.equalParts,
     };
   };
 }
@@ -139,6 +149,11 @@ export function presignUploadParts(deps: RouteDeps) {
         context,
       );
       parts.push({ partNumber: part.partNumber, request: presignedMessage(signed) });
+    }
+    // After each part's own checks (invalid_argument first), before any URL leaves.
+    if (claims.equalParts) {
+      const sizes = req.parts.map((p) => ({ partNumber: p.partNumber, contentLength: Number(p.contentLength) }));
+      checkEqualParts(deps.signing.store(endpoint), claims.layout.partSize, sizes);
     }
     return { parts };
   };
@@ -196,7 +211,8 @@ async function openUpload(
     deferConditions: true,
     auditOperation,
   });
-  const base = await deps.signing.context(granted.maxTtlSeconds);
+  const store = deps.signing.store(deps.signing.bucket(claims.bucket));
+  const base = await deps.signing.context(storeMaxTtl(store, granted.maxTtlSeconds));
   const maxSeconds = Math.min(base.ttl.maxSeconds, secondsLeft(claims.expiresAt, base.now, "upload_token"));
   const context = {
     ...base,

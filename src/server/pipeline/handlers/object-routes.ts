@@ -15,6 +15,7 @@ export function getObject(deps: RouteDeps) {
       ctx,
       req,
       { operation: "get", metadataNames: [] },
+      { rpc: "GetObject" },
       ({ endpoint, granted, context }) =>
         presignGet(
           endpoint,
@@ -53,11 +54,18 @@ export function putObject(deps: RouteDeps) {
       contentType: req.contentType,
       metadataNames: Object.keys(req.metadata),
     } as const;
+    const store = {
+      rpc: "PutObject",
+      contentType: req.contentType,
+      contentMd5: req.contentMd5,
+      checksumSha256: req.checksumSha256,
+    } as const;
     const signed = await presignObject(
       deps,
       ctx,
       req,
       request,
+      store,
       ({ endpoint, granted, context }) =>
         presignPut(
           endpoint,

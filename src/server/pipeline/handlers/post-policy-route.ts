@@ -31,6 +31,7 @@ export function postPolicy(deps: RouteDeps) {
         contentTypeIsPrefix: req.contentType === "" && req.contentTypePrefix !== "",
         metadataNames: Object.keys(req.metadata),
       },
+      { rpc: "PostPolicy", contentType: req.contentType || req.contentTypePrefix },
       ({ endpoint, granted, context }) =>
         presignPost(
           endpoint,
