@@ -28,7 +28,12 @@ import type { Metrics } from "./metrics/metrics.js";
 import { isMetricsRequest, metricsEndpoint } from "./metrics/metrics-endpoint.js";
 import { authentication } from "./pipeline/authentication.js";
 import { errorMapping } from "./pipeline/error-map.js";
-import { batchGetObject, batchPutObject } from "./pipeline/handlers/batch-routes.js";
+import {
+  batchDeleteObject,
+  batchGetObject,
+  batchHeadObject,
+  batchPutObject,
+} from "./pipeline/handlers/batch-routes.js";
 import { createHandle, revokeHandle } from "./pipeline/handlers/handle-route.js";
 import {
   abortMultipartUpload,
@@ -37,7 +42,8 @@ import {
   listParts,
   presignUploadParts,
 } from "./pipeline/handlers/multipart-routes.js";
-import { getObject, putObject } from "./pipeline/handlers/object-routes.js";
+import { listObjects } from "./pipeline/handlers/list-route.js";
+import { deleteObject, getObject, headObject, putObject } from "./pipeline/handlers/object-routes.js";
 import { postPolicy } from "./pipeline/handlers/post-policy-route.js";
 import { reflectionService } from "./pipeline/handlers/reflection-routes.js";
 import type { RouteDeps } from "./pipeline/handlers/route-deps.js";
@@ -219,6 +225,11 @@ function presignService(deps: RouteDeps): ServiceImpl<typeof PresignService> {
     abortMultipartUpload: abortMultipartUpload(deps),
     batchGetObject: batchGetObject(deps),
     batchPutObject: batchPutObject(deps),
+    headObject: headObject(deps),
+    deleteObject: deleteObject(deps),
+    listObjects: listObjects(deps),
+    batchHeadObject: batchHeadObject(deps),
+    batchDeleteObject: batchDeleteObject(deps),
   };
 }
 

@@ -1,6 +1,9 @@
-/** What a caller asks presignd to sign. */
-export type Operation = "get" | "put" | "post" | "multipart";
-export const OPERATIONS: readonly Operation[] = ["get", "put", "post", "multipart"];
+/** What a caller asks presignd to sign. "list" is of the keys under a prefix (keyIsPrefix). */
+export type Operation = "get" | "put" | "post" | "multipart" | "head" | "delete" | "list";
+export const OPERATIONS: readonly Operation[] = ["get", "put", "post", "multipart", "head", "delete", "list"];
+
+/** The operations that write a body: only they meet size, type and metadata conditions. */
+const WRITES: ReadonlySet<Operation> = new Set(["put", "post", "multipart"]);
 
 /** Who is calling, as authentication established it. */
 export interface Principal {
@@ -194,7 +197,7 @@ export function authorize(
   if (nearest) return { allowed: false, reason: `rule "${nearest.rule}": ${nearest.reason}`, rule: nearest.rule };
   return {
     allowed: false,
-    reason: `no rule allows ${who ?? describeCaller(principal)} to ${request.operation} this key in bucket "${request.bucket}"`,
+    reason: `no rule allows ${who ?? describeCaller(principal)} to ${request.operation} ${request.operation === "list" ? "under this prefix" : "this key"} in bucket "${request.bucket}"`,
   };
 }
 
@@ -243,12 +246,13 @@ function unmetCondition(rule: Rule, request: AccessRequest): string | undefined 
   if (request.filename && !rule.allowFilename) {
     return '"${filename}" keys need allow_filename: true (the uploader then names the rest of the key)';
   }
-  if (rule.maxContentLength !== undefined && request.operation !== "get") {
+  const writes = WRITES.has(request.operation);
+  if (rule.maxContentLength !== undefined && writes) {
     if (request.contentLength === undefined || request.contentLength > rule.maxContentLength) {
       return `content length above ${rule.maxContentLength} bytes`;
     }
   }
-  if (rule.contentTypes && request.operation !== "get") {
+  if (rule.contentTypes && writes) {
     const type = request.contentType;
     const allowed =
       type !== undefined &&
@@ -260,7 +264,7 @@ function unmetCondition(rule: Rule, request: AccessRequest): string | undefined 
       );
     if (!allowed) return `content type must be one of ${rule.contentTypes.join(", ")}`;
   }
-  if (rule.requiredMetadata && request.operation !== "get") {
+  if (rule.requiredMetadata && writes) {
     const missing = rule.requiredMetadata.filter((name) => !request.metadataNames.includes(name));
     if (missing.length > 0) return `metadata ${missing.join(", ")} is required`;
   }

@@ -60,7 +60,8 @@ export class Access {
     const requestId = ctx.values.get(REQUEST_ID);
     const address = ctx.values.get(PRESENTED_CREDENTIALS).address;
     const field = request.keyField ?? "key";
-    const raw = checkObjectKey(request.key, field);
+    // A prefix may be empty (a list of the whole bucket: only "*" rules cover it).
+    const raw = checkObjectKey(request.key, field, { allowEmpty: request.keyIsPrefix === true });
     const isFilename = request.operation === "post" && raw.endsWith(FILENAME);
     const strip = (k: string) => (isFilename ? k.slice(0, -FILENAME.length) : k);
     // Minting a handle defers the conditions and signs nothing yet.
@@ -105,7 +106,7 @@ export class Access {
 
     let normalized: string | undefined;
     try {
-      normalized = normalizeKey(raw, field);
+      normalized = raw === "" ? raw : normalizeKey(raw, field);
     } catch {
       normalized = undefined;
     }

@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file presign/v1/presign.proto.
  */
 export const file_presign_v1_presign: GenFile = /*@__PURE__*/
-  fileDesc("ChhwcmVzaWduL3YxL3ByZXNpZ24ucHJvdG8SCnByZXNpZ24udjEiygIKHENyZWF0ZU11bHRpcGFydFVwbG9hZFJlcXVlc3QSDgoGYnVja2V0GAEgASgJEhUKA2tleRgCIAEoCUIIukgFcgMogAgSIQoIbWF4X3NpemUYAyABKANCD7pIDCIKGICAgICAoAEgABIgCglwYXJ0X3NpemUYBCABKANCDbpICiIIGICAgIAUKAASFAoMY29udGVudF90eXBlGAUgASgJEkgKCG1ldGFkYXRhGAYgAygLMjYucHJlc2lnbi52MS5DcmVhdGVNdWx0aXBhcnRVcGxvYWRSZXF1ZXN0Lk1ldGFkYXRhRW50cnkSLQoKZXhwaXJlc19pbhgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEingEKHUNyZWF0ZU11bHRpcGFydFVwbG9hZFJlc3BvbnNlEhQKDHVwbG9hZF90b2tlbhgBIAEoCRIRCgl1cGxvYWRfaWQYAiABKAkSEQoJcGFydF9zaXplGAMgASgDEhEKCW1heF9wYXJ0cxgEIAEoBRIuCgpleHBpcmVzX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJmCg1QYXJ0VG9QcmVzaWduEh8KC3BhcnRfbnVtYmVyGAEgASgFQgq6SAcaBRiQTigBEh8KDmNvbnRlbnRfbGVuZ3RoGAIgASgDQge6SAQiAiAAEhMKC2NvbnRlbnRfbWQ1GAMgASgJIqABChlQcmVzaWduVXBsb2FkUGFydHNSZXF1ZXN0Eh0KDHVwbG9hZF90b2tlbhgBIAEoCUIHukgEcgIQARI1CgVwYXJ0cxgCIAMoCzIZLnByZXNpZ24udjEuUGFydFRvUHJlc2lnbkILukgIkgEFCAEQ6AcSLQoKZXhwaXJlc19pbhgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJTCg1QcmVzaWduZWRQYXJ0EhMKC3BhcnRfbnVtYmVyGAEgASgFEi0KB3JlcXVlc3QYAiABKAsyHC5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QiRgoaUHJlc2lnblVwbG9hZFBhcnRzUmVzcG9uc2USKAoFcGFydHMYASADKAsyGS5wcmVzaWduLnYxLlByZXNpZ25lZFBhcnQiiAEKEExpc3RQYXJ0c1JlcXVlc3QSHQoMdXBsb2FkX3Rva2VuGAEgASgJQge6SARyAhABEiYKEnBhcnRfbnVtYmVyX21hcmtlchgCIAEoBUIKukgHGgUYkE4oABItCgpleHBpcmVzX2luGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIm4KHkNvbXBsZXRlTXVsdGlwYXJ0VXBsb2FkUmVxdWVzdBIdCgx1cGxvYWRfdG9rZW4YASABKAlCB7pIBHICEAESLQoKZXhwaXJlc19pbhgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJrChtBYm9ydE11bHRpcGFydFVwbG9hZFJlcXVlc3QSHQoMdXBsb2FkX3Rva2VuGAEgASgJQge6SARyAhABEi0KCmV4cGlyZXNfaW4YAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iVAoVQmF0Y2hHZXRPYmplY3RSZXF1ZXN0EjsKCHJlcXVlc3RzGAEgAygLMhwucHJlc2lnbi52MS5HZXRPYmplY3RSZXF1ZXN0Qgu6SAiSAQUIARDoByJUChVCYXRjaFB1dE9iamVjdFJlcXVlc3QSOwoIcmVxdWVzdHMYASADKAsyHC5wcmVzaWduLnYxLlB1dE9iamVjdFJlcXVlc3RCC7pICJIBBQgBEOgHIkYKFEJhdGNoUHJlc2lnblJlc3BvbnNlEi4KCHJlcXVlc3RzGAEgAygLMhwucHJlc2lnbi52MS5QcmVzaWduZWRSZXF1ZXN0ItkBChNDcmVhdGVIYW5kbGVSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRIVCgNrZXkYAiABKAlCCLpIBXIDKIAIEjwKCm9wZXJhdGlvbnMYAyADKA4yFS5wcmVzaWduLnYxLk9wZXJhdGlvbkIRukgOkgELCAEiB4IBBBABIAASLQoKZXhwaXJlc19pbhgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIuCgRraW5kGAUgASgOMhYucHJlc2lnbi52MS5IYW5kbGVLaW5kQgi6SAWCAQIQASJ8ChRDcmVhdGVIYW5kbGVSZXNwb25zZRIOCgZoYW5kbGUYASABKAkSLgoKZXhwaXJlc19hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJAoEa2luZBgDIAEoDjIWLnByZXNpZ24udjEuSGFuZGxlS2luZCIxChNSZXZva2VIYW5kbGVSZXF1ZXN0EhoKBmhhbmRsZRgBIAEoCUIKukgHcgUQARiACCInChRSZXZva2VIYW5kbGVSZXNwb25zZRIPCgdyZXZva2VkGAEgASgIIvYBChFSZXNwb25zZU92ZXJyaWRlcxIUCgxjb250ZW50X3R5cGUYASABKAkSGwoTY29udGVudF9kaXNwb3NpdGlvbhgCIAEoCRIVCg1jYWNoZV9jb250cm9sGAMgASgJEhgKEGNvbnRlbnRfZW5jb2RpbmcYBCABKAkSGAoQY29udGVudF9sYW5ndWFnZRgFIAEoCRIPCgdleHBpcmVzGAYgASgJEiMKEWRvd25sb2FkX2ZpbGVuYW1lGAcgASgJQgi6SAVyAyj/ATotukgqIigKE2NvbnRlbnRfZGlzcG9zaXRpb24KEWRvd25sb2FkX2ZpbGVuYW1lIuEBChBHZXRPYmplY3RSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRIVCgNrZXkYAiABKAlCCLpIBXIDKIAIEi0KCmV4cGlyZXNfaW4YAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEgoKdmVyc2lvbl9pZBgEIAEoCRIwCglvdmVycmlkZXMYBSABKAsyHS5wcmVzaWduLnYxLlJlc3BvbnNlT3ZlcnJpZGVzEg0KBXJhbmdlGAYgASgJEg4KBmhhbmRsZRgHIAEoCToSukgPIg0KA2tleQoGaGFuZGxlIuYCChBQdXRPYmplY3RSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRIVCgNrZXkYAiABKAlCCLpIBXIDKIAIEiUKDmNvbnRlbnRfbGVuZ3RoGAMgASgDQg26SAoiCBiAgICAFCgAEhQKDGNvbnRlbnRfdHlwZRgEIAEoCRITCgtjb250ZW50X21kNRgFIAEoCRIXCg9jaGVja3N1bV9zaGEyNTYYBiABKAkSPAoIbWV0YWRhdGEYByADKAsyKi5wcmVzaWduLnYxLlB1dE9iamVjdFJlcXVlc3QuTWV0YWRhdGFFbnRyeRItCgpleHBpcmVzX2luGAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg4KBmhhbmRsZRgJIAEoCRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAE6ErpIDyINCgNrZXkKBmhhbmRsZSLLAQoQUHJlc2lnbmVkUmVxdWVzdBILCgN1cmwYASABKAkSDgoGbWV0aG9kGAIgASgJEjoKB2hlYWRlcnMYAyADKAsyKS5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QuSGVhZGVyc0VudHJ5Ei4KCmV4cGlyZXNfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wGi4KDEhlYWRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIt4DChFQb3N0UG9saWN5UmVxdWVzdBIOCgZidWNrZXQYASABKAkSFQoDa2V5GAIgASgJQgi6SAVyAyiACBIcCgprZXlfcHJlZml4GAMgASgJQgi6SAVyAyiACBIjChJtaW5fY29udGVudF9sZW5ndGgYBCABKANCB7pIBCICKAASLAoSbWF4X2NvbnRlbnRfbGVuZ3RoGAUgASgDQhC6SA3YAQEiCBiAgICAFCAAEhQKDGNvbnRlbnRfdHlwZRgGIAEoCRIbChNjb250ZW50X3R5cGVfcHJlZml4GAcgASgJEi8KFXN1Y2Nlc3NfYWN0aW9uX3N0YXR1cxgIIAEoBUIQukgNGgswADDIATDJATDMARI9CghtZXRhZGF0YRgJIAMoCzIrLnByZXNpZ24udjEuUG9zdFBvbGljeVJlcXVlc3QuTWV0YWRhdGFFbnRyeRItCgpleHBpcmVzX2luGAogASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg4KBmhhbmRsZRgLIAEoCRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAE6HrpIGyIZCgNrZXkKCmtleV9wcmVmaXgKBmhhbmRsZSK8AQoSUG9zdFBvbGljeVJlc3BvbnNlEgsKA3VybBgBIAEoCRI6CgZmaWVsZHMYAiADKAsyKi5wcmVzaWduLnYxLlBvc3RQb2xpY3lSZXNwb25zZS5GaWVsZHNFbnRyeRIuCgpleHBpcmVzX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBotCgtGaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBKlkKCkhhbmRsZUtpbmQSGwoXSEFORExFX0tJTkRfVU5TUEVDSUZJRUQQABIWChJIQU5ETEVfS0lORF9TRUFMRUQQARIWChJIQU5ETEVfS0lORF9TVE9SRUQQAipgCglPcGVyYXRpb24SGQoVT1BFUkFUSU9OX1VOU1BFQ0lGSUVEEAASEQoNT1BFUkFUSU9OX0dFVBABEhEKDU9QRVJBVElPTl9QVVQQAhISCg5PUEVSQVRJT05fUE9TVBADMrwICg5QcmVzaWduU2VydmljZRJMCglHZXRPYmplY3QSHC5wcmVzaWduLnYxLkdldE9iamVjdFJlcXVlc3QaHC5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QiA5ACARJHCglQdXRPYmplY3QSHC5wcmVzaWduLnYxLlB1dE9iamVjdFJlcXVlc3QaHC5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QSSwoKUG9zdFBvbGljeRIdLnByZXNpZ24udjEuUG9zdFBvbGljeVJlcXVlc3QaHi5wcmVzaWduLnYxLlBvc3RQb2xpY3lSZXNwb25zZRJRCgxDcmVhdGVIYW5kbGUSHy5wcmVzaWduLnYxLkNyZWF0ZUhhbmRsZVJlcXVlc3QaIC5wcmVzaWduLnYxLkNyZWF0ZUhhbmRsZVJlc3BvbnNlElYKDFJldm9rZUhhbmRsZRIfLnByZXNpZ24udjEuUmV2b2tlSGFuZGxlUmVxdWVzdBogLnByZXNpZ24udjEuUmV2b2tlSGFuZGxlUmVzcG9uc2UiA5ACAhJsChVDcmVhdGVNdWx0aXBhcnRVcGxvYWQSKC5wcmVzaWduLnYxLkNyZWF0ZU11bHRpcGFydFVwbG9hZFJlcXVlc3QaKS5wcmVzaWduLnYxLkNyZWF0ZU11bHRpcGFydFVwbG9hZFJlc3BvbnNlEmMKElByZXNpZ25VcGxvYWRQYXJ0cxIlLnByZXNpZ24udjEuUHJlc2lnblVwbG9hZFBhcnRzUmVxdWVzdBomLnByZXNpZ24udjEuUHJlc2lnblVwbG9hZFBhcnRzUmVzcG9uc2USTAoJTGlzdFBhcnRzEhwucHJlc2lnbi52MS5MaXN0UGFydHNSZXF1ZXN0GhwucHJlc2lnbi52MS5QcmVzaWduZWRSZXF1ZXN0IgOQAgESaAoXQ29tcGxldGVNdWx0aXBhcnRVcGxvYWQSKi5wcmVzaWduLnYxLkNvbXBsZXRlTXVsdGlwYXJ0VXBsb2FkUmVxdWVzdBocLnByZXNpZ24udjEuUHJlc2lnbmVkUmVxdWVzdCIDkAIBEmIKFEFib3J0TXVsdGlwYXJ0VXBsb2FkEicucHJlc2lnbi52MS5BYm9ydE11bHRpcGFydFVwbG9hZFJlcXVlc3QaHC5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QiA5ACARJVCg5CYXRjaEdldE9iamVjdBIhLnByZXNpZ24udjEuQmF0Y2hHZXRPYmplY3RSZXF1ZXN0GiAucHJlc2lnbi52MS5CYXRjaFByZXNpZ25SZXNwb25zZRJVCg5CYXRjaFB1dE9iamVjdBIhLnByZXNpZ24udjEuQmF0Y2hQdXRPYmplY3RSZXF1ZXN0GiAucHJlc2lnbi52MS5CYXRjaFByZXNpZ25SZXNwb25zZWIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("ChhwcmVzaWduL3YxL3ByZXNpZ24ucHJvdG8SCnByZXNpZ24udjEiygIKHENyZWF0ZU11bHRpcGFydFVwbG9hZFJlcXVlc3QSDgoGYnVja2V0GAEgASgJEhUKA2tleRgCIAEoCUIIukgFcgMogAgSIQoIbWF4X3NpemUYAyABKANCD7pIDCIKGICAgICAoAEgABIgCglwYXJ0X3NpemUYBCABKANCDbpICiIIGICAgIAUKAASFAoMY29udGVudF90eXBlGAUgASgJEkgKCG1ldGFkYXRhGAYgAygLMjYucHJlc2lnbi52MS5DcmVhdGVNdWx0aXBhcnRVcGxvYWRSZXF1ZXN0Lk1ldGFkYXRhRW50cnkSLQoKZXhwaXJlc19pbhgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEingEKHUNyZWF0ZU11bHRpcGFydFVwbG9hZFJlc3BvbnNlEhQKDHVwbG9hZF90b2tlbhgBIAEoCRIRCgl1cGxvYWRfaWQYAiABKAkSEQoJcGFydF9zaXplGAMgASgDEhEKCW1heF9wYXJ0cxgEIAEoBRIuCgpleHBpcmVzX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJmCg1QYXJ0VG9QcmVzaWduEh8KC3BhcnRfbnVtYmVyGAEgASgFQgq6SAcaBRiQTigBEh8KDmNvbnRlbnRfbGVuZ3RoGAIgASgDQge6SAQiAiAAEhMKC2NvbnRlbnRfbWQ1GAMgASgJIqABChlQcmVzaWduVXBsb2FkUGFydHNSZXF1ZXN0Eh0KDHVwbG9hZF90b2tlbhgBIAEoCUIHukgEcgIQARI1CgVwYXJ0cxgCIAMoCzIZLnByZXNpZ24udjEuUGFydFRvUHJlc2lnbkILukgIkgEFCAEQ6AcSLQoKZXhwaXJlc19pbhgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJTCg1QcmVzaWduZWRQYXJ0EhMKC3BhcnRfbnVtYmVyGAEgASgFEi0KB3JlcXVlc3QYAiABKAsyHC5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QiRgoaUHJlc2lnblVwbG9hZFBhcnRzUmVzcG9uc2USKAoFcGFydHMYASADKAsyGS5wcmVzaWduLnYxLlByZXNpZ25lZFBhcnQiiAEKEExpc3RQYXJ0c1JlcXVlc3QSHQoMdXBsb2FkX3Rva2VuGAEgASgJQge6SARyAhABEiYKEnBhcnRfbnVtYmVyX21hcmtlchgCIAEoBUIKukgHGgUYkE4oABItCgpleHBpcmVzX2luGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIm4KHkNvbXBsZXRlTXVsdGlwYXJ0VXBsb2FkUmVxdWVzdBIdCgx1cGxvYWRfdG9rZW4YASABKAlCB7pIBHICEAESLQoKZXhwaXJlc19pbhgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJrChtBYm9ydE11bHRpcGFydFVwbG9hZFJlcXVlc3QSHQoMdXBsb2FkX3Rva2VuGAEgASgJQge6SARyAhABEi0KCmV4cGlyZXNfaW4YAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iVAoVQmF0Y2hHZXRPYmplY3RSZXF1ZXN0EjsKCHJlcXVlc3RzGAEgAygLMhwucHJlc2lnbi52MS5HZXRPYmplY3RSZXF1ZXN0Qgu6SAiSAQUIARDoByJUChVCYXRjaFB1dE9iamVjdFJlcXVlc3QSOwoIcmVxdWVzdHMYASADKAsyHC5wcmVzaWduLnYxLlB1dE9iamVjdFJlcXVlc3RCC7pICJIBBQgBEOgHIlYKFkJhdGNoSGVhZE9iamVjdFJlcXVlc3QSPAoIcmVxdWVzdHMYASADKAsyHS5wcmVzaWduLnYxLkhlYWRPYmplY3RSZXF1ZXN0Qgu6SAiSAQUIARDoByJaChhCYXRjaERlbGV0ZU9iamVjdFJlcXVlc3QSPgoIcmVxdWVzdHMYASADKAsyHy5wcmVzaWduLnYxLkRlbGV0ZU9iamVjdFJlcXVlc3RCC7pICJIBBQgBEOgHIkYKFEJhdGNoUHJlc2lnblJlc3BvbnNlEi4KCHJlcXVlc3RzGAEgAygLMhwucHJlc2lnbi52MS5QcmVzaWduZWRSZXF1ZXN0ItkBChNDcmVhdGVIYW5kbGVSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRIVCgNrZXkYAiABKAlCCLpIBXIDKIAIEjwKCm9wZXJhdGlvbnMYAyADKA4yFS5wcmVzaWduLnYxLk9wZXJhdGlvbkIRukgOkgELCAEiB4IBBBABIAASLQoKZXhwaXJlc19pbhgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIuCgRraW5kGAUgASgOMhYucHJlc2lnbi52MS5IYW5kbGVLaW5kQgi6SAWCAQIQASJ8ChRDcmVhdGVIYW5kbGVSZXNwb25zZRIOCgZoYW5kbGUYASABKAkSLgoKZXhwaXJlc19hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJAoEa2luZBgDIAEoDjIWLnByZXNpZ24udjEuSGFuZGxlS2luZCIxChNSZXZva2VIYW5kbGVSZXF1ZXN0EhoKBmhhbmRsZRgBIAEoCUIKukgHcgUQARiACCInChRSZXZva2VIYW5kbGVSZXNwb25zZRIPCgdyZXZva2VkGAEgASgIIvYBChFSZXNwb25zZU92ZXJyaWRlcxIUCgxjb250ZW50X3R5cGUYASABKAkSGwoTY29udGVudF9kaXNwb3NpdGlvbhgCIAEoCRIVCg1jYWNoZV9jb250cm9sGAMgASgJEhgKEGNvbnRlbnRfZW5jb2RpbmcYBCABKAkSGAoQY29udGVudF9sYW5ndWFnZRgFIAEoCRIPCgdleHBpcmVzGAYgASgJEiMKEWRvd25sb2FkX2ZpbGVuYW1lGAcgASgJQgi6SAVyAyj/ATotukgqIigKE2NvbnRlbnRfZGlzcG9zaXRpb24KEWRvd25sb2FkX2ZpbGVuYW1lIuEBChBHZXRPYmplY3RSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRIVCgNrZXkYAiABKAlCCLpIBXIDKIAIEi0KCmV4cGlyZXNfaW4YAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEgoKdmVyc2lvbl9pZBgEIAEoCRIwCglvdmVycmlkZXMYBSABKAsyHS5wcmVzaWduLnYxLlJlc3BvbnNlT3ZlcnJpZGVzEg0KBXJhbmdlGAYgASgJEg4KBmhhbmRsZRgHIAEoCToSukgPIg0KA2tleQoGaGFuZGxlIuYCChBQdXRPYmplY3RSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRIVCgNrZXkYAiABKAlCCLpIBXIDKIAIEiUKDmNvbnRlbnRfbGVuZ3RoGAMgASgDQg26SAoiCBiAgICAFCgAEhQKDGNvbnRlbnRfdHlwZRgEIAEoCRITCgtjb250ZW50X21kNRgFIAEoCRIXCg9jaGVja3N1bV9zaGEyNTYYBiABKAkSPAoIbWV0YWRhdGEYByADKAsyKi5wcmVzaWduLnYxLlB1dE9iamVjdFJlcXVlc3QuTWV0YWRhdGFFbnRyeRItCgpleHBpcmVzX2luGAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg4KBmhhbmRsZRgJIAEoCRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAE6ErpIDyINCgNrZXkKBmhhbmRsZSKhAQoRSGVhZE9iamVjdFJlcXVlc3QSDgoGYnVja2V0GAEgASgJEhUKA2tleRgCIAEoCUIIukgFcgMogAgSDgoGaGFuZGxlGAMgASgJEhIKCnZlcnNpb25faWQYBCABKAkSLQoKZXhwaXJlc19pbhgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbjoSukgPIg0KA2tleQoGaGFuZGxlIqMBChNEZWxldGVPYmplY3RSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRIVCgNrZXkYAiABKAlCCLpIBXIDKIAIEg4KBmhhbmRsZRgDIAEoCRISCgp2ZXJzaW9uX2lkGAQgASgJEi0KCmV4cGlyZXNfaW4YBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb246ErpIDyINCgNrZXkKBmhhbmRsZSLsAQoSTGlzdE9iamVjdHNSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRIYCgZwcmVmaXgYAiABKAlCCLpIBXIDKIAIEhoKCWRlbGltaXRlchgDIAEoCUIHukgEcgIoEBIcCghtYXhfa2V5cxgEIAEoBUIKukgHGgUY6AcoABIdCgtzdGFydF9hZnRlchgFIAEoCUIIukgFcgMogAgSJAoSY29udGludWF0aW9uX3Rva2VuGAYgASgJQgi6SAVyAyiACBItCgpleHBpcmVzX2luGAcgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIssBChBQcmVzaWduZWRSZXF1ZXN0EgsKA3VybBgBIAEoCRIOCgZtZXRob2QYAiABKAkSOgoHaGVhZGVycxgDIAMoCzIpLnByZXNpZ24udjEuUHJlc2lnbmVkUmVxdWVzdC5IZWFkZXJzRW50cnkSLgoKZXhwaXJlc19hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaLgoMSGVhZGVyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi3gMKEVBvc3RQb2xpY3lSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRIVCgNrZXkYAiABKAlCCLpIBXIDKIAIEhwKCmtleV9wcmVmaXgYAyABKAlCCLpIBXIDKIAIEiMKEm1pbl9jb250ZW50X2xlbmd0aBgEIAEoA0IHukgEIgIoABIsChJtYXhfY29udGVudF9sZW5ndGgYBSABKANCELpIDdgBASIIGICAgIAUIAASFAoMY29udGVudF90eXBlGAYgASgJEhsKE2NvbnRlbnRfdHlwZV9wcmVmaXgYByABKAkSLwoVc3VjY2Vzc19hY3Rpb25fc3RhdHVzGAggASgFQhC6SA0aCzAAMMgBMMkBMMwBEj0KCG1ldGFkYXRhGAkgAygLMisucHJlc2lnbi52MS5Qb3N0UG9saWN5UmVxdWVzdC5NZXRhZGF0YUVudHJ5Ei0KCmV4cGlyZXNfaW4YCiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDgoGaGFuZGxlGAsgASgJGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AToeukgbIhkKA2tleQoKa2V5X3ByZWZpeAoGaGFuZGxlIrwBChJQb3N0UG9saWN5UmVzcG9uc2USCwoDdXJsGAEgASgJEjoKBmZpZWxkcxgCIAMoCzIqLnByZXNpZ24udjEuUG9zdFBvbGljeVJlc3BvbnNlLkZpZWxkc0VudHJ5Ei4KCmV4cGlyZXNfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wGi0KC0ZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEqWQoKSGFuZGxlS2luZBIbChdIQU5ETEVfS0lORF9VTlNQRUNJRklFRBAAEhYKEkhBTkRMRV9LSU5EX1NFQUxFRBABEhYKEkhBTkRMRV9LSU5EX1NUT1JFRBACKooBCglPcGVyYXRpb24SGQoVT1BFUkFUSU9OX1VOU1BFQ0lGSUVEEAASEQoNT1BFUkFUSU9OX0dFVBABEhEKDU9QRVJBVElPTl9QVVQQAhISCg5PUEVSQVRJT05fUE9TVBADEhIKDk9QRVJBVElPTl9IRUFEEAQSFAoQT1BFUkFUSU9OX0RFTEVURRAFMuMLCg5QcmVzaWduU2VydmljZRJMCglHZXRPYmplY3QSHC5wcmVzaWduLnYxLkdldE9iamVjdFJlcXVlc3QaHC5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QiA5ACARJHCglQdXRPYmplY3QSHC5wcmVzaWduLnYxLlB1dE9iamVjdFJlcXVlc3QaHC5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QSSwoKUG9zdFBvbGljeRIdLnByZXNpZ24udjEuUG9zdFBvbGljeVJlcXVlc3QaHi5wcmVzaWduLnYxLlBvc3RQb2xpY3lSZXNwb25zZRJRCgxDcmVhdGVIYW5kbGUSHy5wcmVzaWduLnYxLkNyZWF0ZUhhbmRsZVJlcXVlc3QaIC5wcmVzaWduLnYxLkNyZWF0ZUhhbmRsZVJlc3BvbnNlElYKDFJldm9rZUhhbmRsZRIfLnByZXNpZ24udjEuUmV2b2tlSGFuZGxlUmVxdWVzdBogLnByZXNpZ24udjEuUmV2b2tlSGFuZGxlUmVzcG9uc2UiA5ACAhJsChVDcmVhdGVNdWx0aXBhcnRVcGxvYWQSKC5wcmVzaWduLnYxLkNyZWF0ZU11bHRpcGFydFVwbG9hZFJlcXVlc3QaKS5wcmVzaWduLnYxLkNyZWF0ZU11bHRpcGFydFVwbG9hZFJlc3BvbnNlEmMKElByZXNpZ25VcGxvYWRQYXJ0cxIlLnByZXNpZ24udjEuUHJlc2lnblVwbG9hZFBhcnRzUmVxdWVzdBomLnByZXNpZ24udjEuUHJlc2lnblVwbG9hZFBhcnRzUmVzcG9uc2USTAoJTGlzdFBhcnRzEhwucHJlc2lnbi52MS5MaXN0UGFydHNSZXF1ZXN0GhwucHJlc2lnbi52MS5QcmVzaWduZWRSZXF1ZXN0IgOQAgESaAoXQ29tcGxldGVNdWx0aXBhcnRVcGxvYWQSKi5wcmVzaWduLnYxLkNvbXBsZXRlTXVsdGlwYXJ0VXBsb2FkUmVxdWVzdBocLnByZXNpZ24udjEuUHJlc2lnbmVkUmVxdWVzdCIDkAIBEmIKFEFib3J0TXVsdGlwYXJ0VXBsb2FkEicucHJlc2lnbi52MS5BYm9ydE11bHRpcGFydFVwbG9hZFJlcXVlc3QaHC5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QiA5ACARJVCg5CYXRjaEdldE9iamVjdBIhLnByZXNpZ24udjEuQmF0Y2hHZXRPYmplY3RSZXF1ZXN0GiAucHJlc2lnbi52MS5CYXRjaFByZXNpZ25SZXNwb25zZRJVCg5CYXRjaFB1dE9iamVjdBIhLnByZXNpZ24udjEuQmF0Y2hQdXRPYmplY3RSZXF1ZXN0GiAucHJlc2lnbi52MS5CYXRjaFByZXNpZ25SZXNwb25zZRJOCgpIZWFkT2JqZWN0Eh0ucHJlc2lnbi52MS5IZWFkT2JqZWN0UmVxdWVzdBocLnByZXNpZ24udjEuUHJlc2lnbmVkUmVxdWVzdCIDkAIBEk0KDERlbGV0ZU9iamVjdBIfLnByZXNpZ24udjEuRGVsZXRlT2JqZWN0UmVxdWVzdBocLnByZXNpZ24udjEuUHJlc2lnbmVkUmVxdWVzdBJQCgtMaXN0T2JqZWN0cxIeLnByZXNpZ24udjEuTGlzdE9iamVjdHNSZXF1ZXN0GhwucHJlc2lnbi52MS5QcmVzaWduZWRSZXF1ZXN0IgOQAgESVwoPQmF0Y2hIZWFkT2JqZWN0EiIucHJlc2lnbi52MS5CYXRjaEhlYWRPYmplY3RSZXF1ZXN0GiAucHJlc2lnbi52MS5CYXRjaFByZXNpZ25SZXNwb25zZRJbChFCYXRjaERlbGV0ZU9iamVjdBIkLnByZXNpZ24udjEuQmF0Y2hEZWxldGVPYmplY3RSZXF1ZXN0GiAucHJlc2lnbi52MS5CYXRjaFByZXNpZ25SZXNwb25zZWIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * CreateMultipartUploadRequest describes the object a multipart upload makes.
@@ -391,6 +391,48 @@ export const BatchPutObjectRequestSchema: GenMessage<BatchPutObjectRequest> = /*
   messageDesc(file_presign_v1_presign, 10);
 
 /**
+ * BatchHeadObjectRequest lists HEADs to presign.
+ *
+ * @generated from message presign.v1.BatchHeadObjectRequest
+ */
+export type BatchHeadObjectRequest = Message<"presign.v1.BatchHeadObjectRequest"> & {
+  /**
+   * 1 to 1000 requests, each as for HeadObject.
+   *
+   * @generated from field: repeated presign.v1.HeadObjectRequest requests = 1;
+   */
+  requests: HeadObjectRequest[];
+};
+
+/**
+ * Describes the message presign.v1.BatchHeadObjectRequest.
+ * Use `create(BatchHeadObjectRequestSchema)` to create a new message.
+ */
+export const BatchHeadObjectRequestSchema: GenMessage<BatchHeadObjectRequest> = /*@__PURE__*/
+  messageDesc(file_presign_v1_presign, 11);
+
+/**
+ * BatchDeleteObjectRequest lists DELETEs to presign.
+ *
+ * @generated from message presign.v1.BatchDeleteObjectRequest
+ */
+export type BatchDeleteObjectRequest = Message<"presign.v1.BatchDeleteObjectRequest"> & {
+  /**
+   * 1 to 1000 requests, each as for DeleteObject.
+   *
+   * @generated from field: repeated presign.v1.DeleteObjectRequest requests = 1;
+   */
+  requests: DeleteObjectRequest[];
+};
+
+/**
+ * Describes the message presign.v1.BatchDeleteObjectRequest.
+ * Use `create(BatchDeleteObjectRequestSchema)` to create a new message.
+ */
+export const BatchDeleteObjectRequestSchema: GenMessage<BatchDeleteObjectRequest> = /*@__PURE__*/
+  messageDesc(file_presign_v1_presign, 12);
+
+/**
  * BatchPresignResponse carries one presigned request per request.
  *
  * @generated from message presign.v1.BatchPresignResponse
@@ -409,7 +451,7 @@ export type BatchPresignResponse = Message<"presign.v1.BatchPresignResponse"> & 
  * Use `create(BatchPresignResponseSchema)` to create a new message.
  */
 export const BatchPresignResponseSchema: GenMessage<BatchPresignResponse> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 11);
+  messageDesc(file_presign_v1_presign, 13);
 
 /**
  * CreateHandleRequest names the object and what the handle may do with it.
@@ -459,7 +501,7 @@ export type CreateHandleRequest = Message<"presign.v1.CreateHandleRequest"> & {
  * Use `create(CreateHandleRequestSchema)` to create a new message.
  */
 export const CreateHandleRequestSchema: GenMessage<CreateHandleRequest> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 12);
+  messageDesc(file_presign_v1_presign, 14);
 
 /**
  * CreateHandleResponse carries the handle.
@@ -496,7 +538,7 @@ export type CreateHandleResponse = Message<"presign.v1.CreateHandleResponse"> & 
  * Use `create(CreateHandleResponseSchema)` to create a new message.
  */
 export const CreateHandleResponseSchema: GenMessage<CreateHandleResponse> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 13);
+  messageDesc(file_presign_v1_presign, 15);
 
 /**
  * RevokeHandleRequest names a stored handle to withdraw.
@@ -517,7 +559,7 @@ export type RevokeHandleRequest = Message<"presign.v1.RevokeHandleRequest"> & {
  * Use `create(RevokeHandleRequestSchema)` to create a new message.
  */
 export const RevokeHandleRequestSchema: GenMessage<RevokeHandleRequest> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 14);
+  messageDesc(file_presign_v1_presign, 16);
 
 /**
  * RevokeHandleResponse confirms the revocation.
@@ -538,7 +580,7 @@ export type RevokeHandleResponse = Message<"presign.v1.RevokeHandleResponse"> & 
  * Use `create(RevokeHandleResponseSchema)` to create a new message.
  */
 export const RevokeHandleResponseSchema: GenMessage<RevokeHandleResponse> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 15);
+  messageDesc(file_presign_v1_presign, 17);
 
 /**
  * ResponseOverrides asks S3 to answer a GET with these response headers
@@ -607,7 +649,7 @@ export type ResponseOverrides = Message<"presign.v1.ResponseOverrides"> & {
  * Use `create(ResponseOverridesSchema)` to create a new message.
  */
 export const ResponseOverridesSchema: GenMessage<ResponseOverrides> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 16);
+  messageDesc(file_presign_v1_presign, 18);
 
 /**
  * GetObjectRequest names one object to download.
@@ -676,7 +718,7 @@ export type GetObjectRequest = Message<"presign.v1.GetObjectRequest"> & {
  * Use `create(GetObjectRequestSchema)` to create a new message.
  */
 export const GetObjectRequestSchema: GenMessage<GetObjectRequest> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 17);
+  messageDesc(file_presign_v1_presign, 19);
 
 /**
  * PutObjectRequest describes one object to upload with a single PUT.
@@ -760,7 +802,180 @@ export type PutObjectRequest = Message<"presign.v1.PutObjectRequest"> & {
  * Use `create(PutObjectRequestSchema)` to create a new message.
  */
 export const PutObjectRequestSchema: GenMessage<PutObjectRequest> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 18);
+  messageDesc(file_presign_v1_presign, 20);
+
+/**
+ * HeadObjectRequest names one object whose headers to fetch.
+ *
+ * @generated from message presign.v1.HeadObjectRequest
+ */
+export type HeadObjectRequest = Message<"presign.v1.HeadObjectRequest"> & {
+  /**
+   * Bucket name; empty means the server's default bucket.
+   *
+   * @generated from field: string bucket = 1;
+   */
+  bucket: string;
+
+  /**
+   * Object key; same rules as GetObjectRequest.key.
+   *
+   * @generated from field: string key = 2;
+   */
+  key: string;
+
+  /**
+   * A handle from CreateHandle allowing OPERATION_HEAD, instead of bucket
+   * and key.
+   *
+   * @generated from field: string handle = 3;
+   */
+  handle: string;
+
+  /**
+   * A specific object version (S3 `versionId`): 1 to 1024 printable ASCII
+   * characters; empty means the latest.
+   *
+   * @generated from field: string version_id = 4;
+   */
+  versionId: string;
+
+  /**
+   * Lifetime of the URL; same rules as GetObjectRequest.expires_in.
+   *
+   * @generated from field: google.protobuf.Duration expires_in = 5;
+   */
+  expiresIn?: Duration | undefined;
+};
+
+/**
+ * Describes the message presign.v1.HeadObjectRequest.
+ * Use `create(HeadObjectRequestSchema)` to create a new message.
+ */
+export const HeadObjectRequestSchema: GenMessage<HeadObjectRequest> = /*@__PURE__*/
+  messageDesc(file_presign_v1_presign, 21);
+
+/**
+ * DeleteObjectRequest names one object to delete.
+ *
+ * @generated from message presign.v1.DeleteObjectRequest
+ */
+export type DeleteObjectRequest = Message<"presign.v1.DeleteObjectRequest"> & {
+  /**
+   * Bucket name; empty means the server's default bucket.
+   *
+   * @generated from field: string bucket = 1;
+   */
+  bucket: string;
+
+  /**
+   * Object key; same rules as GetObjectRequest.key.
+   *
+   * @generated from field: string key = 2;
+   */
+  key: string;
+
+  /**
+   * A handle from CreateHandle allowing OPERATION_DELETE, instead of
+   * bucket and key.
+   *
+   * @generated from field: string handle = 3;
+   */
+  handle: string;
+
+  /**
+   * A specific object version to delete for good (S3 `versionId`): 1 to
+   * 1024 printable ASCII characters. Empty deletes the latest (in a
+   * versioned bucket S3 then adds a delete marker).
+   *
+   * @generated from field: string version_id = 4;
+   */
+  versionId: string;
+
+  /**
+   * Lifetime of the URL; same rules as GetObjectRequest.expires_in.
+   *
+   * @generated from field: google.protobuf.Duration expires_in = 5;
+   */
+  expiresIn?: Duration | undefined;
+};
+
+/**
+ * Describes the message presign.v1.DeleteObjectRequest.
+ * Use `create(DeleteObjectRequestSchema)` to create a new message.
+ */
+export const DeleteObjectRequestSchema: GenMessage<DeleteObjectRequest> = /*@__PURE__*/
+  messageDesc(file_presign_v1_presign, 22);
+
+/**
+ * ListObjectsRequest names the keys to list (S3 ListObjectsV2).
+ *
+ * @generated from message presign.v1.ListObjectsRequest
+ */
+export type ListObjectsRequest = Message<"presign.v1.ListObjectsRequest"> & {
+  /**
+   * Bucket name; empty means the server's default bucket.
+   *
+   * @generated from field: string bucket = 1;
+   */
+  bucket: string;
+
+  /**
+   * List only keys starting with this prefix, e.g. "uploads/alice/": 0 to
+   * 1024 bytes of UTF-8, no control characters, no "." or ".." segment.
+   * Empty lists the whole bucket (only a rule with key "*" allows that). A
+   * rule's key template "p/*" allows the prefix "p/" and any longer one.
+   *
+   * @generated from field: string prefix = 2;
+   */
+  prefix: string;
+
+  /**
+   * Group keys by this separator, e.g. "/" (S3 then returns the next level
+   * as CommonPrefixes): 1 to 16 bytes, no control characters; empty lists
+   * every key under the prefix.
+   *
+   * @generated from field: string delimiter = 3;
+   */
+  delimiter: string;
+
+  /**
+   * The most keys one answer holds: 1 to 1000; 0 means S3's default (1000).
+   *
+   * @generated from field: int32 max_keys = 4;
+   */
+  maxKeys: number;
+
+  /**
+   * List keys after this one (S3 `start-after`): up to 1024 bytes, same
+   * characters as prefix; empty starts at the prefix.
+   *
+   * @generated from field: string start_after = 5;
+   */
+  startAfter: string;
+
+  /**
+   * S3's NextContinuationToken from the previous answer (paging): up to
+   * 1024 printable ASCII characters; empty for the first page.
+   *
+   * @generated from field: string continuation_token = 6;
+   */
+  continuationToken: string;
+
+  /**
+   * Lifetime of the URL; same rules as GetObjectRequest.expires_in.
+   *
+   * @generated from field: google.protobuf.Duration expires_in = 7;
+   */
+  expiresIn?: Duration | undefined;
+};
+
+/**
+ * Describes the message presign.v1.ListObjectsRequest.
+ * Use `create(ListObjectsRequestSchema)` to create a new message.
+ */
+export const ListObjectsRequestSchema: GenMessage<ListObjectsRequest> = /*@__PURE__*/
+  messageDesc(file_presign_v1_presign, 23);
 
 /**
  * PresignedRequest is an HTTP request the caller sends to S3 as is.
@@ -776,8 +991,9 @@ export type PresignedRequest = Message<"presign.v1.PresignedRequest"> & {
   url: string;
 
   /**
-   * HTTP method: "GET", "PUT", "HEAD", "POST" (CompleteMultipartUpload) or
-   * "DELETE" (AbortMultipartUpload).
+   * HTTP method: "GET", "PUT", "HEAD" (HeadObject), "POST"
+   * (CompleteMultipartUpload) or "DELETE" (DeleteObject,
+   * AbortMultipartUpload).
    *
    * @generated from field: string method = 2;
    */
@@ -805,7 +1021,7 @@ export type PresignedRequest = Message<"presign.v1.PresignedRequest"> & {
  * Use `create(PresignedRequestSchema)` to create a new message.
  */
 export const PresignedRequestSchema: GenMessage<PresignedRequest> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 19);
+  messageDesc(file_presign_v1_presign, 24);
 
 /**
  * PostPolicyRequest describes what a browser form may upload.
@@ -906,7 +1122,7 @@ export type PostPolicyRequest = Message<"presign.v1.PostPolicyRequest"> & {
  * Use `create(PostPolicyRequestSchema)` to create a new message.
  */
 export const PostPolicyRequestSchema: GenMessage<PostPolicyRequest> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 20);
+  messageDesc(file_presign_v1_presign, 25);
 
 /**
  * PostPolicyResponse is everything an HTML form needs.
@@ -943,7 +1159,7 @@ export type PostPolicyResponse = Message<"presign.v1.PostPolicyResponse"> & {
  * Use `create(PostPolicyResponseSchema)` to create a new message.
  */
 export const PostPolicyResponseSchema: GenMessage<PostPolicyResponse> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 21);
+  messageDesc(file_presign_v1_presign, 26);
 
 /**
  * How a handle is kept.
@@ -1013,6 +1229,20 @@ export enum Operation {
    * @generated from enum value: OPERATION_POST = 3;
    */
   POST = 3,
+
+  /**
+   * HeadObject.
+   *
+   * @generated from enum value: OPERATION_HEAD = 4;
+   */
+  HEAD = 4,
+
+  /**
+   * DeleteObject.
+   *
+   * @generated from enum value: OPERATION_DELETE = 5;
+   */
+  DELETE = 5,
 }
 
 /**
@@ -1169,6 +1399,65 @@ export const PresignService: GenService<{
   batchPutObject: {
     methodKind: "unary";
     input: typeof BatchPutObjectRequestSchema;
+    output: typeof BatchPresignResponseSchema;
+  },
+  /**
+   * HeadObject presigns an HTTP HEAD of one object (its size, type, ETag,
+   * last-modified time and metadata, without the bytes).
+   *
+   * @generated from rpc presign.v1.PresignService.HeadObject
+   */
+  headObject: {
+    methodKind: "unary";
+    input: typeof HeadObjectRequestSchema;
+    output: typeof PresignedRequestSchema;
+  },
+  /**
+   * DeleteObject presigns an HTTP DELETE of one object (or one version).
+   * Signing it has no side effects, but the URL it returns deletes: it is
+   * not marked NO_SIDE_EFFECTS, so Connect clients POST it and nothing on
+   * the way caches or prefetches it.
+   *
+   * @generated from rpc presign.v1.PresignService.DeleteObject
+   */
+  deleteObject: {
+    methodKind: "unary";
+    input: typeof DeleteObjectRequestSchema;
+    output: typeof PresignedRequestSchema;
+  },
+  /**
+   * ListObjects presigns S3's ListObjectsV2 of the keys under one prefix.
+   * The prefix, delimiter and paging parameters are signed, so S3 refuses
+   * the URL for any other prefix; the caller must be allowed `list` on every
+   * key under the prefix.
+   *
+   * @generated from rpc presign.v1.PresignService.ListObjects
+   */
+  listObjects: {
+    methodKind: "unary";
+    input: typeof ListObjectsRequestSchema;
+    output: typeof PresignedRequestSchema;
+  },
+  /**
+   * BatchHeadObject presigns up to 1000 HEADs in one call: all or nothing.
+   *
+   * @generated from rpc presign.v1.PresignService.BatchHeadObject
+   */
+  batchHeadObject: {
+    methodKind: "unary";
+    input: typeof BatchHeadObjectRequestSchema;
+    output: typeof BatchPresignResponseSchema;
+  },
+  /**
+   * BatchDeleteObject presigns up to 1000 DELETEs in one call: all or
+   * nothing. (Each is its own DELETE; S3's multi-object DeleteObjects is
+   * not presignable per key.)
+   *
+   * @generated from rpc presign.v1.PresignService.BatchDeleteObject
+   */
+  batchDeleteObject: {
+    methodKind: "unary";
+    input: typeof BatchDeleteObjectRequestSchema;
     output: typeof BatchPresignResponseSchema;
   },
 }> = /*@__PURE__*/
