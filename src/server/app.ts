@@ -35,6 +35,7 @@ import {
   batchPutObject,
 } from "./pipeline/handlers/batch-routes.js";
 import { createHandle, revokeHandle } from "./pipeline/handlers/handle-route.js";
+import { listObjects } from "./pipeline/handlers/list-route.js";
 import {
   abortMultipartUpload,
   completeMultipartUpload,
@@ -42,7 +43,6 @@ import {
   listParts,
   presignUploadParts,
 } from "./pipeline/handlers/multipart-routes.js";
-import { listObjects } from "./pipeline/handlers/list-route.js";
 import { deleteObject, getObject, headObject, putObject } from "./pipeline/handlers/object-routes.js";
 import { postPolicy } from "./pipeline/handlers/post-policy-route.js";
 import { reflectionService } from "./pipeline/handlers/reflection-routes.js";
