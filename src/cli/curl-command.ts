@@ -16,15 +16,18 @@ const CURL = ["curl", "-sS", "--globoff"];
 
 /**
  * One curl command sending a presigned request exactly: its method, every
- * header it was signed with, and for a body the file's bytes. A GET writes
- * the object to stdout or the path. Every word is shell-quoted.
+ * header it was signed with, and for a PUT or POST the file's bytes. A GET
+ * writes the object to stdout or the path; a HEAD prints the headers. Every
+ * word is shell-quoted.
  */
 export function curlRequest(presigned: PresignedHttp, file: CommandFile): string {
   const words = [...CURL];
-  const upload = presigned.method !== "GET";
+  const upload = presigned.method === "PUT" || presigned.method === "POST";
   // A failed GET must not write S3's error document as if it were the object.
-  words.push(upload ? "--fail-with-body" : "--fail");
-  if (upload) words.push("-X", presigned.method);
+  words.push(presigned.method === "GET" || presigned.method === "HEAD" ? "--fail" : "--fail-with-body");
+  // --head prints the answer's headers (what a HEAD is for); -X HEAD would wait for a body.
+  if (presigned.method === "HEAD") words.push("--head");
+  else if (presigned.method !== "GET") words.push("-X", presigned.method);
   for (const [name, value] of Object.entries(presigned.headers)) words.push("-H", `${name}: ${value}`);
   let redirect = "";
   if (upload) {

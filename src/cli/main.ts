@@ -4,12 +4,14 @@ import { configCommand } from "./config-command.js";
 import { describeError } from "./errors.js";
 import { reportFailure } from "./failure-line.js";
 import { getCommand } from "./get-command.js";
+import { headCommand } from "./head-command.js";
 import { PROGRAM_EXAMPLES } from "./help-examples.js";
 import { Interrupted } from "./interrupt.js";
 import { packageVersion } from "./package-version.js";
 import { postCommand } from "./post-command.js";
 import { presignCommand } from "./presign-command.js";
 import { putCommand } from "./put-command.js";
+import { rmCommand } from "./rm-command.js";
 import { serveCommand } from "./serve-command.js";
 
 const program = new Command("presignd")
@@ -22,6 +24,8 @@ const program = new Command("presignd")
   .addCommand(getCommand())
   .addCommand(putCommand())
   .addCommand(postCommand())
+  .addCommand(headCommand())
+  .addCommand(rmCommand())
   .addCommand(presignCommand())
   .addCommand(completionCommand());
 

@@ -2,7 +2,7 @@ import { stat } from "node:fs/promises";
 import { basename } from "node:path";
 import { toJson } from "@bufbuild/protobuf";
 import { fillFilename } from "@presignd/client/node";
-import { Argument, Command, Option } from "commander";
+import { Argument, Command, InvalidArgumentError, Option } from "commander";
 import { PostPolicyResponseSchema, PresignedRequestSchema } from "../gen/presign/v1/presign_pb.js";
 import { parseByteSize } from "./byte-size.js";
 import { type ClientFlags, clientFor, clientOptions } from "./client-options.js";
@@ -13,8 +13,16 @@ import { cappedTtlWarning, expiresIn, ttlOption } from "./ttl-option.js";
 import { metadataOption } from "./upload-options.js";
 
 type Format = "json" | "url" | "curl";
+type Method = "get" | "put" | "post" | "head" | "delete" | "list";
 
-interface PresignFlags extends ClientFlags, GetObjectFlags {
+interface ListFlags {
+  delimiter?: string;
+  maxKeys?: number;
+  startAfter?: string;
+  continuationToken?: string;
+}
+
+interface PresignFlags extends ClientFlags, GetObjectFlags, ListFlags {
   format: Format;
   file?: string;
   contentLength?: bigint;
@@ -22,11 +30,15 @@ interface PresignFlags extends ClientFlags, GetObjectFlags {
   ttl?: number;
 }
 
+const LIST_FLAGS: readonly (keyof ListFlags)[] = ["delimiter", "maxKeys", "startAfter", "continuationToken"];
+
 export function presignCommand(): Command {
   const cmd = new Command("presign")
     .description("print a presigned request: JSON (url, method, headers, expiresAt), the bare URL, or a curl command")
-    .addArgument(new Argument("<method>", "what the request does").choices(["get", "put", "post"]))
-    .argument("<key>", "object key (post: may end in ${filename})")
+    .addArgument(
+      new Argument("<method>", "what the request does").choices(["get", "put", "post", "head", "delete", "list"]),
+    )
+    .argument("<key>", "object key (post: may end in ${filename}; list: the prefix, '' for the whole bucket)")
     .addOption(
       new Option("--format <format>", "json, url (the bare URL) or curl (one ready-to-run command)")
         .choices(["json", "url", "curl"])
@@ -43,7 +55,11 @@ export function presignCommand(): Command {
     )
     .option("-t, --content-type <type>", "put, post: Content-Type to sign; get: Content-Type of the response")
     .addOption(metadataOption())
-    .addOption(ttlOption());
+    .addOption(ttlOption())
+    .option("--delimiter <text>", "list: group keys by this separator, e.g. / (S3 CommonPrefixes)")
+    .addOption(new Option("--max-keys <n>", "list: at most this many keys per answer (1-1000)").argParser(wholeNumber))
+    .option("--start-after <key>", "list: keys after this one")
+    .option("--continuation-token <token>", "list: NextContinuationToken of the previous page");
   for (const option of [...getObjectOptions({ contentType: false }), ...clientOptions()]) cmd.addOption(option);
   cmd.addHelpText(
     "after",
@@ -54,14 +70,19 @@ export function presignCommand(): Command {
       "presignd presign put photos/cat.jpg -l 52133 --format curl   # FILE=cat.jpg <command> to run it",
       "presignd presign post 'uploads/${filename}' -f report.csv --format curl",
       "presignd presign post 'uploads/${filename}' -l 10MiB       # a policy for files up to 10 MiB (JSON)",
+      "presignd presign head reports/2026.csv --format curl      # curl --head …",
+      "presignd presign delete reports/2026.csv --ttl 5m --format url",
+      "presignd presign list reports/ --delimiter / --max-keys 100 --format curl   # ListObjectsV2 XML",
     ),
   );
-  return cmd.action(async (method: "get" | "put" | "post", key: string, flags: PresignFlags) => {
+  return cmd.action(async (method: Method, key: string, flags: PresignFlags) => {
     refuseFlagsOf(method, flags);
     const client = clientFor(flags);
     const file: CommandFile =
       flags.file === undefined ? "placeholder" : flags.file === "-" ? "stdio" : { path: flags.file };
-    const common = { key, ...(flags.bucket ? { bucket: flags.bucket } : {}), ...expiresIn(flags.ttl) };
+    const bucket = flags.bucket ? { bucket: flags.bucket } : {};
+    const common = { key, ...bucket, ...expiresIn(flags.ttl) };
+    const versionId = flags.versionId ? { versionId: flags.versionId } : {};
     let output: { json: unknown; url: string; curl: () => string };
     if (method === "post") {
       if (file === "stdio") throw new Error("presign post -f: a POST form uploads a named file; give a path");
@@ -91,12 +112,26 @@ export function presignCommand(): Command {
       const presigned =
         method === "get"
           ? await client.service.getObject({ ...common, ...getObjectRequest(flags) })
-          : await client.service.putObject({
-              ...common,
-              contentLength: await putLength(flags.contentLength, file),
-              ...(flags.contentType ? { contentType: flags.contentType } : {}),
-              metadata: flags.metadata,
-            });
+          : method === "head"
+            ? await client.service.headObject({ ...common, ...versionId })
+            : method === "delete"
+              ? await client.service.deleteObject({ ...common, ...versionId })
+              : method === "list"
+                ? await client.service.listObjects({
+                    prefix: key,
+                    ...bucket,
+                    ...expiresIn(flags.ttl),
+                    ...(flags.delimiter ? { delimiter: flags.delimiter } : {}),
+                    ...(flags.maxKeys ? { maxKeys: flags.maxKeys } : {}),
+                    ...(flags.startAfter ? { startAfter: flags.startAfter } : {}),
+                    ...(flags.continuationToken ? { continuationToken: flags.continuationToken } : {}),
+                  })
+                : await client.service.putObject({
+                    ...common,
+                    contentLength: await putLength(flags.contentLength, file),
+                    ...(flags.contentType ? { contentType: flags.contentType } : {}),
+                    metadata: flags.metadata,
+                  });
       output = {
         json: toJson(PresignedRequestSchema, presigned),
         url: presigned.url,
@@ -134,11 +169,16 @@ async function fileSize(path: string): Promise<number> {
 }
 
 /** Flags that mean nothing for the method are refused rather than ignored. */
-function refuseFlagsOf(method: "get" | "put" | "post", flags: PresignFlags): void {
-  const notFor: Record<string, readonly string[]> = {
-    get: ["contentLength", "metadata"],
-    put: GET_ONLY_FLAGS,
-    post: GET_ONLY_FLAGS,
+function refuseFlagsOf(method: Method, flags: PresignFlags): void {
+  const noBody = ["contentLength", "metadata", "contentType"];
+  const objectOnly = [...GET_ONLY_FLAGS.filter((f) => f !== "versionId"), ...noBody, "file", ...LIST_FLAGS];
+  const notFor: Record<Method, readonly string[]> = {
+    get: ["contentLength", "metadata", ...LIST_FLAGS],
+    put: [...GET_ONLY_FLAGS, ...LIST_FLAGS],
+    post: [...GET_ONLY_FLAGS, ...LIST_FLAGS],
+    head: objectOnly,
+    delete: objectOnly,
+    list: [...GET_ONLY_FLAGS, ...noBody],
   };
   for (const name of notFor[method] ?? []) {
     const value = flags[name as keyof PresignFlags];
@@ -146,6 +186,12 @@ function refuseFlagsOf(method: "get" | "put" | "post", flags: PresignFlags): voi
     const option = name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
     throw new Error(`--${option} does not apply to presign ${method}`);
   }
+}
+
+/** A count the server bounds (--max-keys: ListObjectsRequest.max_keys, 1-1000). */
+function wholeNumber(value: string): number {
+  if (!/^\d{1,9}$/.test(value)) throw new InvalidArgumentError(`expected a whole number, got "${value}"`);
+  return Number(value);
 }
 
 function warn(message: string | undefined): void {

@@ -4,6 +4,8 @@ import type { UploadSource } from "./body/source.js";
 import type { ClientContext } from "./client-context.js";
 import type { DownloadDestination } from "./download/destination.js";
 import { download } from "./download/download.js";
+import { deleteObject } from "./object/delete-object.js";
+import { headObject } from "./object/head-object.js";
 import {
   type ConfirmExpectations,
   type ConfirmedUpload,
@@ -11,6 +13,8 @@ import {
   type DownloadOptions,
   type DownloadResult,
   type FormTarget,
+  type HeadResult,
+  type ObjectRequestOptions,
   type ObjectTarget,
   type TransferResult,
   type UploadFormOptions,
@@ -65,6 +69,19 @@ export interface PresignClientOf<Source, Destination> {
     source: Source,
     options?: UploadFormOptions,
   ): Promise<TransferResult & { readonly key?: string }>;
+  /**
+   * Presigns a HEAD of the object and sends it: its size, type, ETag,
+   * last-modified time and metadata. A missing object is S3Error 404.
+   * (`service.headObject` only presigns.)
+   * @example const { size, contentType } = await client.headObject("photos/cat.jpg")
+   */
+  headObject(target: ObjectTarget, options?: ObjectRequestOptions): Promise<HeadResult>;
+  /**
+   * Presigns a DELETE of the object (or of `params.versionId`) and sends it.
+   * S3 answers success for a key that does not exist, too.
+   * @example await client.deleteObject("photos/cat.jpg")
+   */
+  deleteObject(target: ObjectTarget, options?: ObjectRequestOptions): Promise<void>;
 }
 
 /** The client of the universal entry: Blobs, bytes and Web streams. */
@@ -86,6 +103,8 @@ export function clientOn<S, D>(platform: Platform, options: PresignClientOptions
     service,
     upload: (target, source, opts) => upload(context, target, source, opts),
     confirmUpload: (target, opts) => confirmUpload(context, target, opts),
+    headObject: (target, opts) => headObject(context, target, opts),
+    deleteObject: (target, opts) => deleteObject(context, target, opts),
     download: (async (target: ObjectTarget, destination?: D, opts?: DownloadOptions) => {
       const { result, blob } = await download(context, target, destination, opts);
       return destination === undefined ? blob : result;

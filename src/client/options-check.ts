@@ -1,5 +1,12 @@
 import { InvalidOptionError } from "./errors.js";
-import type { DownloadOptions, FormTarget, ObjectTarget, UploadFormOptions, UploadOptions } from "./options.js";
+import type {
+  DownloadOptions,
+  FormTarget,
+  ObjectRequestOptions,
+  ObjectTarget,
+  UploadFormOptions,
+  UploadOptions,
+} from "./options.js";
 import { DEFAULTS, MiB } from "./options.js";
 
 function integer(option: string, value: number | undefined, min: number, max: number, unit = ""): void {
@@ -65,4 +72,10 @@ export function checkFormOptions(options: UploadFormOptions): void {
   integer("params.minContentLength", params.minContentLength, 0, DEFAULTS.maxPutSize, " bytes");
   integer("params.maxContentLength", params.maxContentLength, 1, DEFAULTS.maxPutSize, " bytes");
   integer("params.expiresIn", params.expiresIn, 1, 7 * 24 * 3600, " s");
+}
+
+/** @private */
+export function checkObjectRequestOptions(options: ObjectRequestOptions): void {
+  common(options);
+  integer("params.expiresIn", options.params?.expiresIn, 1, 7 * 24 * 3600, " s");
 }

@@ -229,3 +229,31 @@ export const DEFAULTS = {
   minPartSize: 5 * MiB,
   maxConcurrency: 64,
 } as const;
+
+/** The parameters of a presigned HEAD or DELETE of one object. */
+export interface ObjectParams {
+  /** Bucket name; unset means presignd's default bucket. */
+  readonly bucket?: string;
+  /** A specific version: HEAD reads it, DELETE removes it for good. */
+  readonly versionId?: string;
+  /** Lifetime in seconds of the presigned request. */
+  readonly expiresIn?: number;
+}
+
+/** How `headObject` and `deleteObject` send their one request (no bytes move: no progress). */
+export interface ObjectRequestOptions extends Omit<TransferSettings, "onProgress"> {
+  /** The S3 request's parameters. */
+  readonly params?: ObjectParams;
+}
+
+/** What `headObject` learns about an object, from S3's HEAD answer. */
+export interface HeadResult {
+  /** Content-Length: the object's size in bytes. */
+  readonly size: number;
+  readonly etag?: string;
+  readonly contentType?: string;
+  readonly lastModified?: Date;
+  readonly versionId?: string;
+  /** User metadata (x-amz-meta-*), by name without the prefix, as S3 returns it (lower case). */
+  readonly metadata: Readonly<Record<string, string>>;
+}

@@ -23,8 +23,13 @@ export function objectPath(endpoint: BucketEndpoint, key: string): string {
   return `${endpoint.pathPrefix}/${key.split("/").map(extendedEncodeURIComponent).join("/")}`;
 }
 
+/** The URL path of the bucket itself (ListObjectsV2), as the SDK's serializer writes it. */
+export function bucketPath(endpoint: BucketEndpoint): string {
+  return endpoint.pathPrefix || "/";
+}
+
 /** The bucket's base URL, e.g. the action of a POST form. */
 export function bucketUrl(endpoint: BucketEndpoint): string {
   const port = endpoint.port === undefined ? "" : `:${endpoint.port}`;
-  return `${endpoint.protocol}//${endpoint.hostname}${port}${endpoint.pathPrefix || "/"}`;
+  return `${endpoint.protocol}//${endpoint.hostname}${port}${bucketPath(endpoint)}`;
 }

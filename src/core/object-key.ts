@@ -17,16 +17,7 @@ export function checkObjectKey(key: string, field = "key", { allowEmpty = false 
     if (allowEmpty) return key;
     throw invalidField(field, "must not be empty");
   }
-  if (!key.isWellFormed()) {
-    throw invalidField(field, "is not valid UTF-8 (contains a lone surrogate)");
-  }
-  const bytes = Buffer.byteLength(key, "utf8");
-  if (bytes > MAX_KEY_BYTES) {
-    throw invalidField(field, `is ${bytes} bytes of UTF-8; the limit is ${MAX_KEY_BYTES}`);
-  }
-  if (CONTROL.test(key)) {
-    throw invalidField(field, "must not contain control characters (U+0000–U+001F, U+007F–U+009F)");
-  }
+  checkKeyText(key, field);
   for (const segment of key.split("/")) {
     // HTTP clients and proxies remove dot segments from URLs (RFC 3986 §5.2.4,
     // also for %2E), so such a key could never be reached at the signed path.
@@ -35,4 +26,22 @@ export function checkObjectKey(key: string, field = "key", { allowEmpty = false 
     }
   }
   return key;
+}
+
+/**
+ * Checks text S3 compares with keys (a key, a list's start-after or
+ * delimiter): valid UTF-8, at most `maxBytes` bytes, no control characters.
+ */
+export function checkKeyText(value: string, field: string, maxBytes = MAX_KEY_BYTES): string {
+  if (!value.isWellFormed()) {
+    throw invalidField(field, "is not valid UTF-8 (contains a lone surrogate)");
+  }
+  const bytes = Buffer.byteLength(value, "utf8");
+  if (bytes > maxBytes) {
+    throw invalidField(field, `is ${bytes} bytes of UTF-8; the limit is ${maxBytes}`);
+  }
+  if (CONTROL.test(value)) {
+    throw invalidField(field, "must not contain control characters (U+0000–U+001F, U+007F–U+009F)");
+  }
+  return value;
 }

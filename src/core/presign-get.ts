@@ -5,6 +5,7 @@ import { checkHeaderValue } from "./http-fields.js";
 import { checkObjectKey } from "./object-key.js";
 import { invalidField } from "./presign-error.js";
 import { type PresignedHttpRequest, type SigningContext, signRequest } from "./signer.js";
+import { checkVersionId } from "./version-id.js";
 
 /** Response header overrides, by the S3 query parameter that carries each. */
 export interface ResponseOverrides {
@@ -37,7 +38,6 @@ const OVERRIDES: [Exclude<keyof ResponseOverrides, "downloadFilename">, query: s
 
 // One range only: S3 ignores multi-range requests.
 const RANGE = /^bytes=(?:(\d{1,19})-(\d{1,19})?|-(\d{1,19}))$/;
-const VERSION_ID = /^[\u0021-\u007e]{1,1024}$/;
 
 /** Presigns a GET of one object (S3 GetObject). */
 export async function presignGet(
@@ -47,12 +47,7 @@ export async function presignGet(
 ): Promise<PresignedHttpRequest> {
   const key = checkObjectKey(input.key);
   const query: Record<string, string> = { "x-id": "GetObject" };
-  if (input.versionId) {
-    if (!VERSION_ID.test(input.versionId)) {
-      throw invalidField("version_id", "must be 1 to 1024 printable ASCII characters without spaces");
-    }
-    query.versionId = input.versionId;
-  }
+  if (input.versionId) query.versionId = checkVersionId(input.versionId);
   for (const [name, param, field] of OVERRIDES) {
     const value = input.overrides?.[name];
     if (value) query[param] = checkHeaderValue(value, field);

@@ -260,6 +260,9 @@ export function checkStoreSettings(profile: StoreProfile, settings: StoreSetting
 /** The capability-relevant fields of one presign request, by RPC. */
 export type StoreRequest =
   | { readonly rpc: "GetObject" }
+  | { readonly rpc: "HeadObject" }
+  | { readonly rpc: "DeleteObject" }
+  | { readonly rpc: "ListObjects" }
   | {
       readonly rpc: "PutObject";
       readonly contentType: string;
@@ -280,7 +283,14 @@ export function checkStoreRequest(profile: StoreProfile, request: StoreRequest):
   const refuse = (field: string, reason: string, fieldName?: string): never => {
     throw new PresignError("failed_precondition", `${field}: ${profile.describe} ${reason}`, fieldName);
   };
-  if (request.rpc === "GetObject") return;
+  // Reads and deletes carry nothing a store could refuse (their lifetime is capped like the rest).
+  switch (request.rpc) {
+    case "GetObject":
+    case "HeadObject":
+    case "DeleteObject":
+    case "ListObjects":
+      return;
+  }
   if (request.rpc === "PostPolicy" && profile.postRefusal) refuse("PostPolicy", profile.postRefusal);
   if (request.rpc === "PutObject" && request.checksumSha256) {
     if (profile.checksumRefusal) refuse("checksum_sha256", profile.checksumRefusal, "checksum_sha256");

@@ -28,9 +28,15 @@ import type { Metrics } from "./metrics/metrics.js";
 import { isMetricsRequest, metricsEndpoint } from "./metrics/metrics-endpoint.js";
 import { authentication } from "./pipeline/authentication.js";
 import { errorMapping } from "./pipeline/error-map.js";
-import { batchGetObject, batchPutObject } from "./pipeline/handlers/batch-routes.js";
+import {
+  batchDeleteObject,
+  batchGetObject,
+  batchHeadObject,
+  batchPutObject,
+} from "./pipeline/handlers/batch-routes.js";
 import { confirmUpload } from "./pipeline/handlers/confirm-route.js";
 import { createHandle, revokeHandle } from "./pipeline/handlers/handle-route.js";
+import { listObjects } from "./pipeline/handlers/list-route.js";
 import {
   abortMultipartUpload,
   completeMultipartUpload,
@@ -38,7 +44,7 @@ import {
   listParts,
   presignUploadParts,
 } from "./pipeline/handlers/multipart-routes.js";
-import { getObject, putObject } from "./pipeline/handlers/object-routes.js";
+import { deleteObject, getObject, headObject, putObject } from "./pipeline/handlers/object-routes.js";
 import { postPolicy } from "./pipeline/handlers/post-policy-route.js";
 import { reflectionService } from "./pipeline/handlers/reflection-routes.js";
 import type { RouteDeps } from "./pipeline/handlers/route-deps.js";
@@ -249,6 +255,11 @@ function presignService(deps: RouteDeps): ServiceImpl<typeof PresignService> {
     abortMultipartUpload: abortMultipartUpload(deps),
     batchGetObject: batchGetObject(deps),
     batchPutObject: batchPutObject(deps),
+    headObject: headObject(deps),
+    deleteObject: deleteObject(deps),
+    listObjects: listObjects(deps),
+    batchHeadObject: batchHeadObject(deps),
+    batchDeleteObject: batchDeleteObject(deps),
     confirmUpload: confirmUpload(deps),
     watchUploads: watchUploads(deps),
   };

@@ -186,6 +186,92 @@ describe("RGW accepts what presignd signs", () => {
     }
   });
 
+  describe("HEAD, DELETE and ListObjectsV2", () => {
+    const objects = ["hdl/a.txt", "hdl/with space+é&=.txt", "hdl/sub/b.txt", "hdl/sub/c.txt", "hdlx/d.txt"];
+    before(async () => {
+      for (const key of objects) {
+        await p.client.upload(key, Buffer.from(`object ${key}`), {
+          params: { contentType: "text/plain", metadata: { owner: "carol" } },
+        });
+      }
+    });
+    const listed = (body: Buffer) => ({
+      keys: [...body.toString().matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => m[1]),
+      prefixes: [...body.toString().matchAll(/<CommonPrefixes><Prefix>([^<]*)<\/Prefix>/g)].map((m) => m[1]),
+      token: /<NextContinuationToken>([^<]*)</.exec(body.toString())?.[1],
+    });
+    const unescapeXml = (s: string) =>
+      s.replace(
+        /&(amp|lt|gt|quot|apos);/g,
+        (_m, e: string) => ({ amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" })[e] ?? "",
+      );
+
+    it("HEAD answers the object's size, type, ETag and metadata, without the bytes", async () => {
+      for (const key of ["hdl/a.txt", "hdl/with space+é&=.txt"]) {
+        const presigned = await p.client.service.headObject({ key });
+        assert.equal(presigned.method, "HEAD");
+        const res = await rawRequest(presigned.url, { method: "HEAD", headers: presigned.headers });
+        assert.equal(res.status, 200, key);
+        assert.equal(res.headers["content-length"], String(Buffer.byteLength(`object ${key}`)));
+        assert.equal(res.headers["content-type"], "text/plain");
+        assert.equal(res.headers["x-amz-meta-owner"], "carol");
+        assert.match(res.headers.etag ?? "", /^"[0-9a-f]{32}"$/);
+        assert.equal(res.body.length, 0);
+      }
+    });
+
+    it("ListObjectsV2 lists exactly the signed prefix, grouped by the delimiter", async () => {
+      const presigned = await p.client.service.listObjects({ prefix: "hdl/", delimiter: "/" });
+      assert.equal(presigned.method, "GET");
+      const res = await rawRequest(presigned.url, { headers: presigned.headers });
+      assert.equal(res.status, 200, res.body.toString());
+      const { keys, prefixes } = listed(res.body);
+      assert.deepEqual(
+        keys.map((k) => unescapeXml(k ?? "")),
+        ["hdl/a.txt", "hdl/with space+é&=.txt"],
+      );
+      assert.deepEqual(prefixes, ["hdl/sub/"]);
+    });
+
+    it("ListObjectsV2 pages with max_keys and RGW's continuation token, and start_after", async () => {
+      const first = await p.client.service.listObjects({ prefix: "hdl/sub/", maxKeys: 1 });
+      const page1 = listed((await rawRequest(first.url)).body);
+      assert.deepEqual(page1.keys, ["hdl/sub/b.txt"]);
+      assert.ok(page1.token, "a truncated page has a NextContinuationToken");
+      const next = await p.client.service.listObjects({
+        prefix: "hdl/sub/",
+        maxKeys: 1,
+        continuationToken: unescapeXml(page1.token),
+      });
+      const page2 = await rawRequest(next.url);
+      assert.equal(page2.status, 200, page2.body.toString());
+      assert.deepEqual(listed(page2.body).keys, ["hdl/sub/c.txt"]);
+      const after = await p.client.service.listObjects({ prefix: "hdl/", startAfter: "hdl/sub/b.txt" });
+      assert.deepEqual(
+        listed((await rawRequest(after.url)).body).keys,
+        ["hdl/sub/c.txt", "hdl/with space+é&=.txt"].map((k) => k.replace("&", "&amp;")),
+      );
+    });
+
+    it("ListObjectsV2 with an empty prefix lists the whole bucket", async () => {
+      const presigned = await p.client.service.listObjects({ prefix: "", maxKeys: 1000 });
+      const res = await rawRequest(presigned.url);
+      assert.equal(res.status, 200);
+      assert.ok(listed(res.body).keys.includes("hdlx/d.txt"));
+    });
+
+    it("DELETE removes the object (204), and HEAD then answers 404", async () => {
+      for (const key of ["hdlx/d.txt", "hdl/with space+é&=.txt"]) {
+        const presigned = await p.client.service.deleteObject({ key });
+        assert.equal(presigned.method, "DELETE");
+        const res = await rawRequest(presigned.url, { method: "DELETE", headers: presigned.headers });
+        assert.equal(res.status, 204, res.body.toString());
+        const head = await p.client.service.headObject({ key });
+        assert.equal((await rawRequest(head.url, { method: "HEAD" })).status, 404);
+      }
+    });
+  });
+
   it("moves 64 MiB both ways, streaming", async () => {
     const data = randomBytes(64 * 1024 * 1024);
     await p.client.upload("big/64MiB.bin", data);

@@ -70,6 +70,58 @@ describe("RGW rejects whatever differs from what presignd signed", () => {
     });
   });
 
+  describe("presigned HEAD, DELETE and ListObjectsV2", () => {
+    const exists = async (key: string) =>
+      (await rawRequest((await p.client.service.headObject({ key })).url, { method: "HEAD" })).status;
+    before(async () => {
+      await p.client.upload("lists/mine/a.txt", Buffer.from("a"));
+      await p.client.upload("lists/theirs/b.txt", Buffer.from("b"));
+    });
+
+    it("a list with another prefix than signed → 403 SignatureDoesNotMatch", async () => {
+      const { url } = await p.client.service.listObjects({ prefix: "lists/mine/" });
+      assert.equal((await rawRequest(url)).status, 200);
+      await expect(rawRequest(withParam(url, "prefix", () => "lists/theirs/")), 403, "SignatureDoesNotMatch");
+      await expect(rawRequest(withParam(url, "prefix", () => "lists/")), 403, "SignatureDoesNotMatch");
+      const u = new URL(url);
+      u.searchParams.delete("prefix");
+      await expect(rawRequest(u.toString()), 403, "SignatureDoesNotMatch");
+    });
+    it("a list with an added delimiter or another max-keys → 403 SignatureDoesNotMatch", async () => {
+      const { url } = await p.client.service.listObjects({ prefix: "lists/mine/", maxKeys: 1 });
+      await expect(rawRequest(`${url}&delimiter=%2F`), 403, "SignatureDoesNotMatch");
+      await expect(rawRequest(withParam(url, "max-keys", () => "1000")), 403, "SignatureDoesNotMatch");
+    });
+    it("a DELETE of another key → 403 SignatureDoesNotMatch, and neither key is deleted", async () => {
+      const { url } = await p.client.service.deleteObject({ key: "lists/mine/a.txt" });
+      await expect(
+        rawRequest(url.replace("/lists/mine/a.txt", "/lists/theirs/b.txt"), { method: "DELETE" }),
+        403,
+        "SignatureDoesNotMatch",
+      );
+      assert.equal(await exists("lists/theirs/b.txt"), 200);
+      assert.equal(await exists("lists/mine/a.txt"), 200);
+    });
+    it("a DELETE URL sent as GET, and a HEAD URL sent as DELETE → 403 SignatureDoesNotMatch", async () => {
+      const del = await p.client.service.deleteObject({ key: "lists/mine/a.txt" });
+      await expect(rawRequest(del.url), 403, "SignatureDoesNotMatch");
+      const head = await p.client.service.headObject({ key: "lists/mine/a.txt" });
+      await expect(rawRequest(head.url, { method: "DELETE" }), 403, "SignatureDoesNotMatch");
+      assert.equal(await exists("lists/mine/a.txt"), 200);
+    });
+    it("an expired DELETE and an expired list → 403 AccessDenied", async () => {
+      const del = await p.client.service.deleteObject({ key: "lists/mine/a.txt", expiresIn: { seconds: 1n } });
+      const list = await p.client.service.listObjects({ prefix: "lists/mine/", expiresIn: { seconds: 1n } });
+      const head = await p.client.service.headObject({ key: "lists/mine/a.txt", expiresIn: { seconds: 1n } });
+      await new Promise((resolve) => setTimeout(resolve, 2100));
+      await expect(rawRequest(del.url, { method: "DELETE" }), 403, "AccessDenied");
+      await expect(rawRequest(list.url), 403, "AccessDenied");
+      // A HEAD answer has no body to name the error: the status says it.
+      assert.equal((await rawRequest(head.url, { method: "HEAD" })).status, 403);
+      assert.equal(await exists("lists/mine/a.txt"), 200);
+    });
+  });
+
   describe("presigned PUT", () => {
     const put = (init: { contentType?: string; contentMd5?: string } = {}) =>
       p.client.service.putObject({ key: "victim.txt", contentLength: 8n, ...init });

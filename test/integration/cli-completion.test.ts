@@ -41,6 +41,8 @@ describe("presignd completion", () => {
       "get",
       "put",
       "post",
+      "head",
+      "rm",
       "presign",
       "completion",
       "help",
@@ -48,6 +50,8 @@ describe("presignd completion", () => {
     assert.deepEqual(await complete("presignd", "get", "--tr"), ["--transport"]);
     assert.deepEqual(await complete("presignd", "get", "--transport", "grpc"), ["grpc", "grpc-web"]);
     assert.deepEqual(await complete("presignd", "presign", "p"), ["put", "post"]);
+    assert.deepEqual(await complete("presignd", "presign", "d"), ["delete"]);
+    assert.deepEqual(await complete("presignd", "rm", "--y"), ["--yes"]);
     // An option's value is not an argument: "x.txt" does not take the method's place.
     assert.deepEqual(await complete("presignd", "presign", "-f", "x.txt", "g"), ["get"]);
     assert.deepEqual(await complete("presignd", "presign", "get", "key", "--format", "c"), ["curl"]);
@@ -61,7 +65,7 @@ describe("presignd completion", () => {
   it("offers every option of every command, as --help lists them", async () => {
     const zsh = (await run(PRESIGND, ["completion", "zsh"])).stdout.toString();
     const fish = (await run(PRESIGND, ["completion", "fish"])).stdout.toString();
-    for (const command of ["serve", "config", "get", "put", "post", "presign", "completion"]) {
+    for (const command of ["serve", "config", "get", "put", "post", "head", "rm", "presign", "completion"]) {
       const options = await helpOptions(command);
       assert.ok(options.includes("--help"), command);
       assert.deepEqual(await complete("presignd", command, "--"), options, `bash: ${command}`);
@@ -77,7 +81,7 @@ describe("presignd completion", () => {
     assert.match(zsh, /^#compdef presignd\n/);
     assert.ok(zsh.includes(`'(-f --file)-f+[write to this file instead of stdout ("-": stdout)]:path:_files'`));
     assert.ok(zsh.includes(`'--transport=[RPC protocol]:protocol:(connect grpc grpc-web)'`));
-    assert.ok(zsh.includes(`'1:method:(get put post)'`));
+    assert.ok(zsh.includes(`'1:method:(get put post head delete list)'`));
     const fish = (await run(PRESIGND, ["completion", "fish"])).stdout.toString();
     assert.ok(fish.includes(`complete -c presignd -n '__fish_presignd_using get' -s f -l file -r -F -d`));
     assert.ok(fish.includes(`-l transport -x -a 'connect grpc grpc-web' -d 'RPC protocol'`));

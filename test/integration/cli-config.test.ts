@@ -57,7 +57,7 @@ describe("presignd config check", () => {
     const lines = res.stdout.toString().trimEnd().split("\n");
     assert.ok(
       lines.includes(
-        `${file}:5:19: policy.rules[0].operations: "fly" is not one of get, put, post, multipart, confirm`,
+        `${file}:5:19: policy.rules[0].operations: "fly" is not one of get, put, post, multipart, head, delete, list, confirm, watch`,
       ),
       lines.join("\n"),
     );
@@ -145,7 +145,10 @@ describe("presignd serve --config", () => {
       // SIGHUP re-reads the inline policy from the config file: now put only, so get is denied.
       await writeFile(
         file,
-        (await readFile(file, "utf8")).replace("operations: [get, put, post, multipart, confirm]", "operations: [put]"),
+        (await readFile(file, "utf8")).replace(
+          "operations: [get, put, post, multipart, head, delete, list, confirm, watch]",
+          "operations: [put]",
+        ),
       );
       served.signal("SIGHUP");
       await waitFor(() => served.lines.find((l) => l.msg === "policy reloaded"), 30_000);

@@ -121,8 +121,8 @@ describe("presignd CLI against a running server", () => {
       [["get", "cli/missing"], /^presignd: S3 404 NoSuchKey: .+\n$/],
       [["presign", "put", "cli/x"], /^presignd: presign put needs -l\/--content-length <bytes> or -f\/--file FILE\n$/],
       [
-        ["presign", "delete", "cli/x"],
-        /^error: command-argument value 'delete' is invalid for argument 'method'\. Allowed choices are get, put, post\./,
+        ["presign", "remove", "cli/x"],
+        /^error: command-argument value 'remove' is invalid for argument 'method'\. Allowed choices are get, put, post, head, delete, list\./,
       ],
       [["presign", "put", "cli/x", "-l", "3", "--range", "0-1"], /^presignd: --range does not apply to presign put\n$/],
       [["presign", "get", "cli/x", "-m", "a=b"], /^presignd: --metadata does not apply to presign get\n$/],
@@ -396,6 +396,8 @@ describe("presignd CLI against a running server", () => {
       ["get", "--help"],
       ["put", "--help"],
       ["post", "--help"],
+      ["head", "--help"],
+      ["rm", "--help"],
       ["presign", "--help"],
     ]) {
       const res = await run(PRESIGND, args);

@@ -208,6 +208,94 @@ describe("bad input gets a precise code and a message naming the field", () => {
     assert.ok(ok.url);
   });
 
+  describe("HeadObject and DeleteObject", () => {
+    const head = (init: Parameters<NodePresignClient["service"]["headObject"]>[0]) =>
+      suite.client.service.headObject(init);
+    const del = (init: Parameters<NodePresignClient["service"]["deleteObject"]>[0]) =>
+      suite.client.service.deleteObject(init);
+    for (const [name, call] of [
+      ["HeadObject", head],
+      ["DeleteObject", del],
+    ] as const) {
+      it(`${name}: empty key`, () => refused(call({ key: "" }), Code.InvalidArgument, /^key: must not be empty/));
+      it(`${name}: key over 1024 bytes`, () =>
+        refused(call({ key: "k".repeat(1025) }), Code.InvalidArgument, /^key: must be at most 1024 bytes/));
+      it(`${name}: control character in key`, () =>
+        refused(call({ key: "a\u0085b" }), Code.InvalidArgument, /^key: must not contain control/));
+      it(`${name}: dot segment in key`, () =>
+        refused(call({ key: "a/./b" }), Code.InvalidArgument, /^key: must not contain a "\." path segment/));
+      it(`${name}: version_id with a space`, () =>
+        refused(
+          call({ key: "k", versionId: "a b" }),
+          Code.InvalidArgument,
+          /^version_id: must be 1 to 1024 printable ASCII characters without spaces$/,
+        ));
+      it(`${name}: key and handle`, () =>
+        refused(call({ key: "k", handle: "h" }), Code.InvalidArgument, /^only one of key, handle can be set/));
+      it(`${name}: garbage handle`, () =>
+        refused(call({ handle: "nope" }), Code.InvalidArgument, /^handle: is not a presignd handle$/));
+      it(`${name}: unknown bucket`, () =>
+        refused(call({ bucket: "other", key: "k" }), Code.NotFound, /^bucket: "other" is not served/));
+      it(`${name}: negative TTL`, () =>
+        refused(
+          call({ key: "k", expiresIn: { seconds: -1n } }),
+          Code.InvalidArgument,
+          /^expires_in: must not be negative/,
+        ));
+    }
+  });
+
+  describe("ListObjects", () => {
+    const list = (init: Parameters<NodePresignClient["service"]["listObjects"]>[0]) =>
+      suite.client.service.listObjects(init);
+    it("prefix over 1024 bytes", () =>
+      refused(list({ prefix: "é".repeat(513) }), Code.InvalidArgument, /^prefix: must be at most 1024 bytes/));
+    it("control character in prefix", () =>
+      refused(list({ prefix: "a\tb/" }), Code.InvalidArgument, /^prefix: must not contain control characters/));
+    it("dot-dot segment in prefix", () =>
+      refused(list({ prefix: "a/../" }), Code.InvalidArgument, /^prefix: must not contain a "\.\." path segment/));
+    it("delimiter over 16 bytes", () =>
+      refused(
+        list({ delimiter: "x".repeat(17) }),
+        Code.InvalidArgument,
+        /^delimiter: must be at most 16 bytes \[string\.max_bytes\]$/,
+      ));
+    it("control character in delimiter", () =>
+      refused(list({ delimiter: "\n" }), Code.InvalidArgument, /^delimiter: must not contain control characters/));
+    it("max_keys above 1000 or negative", async () => {
+      for (const maxKeys of [1001, -1]) {
+        await refused(
+          list({ maxKeys }),
+          Code.InvalidArgument,
+          /^max_keys: must be greater than or equal to 0 and less than or equal to 1000/,
+        );
+      }
+    });
+    it("start_after over 1024 bytes or with a control character", async () => {
+      await refused(
+        list({ startAfter: "k".repeat(1025) }),
+        Code.InvalidArgument,
+        /^start_after: must be at most 1024 bytes/,
+      );
+      await refused(list({ startAfter: "a\u0000" }), Code.InvalidArgument, /^start_after: must not contain control/);
+    });
+    it("continuation_token over 1024 bytes or with a control character", async () => {
+      await refused(
+        list({ continuationToken: "t".repeat(1025) }),
+        Code.InvalidArgument,
+        /^continuation_token: must be at most 1024 bytes/,
+      );
+      await refused(
+        list({ continuationToken: "t\r\n" }),
+        Code.InvalidArgument,
+        /^continuation_token: must not contain control/,
+      );
+    });
+    it("unknown bucket", () => refused(list({ bucket: "other" }), Code.NotFound, /^bucket: "other" is not served/));
+    it("sub-second TTL", () =>
+      refused(list({ expiresIn: { nanos: 1000 } }), Code.InvalidArgument, /^expires_in: must be at least 1s/));
+  });
+
   it("no bad input was logged as an error", () => {
     const errors = suite.server.logs.filter((line) => (line.level as number) >= 50);
     assert.deepEqual(errors, []);

@@ -18,7 +18,7 @@ export const ALLOW_ALL = `principals:
 rules:
   - name: everything
     principals: ["key:admin"]
-    operations: [get, put, post, multipart, confirm]
+    operations: [get, put, post, multipart, head, delete, list, confirm, watch]
     buckets: ["*"]
     keys: ["*"]
     allow_filename: true

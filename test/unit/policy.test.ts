@@ -87,6 +87,64 @@ describe("policy matcher", () => {
   });
 });
 
+describe("head, delete and list", () => {
+  const rule = home.rules[0] as Policy["rules"][number];
+  const conditioned: Policy = {
+    rules: [
+      {
+        ...rule,
+        operations: ["head", "delete", "list"],
+        maxContentLength: 1n,
+        contentTypes: ["image/*"],
+        requiredMetadata: ["owner"],
+      },
+    ],
+  };
+
+  it("a rule without them denies them", () => {
+    for (const operation of ["head", "delete", "list"] as const) {
+      const keyIsPrefix = operation === "list";
+      const decision = authorize(home, alice, request("users/alice/x/", { operation, keyIsPrefix }));
+      assert.equal(decision.allowed, false, operation);
+    }
+    assert.deepEqual(authorize(home, alice, request("users/alice/", { operation: "list", keyIsPrefix: true })), {
+      allowed: false,
+      reason: 'no rule allows key:alice to list under this prefix in bucket "b"',
+    });
+  });
+
+  it("size, type and metadata conditions do not apply to them (nothing is written)", () => {
+    for (const operation of ["head", "delete"] as const) {
+      assert.equal(authorize(conditioned, alice, request("users/alice/x", { operation })).allowed, true, operation);
+    }
+    const list = request("users/alice/", { operation: "list", keyIsPrefix: true });
+    assert.equal(authorize(conditioned, alice, list).allowed, true);
+    // and still do to a put under the same rule
+    const put: Policy = { rules: [{ ...(conditioned.rules[0] as Policy["rules"][number]), operations: ["put"] }] };
+    assert.equal(
+      authorize(put, alice, request("users/alice/x", { operation: "put", contentLength: 5n })).allowed,
+      false,
+    );
+  });
+
+  it("a list prefix is allowed only within a key template; the whole bucket only by *", () => {
+    const lists: Policy = { rules: [{ ...rule, operations: ["list"] }] };
+    const list = (prefix: string, policy = lists) =>
+      authorize(policy, alice, request(prefix, { operation: "list", keyIsPrefix: true, normalizedKey: prefix }))
+        .allowed;
+    assert.deepEqual(
+      ["users/alice/", "users/alice/a", "users/alice/a/b/", "users/alice", "users/", "", "users/bob/"].map((p) =>
+        list(p),
+      ),
+      [true, true, true, false, false, false, false],
+    );
+    const everything: Policy = { rules: [{ ...rule, operations: ["list"], keys: ["*"] }] };
+    assert.equal(list("", everything), true);
+    const exact: Policy = { rules: [{ ...rule, operations: ["list"], keys: ["users/alice/x"] }] };
+    assert.equal(list("users/alice/x", exact), false);
+  });
+});
+
 describe("policy file", () => {
   it("reports every problem with file, line and column", () => {
     const text = [
@@ -96,7 +154,7 @@ describe("policy file", () => {
       "rules:",
       "  - name: r1",
       "    principals: ['*']",
-      "    operations: [get, delete]",
+      "    operations: [get, remove]",
       "    buckets: [b]",
       "    keys: ['a/*/b', '../x']",
       "    max_ttl: soon",
@@ -112,7 +170,7 @@ describe("policy file", () => {
         assert.deepEqual(lines, [
           "p.yaml:3:22: principals[0].api_key_sha256[0]: expected the lower-case hex SHA-256 of the key (sha256sum)",
           "p.yaml:11:5: rules[0].colour: unknown setting; expected one of name, principals, operations, buckets, keys, max_content_length, content_types, max_ttl, required_metadata, allow_filename, networks",
-          'p.yaml:7:17: rules[0].operations: "delete" is not one of get, put, post, multipart, confirm',
+          'p.yaml:7:17: rules[0].operations: "remove" is not one of get, put, post, multipart, head, delete, list, confirm, watch',
           'p.yaml:9:12: rules[0].keys[0]: only a trailing "*" is a wildcard',
           'p.yaml:9:21: rules[0].keys[1]: must not contain "." or ".." segments',
           'p.yaml:10:14: rules[0].max_ttl: "soon" is not a duration like 15m, 1h, 90s or 7d',

@@ -2,7 +2,10 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { BucketEndpoint } from "../../src/core/bucket-endpoint.js";
 import { DEFAULT_TTL_POLICY } from "../../src/core/expiry.js";
+import { presignDelete } from "../../src/core/presign-delete.js";
 import { presignGet } from "../../src/core/presign-get.js";
+import { presignHead } from "../../src/core/presign-head.js";
+import { presignList } from "../../src/core/presign-list.js";
 import { presignPost } from "../../src/core/presign-post.js";
 import { presignPut } from "../../src/core/presign-put.js";
 import { createPresigner, type SigningContext } from "../../src/core/signer.js";
@@ -112,5 +115,28 @@ describe("presigned requests carry exactly what was checked", () => {
     ]);
     assert.equal(signed.policy.expiration, "2026-01-01T00:15:00Z");
     assert.match(signed.fields["X-Amz-Signature"] ?? "", /^[0-9a-f]{64}$/);
+  });
+
+  it("HEAD and DELETE sign the object's path, with the SDK's x-id only for DELETE", async () => {
+    const head = await presignHead(pathStyle, { key: "a b/c", versionId: "v1" }, ctx);
+    assert.deepEqual([head.method, new URL(head.url).pathname, head.headers], ["HEAD", "/b/a%20b/c", {}]);
+    assert.equal(new URL(head.url).searchParams.get("x-id"), null);
+    assert.equal(new URL(head.url).searchParams.get("versionId"), "v1");
+    const del = await presignDelete(vhost, { key: "k" }, ctx);
+    assert.deepEqual([del.method, new URL(del.url).pathname], ["DELETE", "/k"]);
+    assert.equal(new URL(del.url).searchParams.get("x-id"), "DeleteObject");
+  });
+
+  it("ListObjectsV2 signs the bucket's own path, virtual-hosted or path style", async () => {
+    const v = await presignList(vhost, { prefix: "p/" }, ctx);
+    assert.equal(new URL(v.url).pathname, "/");
+    const p = await presignList(pathStyle, { prefix: "p/", delimiter: "/", maxKeys: 0 }, ctx);
+    assert.equal(new URL(p.url).pathname, "/b");
+    const q = new URL(p.url).searchParams;
+    assert.deepEqual(
+      [q.get("list-type"), q.get("prefix"), q.get("delimiter"), q.get("max-keys")],
+      ["2", "p/", "/", null],
+    );
+    assert.ok(new URL(p.url).searchParams.get("X-Amz-SignedHeaders") === "host");
   });
 });

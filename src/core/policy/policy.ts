@@ -1,6 +1,16 @@
-/** What a caller asks presignd to sign. */
-export type Operation = "get" | "put" | "post" | "multipart" | "confirm" | "watch";
-export const OPERATIONS: readonly Operation[] = ["get", "put", "post", "multipart", "confirm", "watch"];
+/** What a caller asks presignd to sign. "list" and "watch" are of the keys under a prefix (keyIsPrefix). */
+export type Operation = "get" | "put" | "post" | "multipart" | "head" | "delete" | "list" | "confirm" | "watch";
+export const OPERATIONS: readonly Operation[] = [
+  "get",
+  "put",
+  "post",
+  "multipart",
+  "head",
+  "delete",
+  "list",
+  "confirm",
+  "watch",
+];
 
 /**
  * The operations that write an object, whose requests a rule's size, type
@@ -208,7 +218,7 @@ export function authorize(
   if (nearest) return { allowed: false, reason: `rule "${nearest.rule}": ${nearest.reason}`, rule: nearest.rule };
   return {
     allowed: false,
-    reason: `no rule allows ${who ?? describeCaller(principal)} to ${request.operation} this key in bucket "${request.bucket}"`,
+    reason: `no rule allows ${who ?? describeCaller(principal)} to ${request.operation} ${request.operation === "list" ? "under this prefix" : "this key"} in bucket "${request.bucket}"`,
   };
 }
 

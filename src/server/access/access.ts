@@ -55,8 +55,6 @@ export class Access {
     request: Omit<AccessRequest, "keyIsPrefix" | "normalizedKey"> & {
       keyIsPrefix?: boolean;
       keyField?: string;
-      /** An empty key (a prefix: the whole bucket) is a key, which only a "*" rule allows. */
-      allowEmptyKey?: boolean;
       /** The RPC as the audit record names it, when not the operation itself. */
       auditOperation?: string;
     },
@@ -66,7 +64,8 @@ export class Access {
     const requestId = ctx.values.get(REQUEST_ID);
     const address = ctx.values.get(PRESENTED_CREDENTIALS).address;
     const field = request.keyField ?? "key";
-    const raw = checkObjectKey(request.key, field, { allowEmpty: request.allowEmptyKey === true });
+    // A prefix may be empty (a list of the whole bucket: only "*" rules cover it).
+    const raw = checkObjectKey(request.key, field, { allowEmpty: request.keyIsPrefix === true });
     const isFilename = request.operation === "post" && raw.endsWith(FILENAME);
     const strip = (k: string) => (isFilename ? k.slice(0, -FILENAME.length) : k);
     // Minting a handle defers the conditions and signs nothing yet.
@@ -121,7 +120,7 @@ export class Access {
 
     let normalized: string | undefined;
     try {
-      normalized = normalizeKey(raw, field);
+      normalized = raw === "" ? raw : normalizeKey(raw, field);
     } catch {
       normalized = undefined;
     }

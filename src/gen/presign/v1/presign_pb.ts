@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file presign/v1/presign.proto.
  */
 export const file_presign_v1_presign: GenFile = /*@__PURE__*/
-  fileDesc("ChhwcmVzaWduL3YxL3ByZXNpZ24ucHJvdG8SCnByZXNpZ24udjEiygIKHENyZWF0ZU11bHRpcGFydFVwbG9hZFJlcXVlc3QSDgoGYnVja2V0GAEgASgJEhUKA2tleRgCIAEoCUIIukgFcgMogAgSIQoIbWF4X3NpemUYAyABKANCD7pIDCIKGICAgICAoAEgABIgCglwYXJ0X3NpemUYBCABKANCDbpICiIIGICAgIAUKAASFAoMY29udGVudF90eXBlGAUgASgJEkgKCG1ldGFkYXRhGAYgAygLMjYucHJlc2lnbi52MS5DcmVhdGVNdWx0aXBhcnRVcGxvYWRSZXF1ZXN0Lk1ldGFkYXRhRW50cnkSLQoKZXhwaXJlc19pbhgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiswEKHUNyZWF0ZU11bHRpcGFydFVwbG9hZFJlc3BvbnNlEhQKDHVwbG9hZF90b2tlbhgBIAEoCRIRCgl1cGxvYWRfaWQYAiABKAkSEQoJcGFydF9zaXplGAMgASgDEhEKCW1heF9wYXJ0cxgEIAEoBRIuCgpleHBpcmVzX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtlcXVhbF9wYXJ0cxgGIAEoCCJmCg1QYXJ0VG9QcmVzaWduEh8KC3BhcnRfbnVtYmVyGAEgASgFQgq6SAcaBRiQTigBEh8KDmNvbnRlbnRfbGVuZ3RoGAIgASgDQge6SAQiAiAAEhMKC2NvbnRlbnRfbWQ1GAMgASgJIqABChlQcmVzaWduVXBsb2FkUGFydHNSZXF1ZXN0Eh0KDHVwbG9hZF90b2tlbhgBIAEoCUIHukgEcgIQARI1CgVwYXJ0cxgCIAMoCzIZLnByZXNpZ24udjEuUGFydFRvUHJlc2lnbkILukgIkgEFCAEQ6AcSLQoKZXhwaXJlc19pbhgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJTCg1QcmVzaWduZWRQYXJ0EhMKC3BhcnRfbnVtYmVyGAEgASgFEi0KB3JlcXVlc3QYAiABKAsyHC5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QiRgoaUHJlc2lnblVwbG9hZFBhcnRzUmVzcG9uc2USKAoFcGFydHMYASADKAsyGS5wcmVzaWduLnYxLlByZXNpZ25lZFBhcnQiiAEKEExpc3RQYXJ0c1JlcXVlc3QSHQoMdXBsb2FkX3Rva2VuGAEgASgJQge6SARyAhABEiYKEnBhcnRfbnVtYmVyX21hcmtlchgCIAEoBUIKukgHGgUYkE4oABItCgpleHBpcmVzX2luGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIm4KHkNvbXBsZXRlTXVsdGlwYXJ0VXBsb2FkUmVxdWVzdBIdCgx1cGxvYWRfdG9rZW4YASABKAlCB7pIBHICEAESLQoKZXhwaXJlc19pbhgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJrChtBYm9ydE11bHRpcGFydFVwbG9hZFJlcXVlc3QSHQoMdXBsb2FkX3Rva2VuGAEgASgJQge6SARyAhABEi0KCmV4cGlyZXNfaW4YAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iVAoVQmF0Y2hHZXRPYmplY3RSZXF1ZXN0EjsKCHJlcXVlc3RzGAEgAygLMhwucHJlc2lnbi52MS5HZXRPYmplY3RSZXF1ZXN0Qgu6SAiSAQUIARDoByJUChVCYXRjaFB1dE9iamVjdFJlcXVlc3QSOwoIcmVxdWVzdHMYASADKAsyHC5wcmVzaWduLnYxLlB1dE9iamVjdFJlcXVlc3RCC7pICJIBBQgBEOgHIkYKFEJhdGNoUHJlc2lnblJlc3BvbnNlEi4KCHJlcXVlc3RzGAEgAygLMhwucHJlc2lnbi52MS5QcmVzaWduZWRSZXF1ZXN0ItkBChNDcmVhdGVIYW5kbGVSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRIVCgNrZXkYAiABKAlCCLpIBXIDKIAIEjwKCm9wZXJhdGlvbnMYAyADKA4yFS5wcmVzaWduLnYxLk9wZXJhdGlvbkIRukgOkgELCAEiB4IBBBABIAASLQoKZXhwaXJlc19pbhgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIuCgRraW5kGAUgASgOMhYucHJlc2lnbi52MS5IYW5kbGVLaW5kQgi6SAWCAQIQASJ8ChRDcmVhdGVIYW5kbGVSZXNwb25zZRIOCgZoYW5kbGUYASABKAkSLgoKZXhwaXJlc19hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJAoEa2luZBgDIAEoDjIWLnByZXNpZ24udjEuSGFuZGxlS2luZCIxChNSZXZva2VIYW5kbGVSZXF1ZXN0EhoKBmhhbmRsZRgBIAEoCUIKukgHcgUQARiACCInChRSZXZva2VIYW5kbGVSZXNwb25zZRIPCgdyZXZva2VkGAEgASgIIvYBChFSZXNwb25zZU92ZXJyaWRlcxIUCgxjb250ZW50X3R5cGUYASABKAkSGwoTY29udGVudF9kaXNwb3NpdGlvbhgCIAEoCRIVCg1jYWNoZV9jb250cm9sGAMgASgJEhgKEGNvbnRlbnRfZW5jb2RpbmcYBCABKAkSGAoQY29udGVudF9sYW5ndWFnZRgFIAEoCRIPCgdleHBpcmVzGAYgASgJEiMKEWRvd25sb2FkX2ZpbGVuYW1lGAcgASgJQgi6SAVyAyj/ATotukgqIigKE2NvbnRlbnRfZGlzcG9zaXRpb24KEWRvd25sb2FkX2ZpbGVuYW1lIuEBChBHZXRPYmplY3RSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRIVCgNrZXkYAiABKAlCCLpIBXIDKIAIEi0KCmV4cGlyZXNfaW4YAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEgoKdmVyc2lvbl9pZBgEIAEoCRIwCglvdmVycmlkZXMYBSABKAsyHS5wcmVzaWduLnYxLlJlc3BvbnNlT3ZlcnJpZGVzEg0KBXJhbmdlGAYgASgJEg4KBmhhbmRsZRgHIAEoCToSukgPIg0KA2tleQoGaGFuZGxlIuYCChBQdXRPYmplY3RSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRIVCgNrZXkYAiABKAlCCLpIBXIDKIAIEiUKDmNvbnRlbnRfbGVuZ3RoGAMgASgDQg26SAoiCBiAgICAFCgAEhQKDGNvbnRlbnRfdHlwZRgEIAEoCRITCgtjb250ZW50X21kNRgFIAEoCRIXCg9jaGVja3N1bV9zaGEyNTYYBiABKAkSPAoIbWV0YWRhdGEYByADKAsyKi5wcmVzaWduLnYxLlB1dE9iamVjdFJlcXVlc3QuTWV0YWRhdGFFbnRyeRItCgpleHBpcmVzX2luGAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg4KBmhhbmRsZRgJIAEoCRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAE6ErpIDyINCgNrZXkKBmhhbmRsZSLLAQoQUHJlc2lnbmVkUmVxdWVzdBILCgN1cmwYASABKAkSDgoGbWV0aG9kGAIgASgJEjoKB2hlYWRlcnMYAyADKAsyKS5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QuSGVhZGVyc0VudHJ5Ei4KCmV4cGlyZXNfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wGi4KDEhlYWRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIt4DChFQb3N0UG9saWN5UmVxdWVzdBIOCgZidWNrZXQYASABKAkSFQoDa2V5GAIgASgJQgi6SAVyAyiACBIcCgprZXlfcHJlZml4GAMgASgJQgi6SAVyAyiACBIjChJtaW5fY29udGVudF9sZW5ndGgYBCABKANCB7pIBCICKAASLAoSbWF4X2NvbnRlbnRfbGVuZ3RoGAUgASgDQhC6SA3YAQEiCBiAgICAFCAAEhQKDGNvbnRlbnRfdHlwZRgGIAEoCRIbChNjb250ZW50X3R5cGVfcHJlZml4GAcgASgJEi8KFXN1Y2Nlc3NfYWN0aW9uX3N0YXR1cxgIIAEoBUIQukgNGgswADDIATDJATDMARI9CghtZXRhZGF0YRgJIAMoCzIrLnByZXNpZ24udjEuUG9zdFBvbGljeVJlcXVlc3QuTWV0YWRhdGFFbnRyeRItCgpleHBpcmVzX2luGAogASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg4KBmhhbmRsZRgLIAEoCRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAE6HrpIGyIZCgNrZXkKCmtleV9wcmVmaXgKBmhhbmRsZSKwAgoSVXBsb2FkRXhwZWN0YXRpb25zEiwKDmNvbnRlbnRfbGVuZ3RoGAEgASgDQg+6SAwiChiAgICAgKABKABIAIgBARIeCgxjb250ZW50X3R5cGUYAiABKAlCCLpIBXIDKIACEhwKC2NvbnRlbnRfbWQ1GAMgASgJQge6SARyAigYEiAKD2NoZWNrc3VtX3NoYTI1NhgEIAEoCUIHukgEcgIoLBJICghtZXRhZGF0YRgFIAMoCzIsLnByZXNpZ24udjEuVXBsb2FkRXhwZWN0YXRpb25zLk1ldGFkYXRhRW50cnlCCLpIBZoBAhBAGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIRCg9fY29udGVudF9sZW5ndGgitQEKFENvbmZpcm1VcGxvYWRSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRIVCgNrZXkYAiABKAlCCLpIBXIDKIAIEg4KBmhhbmRsZRgDIAEoCRIUCgx1cGxvYWRfdG9rZW4YBCABKAkSLgoGZXhwZWN0GAUgASgLMh4ucHJlc2lnbi52MS5VcGxvYWRFeHBlY3RhdGlvbnM6ILpIHSIbCgNrZXkKBmhhbmRsZQoMdXBsb2FkX3Rva2VuIsUCCg5VcGxvYWRlZE9iamVjdBIOCgZidWNrZXQYASABKAkSCwoDa2V5GAIgASgJEgwKBHNpemUYAyABKAMSDAoEZXRhZxgEIAEoCRISCgp2ZXJzaW9uX2lkGAUgASgJEjEKDWxhc3RfbW9kaWZpZWQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhQKDGNvbnRlbnRfdHlwZRgHIAEoCRI6CghtZXRhZGF0YRgIIAMoCzIoLnByZXNpZ24udjEuVXBsb2FkZWRPYmplY3QuTWV0YWRhdGFFbnRyeRIXCg9jaGVja3N1bV9zaGEyNTYYCSABKAkSFwoPY2hlY2tzdW1fY3JjMzJjGAogASgJGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKYAQoVQ29uZmlybVVwbG9hZFJlc3BvbnNlEioKBm9iamVjdBgBIAEoCzIaLnByZXNpZ24udjEuVXBsb2FkZWRPYmplY3QSLQoHYWdhaW5zdBgCIAEoDjIcLnByZXNpZ24udjEuQ29uZmlybWVkQWdhaW5zdBIQCgh2ZXJpZmllZBgDIAMoCRISCgp1bnZlcmlmaWVkGAQgAygJIlgKE1dhdGNoVXBsb2Fkc1JlcXVlc3QSDgoGYnVja2V0GAEgASgJEhgKBnByZWZpeBgCIAEoCUIIukgFcgMogAgSFwoGY3Vyc29yGAMgASgJQge6SARyAiggIsUBCgxVcGxvYWRMYW5kZWQSDgoGY3Vyc29yGAEgASgJEioKBm9iamVjdBgCIAEoCzIaLnByZXNpZ24udjEuVXBsb2FkZWRPYmplY3QSJAoEa2luZBgDIAEoDjIWLnByZXNpZ24udjEuVXBsb2FkS2luZBItCglsYW5kZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHZlcmlmaWVkGAUgAygJEhIKCnVudmVyaWZpZWQYBiADKAkivAEKElBvc3RQb2xpY3lSZXNwb25zZRILCgN1cmwYASABKAkSOgoGZmllbGRzGAIgAygLMioucHJlc2lnbi52MS5Qb3N0UG9saWN5UmVzcG9uc2UuRmllbGRzRW50cnkSLgoKZXhwaXJlc19hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaLQoLRmllbGRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASpZCgpIYW5kbGVLaW5kEhsKF0hBTkRMRV9LSU5EX1VOU1BFQ0lGSUVEEAASFgoSSEFORExFX0tJTkRfU0VBTEVEEAESFgoSSEFORExFX0tJTkRfU1RPUkVEEAIqYAoJT3BlcmF0aW9uEhkKFU9QRVJBVElPTl9VTlNQRUNJRklFRBAAEhEKDU9QRVJBVElPTl9HRVQQARIRCg1PUEVSQVRJT05fUFVUEAISEgoOT1BFUkFUSU9OX1BPU1QQAyp3ChBDb25maXJtZWRBZ2FpbnN0EiEKHUNPTkZJUk1FRF9BR0FJTlNUX1VOU1BFQ0lGSUVEEAASHAoYQ09ORklSTUVEX0FHQUlOU1RfU0lHTkVEEAESIgoeQ09ORklSTUVEX0FHQUlOU1RfRVhQRUNUQVRJT05TEAIqbwoKVXBsb2FkS2luZBIbChdVUExPQURfS0lORF9VTlNQRUNJRklFRBAAEhMKD1VQTE9BRF9LSU5EX1BVVBABEhQKEFVQTE9BRF9LSU5EX1BPU1QQAhIZChVVUExPQURfS0lORF9NVUxUSVBBUlQQAzLpCQoOUHJlc2lnblNlcnZpY2USTAoJR2V0T2JqZWN0EhwucHJlc2lnbi52MS5HZXRPYmplY3RSZXF1ZXN0GhwucHJlc2lnbi52MS5QcmVzaWduZWRSZXF1ZXN0IgOQAgESRwoJUHV0T2JqZWN0EhwucHJlc2lnbi52MS5QdXRPYmplY3RSZXF1ZXN0GhwucHJlc2lnbi52MS5QcmVzaWduZWRSZXF1ZXN0EksKClBvc3RQb2xpY3kSHS5wcmVzaWduLnYxLlBvc3RQb2xpY3lSZXF1ZXN0Gh4ucHJlc2lnbi52MS5Qb3N0UG9saWN5UmVzcG9uc2USUQoMQ3JlYXRlSGFuZGxlEh8ucHJlc2lnbi52MS5DcmVhdGVIYW5kbGVSZXF1ZXN0GiAucHJlc2lnbi52MS5DcmVhdGVIYW5kbGVSZXNwb25zZRJWCgxSZXZva2VIYW5kbGUSHy5wcmVzaWduLnYxLlJldm9rZUhhbmRsZVJlcXVlc3QaIC5wcmVzaWduLnYxLlJldm9rZUhhbmRsZVJlc3BvbnNlIgOQAgISbAoVQ3JlYXRlTXVsdGlwYXJ0VXBsb2FkEigucHJlc2lnbi52MS5DcmVhdGVNdWx0aXBhcnRVcGxvYWRSZXF1ZXN0GikucHJlc2lnbi52MS5DcmVhdGVNdWx0aXBhcnRVcGxvYWRSZXNwb25zZRJjChJQcmVzaWduVXBsb2FkUGFydHMSJS5wcmVzaWduLnYxLlByZXNpZ25VcGxvYWRQYXJ0c1JlcXVlc3QaJi5wcmVzaWduLnYxLlByZXNpZ25VcGxvYWRQYXJ0c1Jlc3BvbnNlEkwKCUxpc3RQYXJ0cxIcLnByZXNpZ24udjEuTGlzdFBhcnRzUmVxdWVzdBocLnByZXNpZ24udjEuUHJlc2lnbmVkUmVxdWVzdCIDkAIBEmgKF0NvbXBsZXRlTXVsdGlwYXJ0VXBsb2FkEioucHJlc2lnbi52MS5Db21wbGV0ZU11bHRpcGFydFVwbG9hZFJlcXVlc3QaHC5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QiA5ACARJiChRBYm9ydE11bHRpcGFydFVwbG9hZBInLnByZXNpZ24udjEuQWJvcnRNdWx0aXBhcnRVcGxvYWRSZXF1ZXN0GhwucHJlc2lnbi52MS5QcmVzaWduZWRSZXF1ZXN0IgOQAgESVQoOQmF0Y2hHZXRPYmplY3QSIS5wcmVzaWduLnYxLkJhdGNoR2V0T2JqZWN0UmVxdWVzdBogLnByZXNpZ24udjEuQmF0Y2hQcmVzaWduUmVzcG9uc2USVQoOQmF0Y2hQdXRPYmplY3QSIS5wcmVzaWduLnYxLkJhdGNoUHV0T2JqZWN0UmVxdWVzdBogLnByZXNpZ24udjEuQmF0Y2hQcmVzaWduUmVzcG9uc2USWQoNQ29uZmlybVVwbG9hZBIgLnByZXNpZ24udjEuQ29uZmlybVVwbG9hZFJlcXVlc3QaIS5wcmVzaWduLnYxLkNvbmZpcm1VcGxvYWRSZXNwb25zZSIDkAIBElAKDFdhdGNoVXBsb2FkcxIfLnByZXNpZ24udjEuV2F0Y2hVcGxvYWRzUmVxdWVzdBoYLnByZXNpZ24udjEuVXBsb2FkTGFuZGVkIgOQAgEwAWIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("ChhwcmVzaWduL3YxL3ByZXNpZ24ucHJvdG8SCnByZXNpZ24udjEiygIKHENyZWF0ZU11bHRpcGFydFVwbG9hZFJlcXVlc3QSDgoGYnVja2V0GAEgASgJEhUKA2tleRgCIAEoCUIIukgFcgMogAgSIQoIbWF4X3NpemUYAyABKANCD7pIDCIKGICAgICAoAEgABIgCglwYXJ0X3NpemUYBCABKANCDbpICiIIGICAgIAUKAASFAoMY29udGVudF90eXBlGAUgASgJEkgKCG1ldGFkYXRhGAYgAygLMjYucHJlc2lnbi52MS5DcmVhdGVNdWx0aXBhcnRVcGxvYWRSZXF1ZXN0Lk1ldGFkYXRhRW50cnkSLQoKZXhwaXJlc19pbhgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiswEKHUNyZWF0ZU11bHRpcGFydFVwbG9hZFJlc3BvbnNlEhQKDHVwbG9hZF90b2tlbhgBIAEoCRIRCgl1cGxvYWRfaWQYAiABKAkSEQoJcGFydF9zaXplGAMgASgDEhEKCW1heF9wYXJ0cxgEIAEoBRIuCgpleHBpcmVzX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtlcXVhbF9wYXJ0cxgGIAEoCCJmCg1QYXJ0VG9QcmVzaWduEh8KC3BhcnRfbnVtYmVyGAEgASgFQgq6SAcaBRiQTigBEh8KDmNvbnRlbnRfbGVuZ3RoGAIgASgDQge6SAQiAiAAEhMKC2NvbnRlbnRfbWQ1GAMgASgJIqABChlQcmVzaWduVXBsb2FkUGFydHNSZXF1ZXN0Eh0KDHVwbG9hZF90b2tlbhgBIAEoCUIHukgEcgIQARI1CgVwYXJ0cxgCIAMoCzIZLnByZXNpZ24udjEuUGFydFRvUHJlc2lnbkILukgIkgEFCAEQ6AcSLQoKZXhwaXJlc19pbhgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJTCg1QcmVzaWduZWRQYXJ0EhMKC3BhcnRfbnVtYmVyGAEgASgFEi0KB3JlcXVlc3QYAiABKAsyHC5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QiRgoaUHJlc2lnblVwbG9hZFBhcnRzUmVzcG9uc2USKAoFcGFydHMYASADKAsyGS5wcmVzaWduLnYxLlByZXNpZ25lZFBhcnQiiAEKEExpc3RQYXJ0c1JlcXVlc3QSHQoMdXBsb2FkX3Rva2VuGAEgASgJQge6SARyAhABEiYKEnBhcnRfbnVtYmVyX21hcmtlchgCIAEoBUIKukgHGgUYkE4oABItCgpleHBpcmVzX2luGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIm4KHkNvbXBsZXRlTXVsdGlwYXJ0VXBsb2FkUmVxdWVzdBIdCgx1cGxvYWRfdG9rZW4YASABKAlCB7pIBHICEAESLQoKZXhwaXJlc19pbhgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJrChtBYm9ydE11bHRpcGFydFVwbG9hZFJlcXVlc3QSHQoMdXBsb2FkX3Rva2VuGAEgASgJQge6SARyAhABEi0KCmV4cGlyZXNfaW4YAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iVAoVQmF0Y2hHZXRPYmplY3RSZXF1ZXN0EjsKCHJlcXVlc3RzGAEgAygLMhwucHJlc2lnbi52MS5HZXRPYmplY3RSZXF1ZXN0Qgu6SAiSAQUIARDoByJUChVCYXRjaFB1dE9iamVjdFJlcXVlc3QSOwoIcmVxdWVzdHMYASADKAsyHC5wcmVzaWduLnYxLlB1dE9iamVjdFJlcXVlc3RCC7pICJIBBQgBEOgHIlYKFkJhdGNoSGVhZE9iamVjdFJlcXVlc3QSPAoIcmVxdWVzdHMYASADKAsyHS5wcmVzaWduLnYxLkhlYWRPYmplY3RSZXF1ZXN0Qgu6SAiSAQUIARDoByJaChhCYXRjaERlbGV0ZU9iamVjdFJlcXVlc3QSPgoIcmVxdWVzdHMYASADKAsyHy5wcmVzaWduLnYxLkRlbGV0ZU9iamVjdFJlcXVlc3RCC7pICJIBBQgBEOgHIkYKFEJhdGNoUHJlc2lnblJlc3BvbnNlEi4KCHJlcXVlc3RzGAEgAygLMhwucHJlc2lnbi52MS5QcmVzaWduZWRSZXF1ZXN0ItkBChNDcmVhdGVIYW5kbGVSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRIVCgNrZXkYAiABKAlCCLpIBXIDKIAIEjwKCm9wZXJhdGlvbnMYAyADKA4yFS5wcmVzaWduLnYxLk9wZXJhdGlvbkIRukgOkgELCAEiB4IBBBABIAASLQoKZXhwaXJlc19pbhgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIuCgRraW5kGAUgASgOMhYucHJlc2lnbi52MS5IYW5kbGVLaW5kQgi6SAWCAQIQASJ8ChRDcmVhdGVIYW5kbGVSZXNwb25zZRIOCgZoYW5kbGUYASABKAkSLgoKZXhwaXJlc19hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJAoEa2luZBgDIAEoDjIWLnByZXNpZ24udjEuSGFuZGxlS2luZCIxChNSZXZva2VIYW5kbGVSZXF1ZXN0EhoKBmhhbmRsZRgBIAEoCUIKukgHcgUQARiACCInChRSZXZva2VIYW5kbGVSZXNwb25zZRIPCgdyZXZva2VkGAEgASgIIvYBChFSZXNwb25zZU92ZXJyaWRlcxIUCgxjb250ZW50X3R5cGUYASABKAkSGwoTY29udGVudF9kaXNwb3NpdGlvbhgCIAEoCRIVCg1jYWNoZV9jb250cm9sGAMgASgJEhgKEGNvbnRlbnRfZW5jb2RpbmcYBCABKAkSGAoQY29udGVudF9sYW5ndWFnZRgFIAEoCRIPCgdleHBpcmVzGAYgASgJEiMKEWRvd25sb2FkX2ZpbGVuYW1lGAcgASgJQgi6SAVyAyj/ATotukgqIigKE2NvbnRlbnRfZGlzcG9zaXRpb24KEWRvd25sb2FkX2ZpbGVuYW1lIuEBChBHZXRPYmplY3RSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRIVCgNrZXkYAiABKAlCCLpIBXIDKIAIEi0KCmV4cGlyZXNfaW4YAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEgoKdmVyc2lvbl9pZBgEIAEoCRIwCglvdmVycmlkZXMYBSABKAsyHS5wcmVzaWduLnYxLlJlc3BvbnNlT3ZlcnJpZGVzEg0KBXJhbmdlGAYgASgJEg4KBmhhbmRsZRgHIAEoCToSukgPIg0KA2tleQoGaGFuZGxlIuYCChBQdXRPYmplY3RSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRIVCgNrZXkYAiABKAlCCLpIBXIDKIAIEiUKDmNvbnRlbnRfbGVuZ3RoGAMgASgDQg26SAoiCBiAgICAFCgAEhQKDGNvbnRlbnRfdHlwZRgEIAEoCRITCgtjb250ZW50X21kNRgFIAEoCRIXCg9jaGVja3N1bV9zaGEyNTYYBiABKAkSPAoIbWV0YWRhdGEYByADKAsyKi5wcmVzaWduLnYxLlB1dE9iamVjdFJlcXVlc3QuTWV0YWRhdGFFbnRyeRItCgpleHBpcmVzX2luGAggASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg4KBmhhbmRsZRgJIAEoCRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAE6ErpIDyINCgNrZXkKBmhhbmRsZSKhAQoRSGVhZE9iamVjdFJlcXVlc3QSDgoGYnVja2V0GAEgASgJEhUKA2tleRgCIAEoCUIIukgFcgMogAgSDgoGaGFuZGxlGAMgASgJEhIKCnZlcnNpb25faWQYBCABKAkSLQoKZXhwaXJlc19pbhgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbjoSukgPIg0KA2tleQoGaGFuZGxlIqMBChNEZWxldGVPYmplY3RSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRIVCgNrZXkYAiABKAlCCLpIBXIDKIAIEg4KBmhhbmRsZRgDIAEoCRISCgp2ZXJzaW9uX2lkGAQgASgJEi0KCmV4cGlyZXNfaW4YBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb246ErpIDyINCgNrZXkKBmhhbmRsZSLsAQoSTGlzdE9iamVjdHNSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRIYCgZwcmVmaXgYAiABKAlCCLpIBXIDKIAIEhoKCWRlbGltaXRlchgDIAEoCUIHukgEcgIoEBIcCghtYXhfa2V5cxgEIAEoBUIKukgHGgUY6AcoABIdCgtzdGFydF9hZnRlchgFIAEoCUIIukgFcgMogAgSJAoSY29udGludWF0aW9uX3Rva2VuGAYgASgJQgi6SAVyAyiACBItCgpleHBpcmVzX2luGAcgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIssBChBQcmVzaWduZWRSZXF1ZXN0EgsKA3VybBgBIAEoCRIOCgZtZXRob2QYAiABKAkSOgoHaGVhZGVycxgDIAMoCzIpLnByZXNpZ24udjEuUHJlc2lnbmVkUmVxdWVzdC5IZWFkZXJzRW50cnkSLgoKZXhwaXJlc19hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaLgoMSGVhZGVyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi3gMKEVBvc3RQb2xpY3lSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRIVCgNrZXkYAiABKAlCCLpIBXIDKIAIEhwKCmtleV9wcmVmaXgYAyABKAlCCLpIBXIDKIAIEiMKEm1pbl9jb250ZW50X2xlbmd0aBgEIAEoA0IHukgEIgIoABIsChJtYXhfY29udGVudF9sZW5ndGgYBSABKANCELpIDdgBASIIGICAgIAUIAASFAoMY29udGVudF90eXBlGAYgASgJEhsKE2NvbnRlbnRfdHlwZV9wcmVmaXgYByABKAkSLwoVc3VjY2Vzc19hY3Rpb25fc3RhdHVzGAggASgFQhC6SA0aCzAAMMgBMMkBMMwBEj0KCG1ldGFkYXRhGAkgAygLMisucHJlc2lnbi52MS5Qb3N0UG9saWN5UmVxdWVzdC5NZXRhZGF0YUVudHJ5Ei0KCmV4cGlyZXNfaW4YCiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDgoGaGFuZGxlGAsgASgJGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AToeukgbIhkKA2tleQoKa2V5X3ByZWZpeAoGaGFuZGxlIrACChJVcGxvYWRFeHBlY3RhdGlvbnMSLAoOY29udGVudF9sZW5ndGgYASABKANCD7pIDCIKGICAgICAoAEoAEgAiAEBEh4KDGNvbnRlbnRfdHlwZRgCIAEoCUIIukgFcgMogAISHAoLY29udGVudF9tZDUYAyABKAlCB7pIBHICKBgSIAoPY2hlY2tzdW1fc2hhMjU2GAQgASgJQge6SARyAigsEkgKCG1ldGFkYXRhGAUgAygLMiwucHJlc2lnbi52MS5VcGxvYWRFeHBlY3RhdGlvbnMuTWV0YWRhdGFFbnRyeUIIukgFmgECEEAaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQhEKD19jb250ZW50X2xlbmd0aCK1AQoUQ29uZmlybVVwbG9hZFJlcXVlc3QSDgoGYnVja2V0GAEgASgJEhUKA2tleRgCIAEoCUIIukgFcgMogAgSDgoGaGFuZGxlGAMgASgJEhQKDHVwbG9hZF90b2tlbhgEIAEoCRIuCgZleHBlY3QYBSABKAsyHi5wcmVzaWduLnYxLlVwbG9hZEV4cGVjdGF0aW9uczogukgdIhsKA2tleQoGaGFuZGxlCgx1cGxvYWRfdG9rZW4ixQIKDlVwbG9hZGVkT2JqZWN0Eg4KBmJ1Y2tldBgBIAEoCRILCgNrZXkYAiABKAkSDAoEc2l6ZRgDIAEoAxIMCgRldGFnGAQgASgJEhIKCnZlcnNpb25faWQYBSABKAkSMQoNbGFzdF9tb2RpZmllZBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFAoMY29udGVudF90eXBlGAcgASgJEjoKCG1ldGFkYXRhGAggAygLMigucHJlc2lnbi52MS5VcGxvYWRlZE9iamVjdC5NZXRhZGF0YUVudHJ5EhcKD2NoZWNrc3VtX3NoYTI1NhgJIAEoCRIXCg9jaGVja3N1bV9jcmMzMmMYCiABKAkaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIpgBChVDb25maXJtVXBsb2FkUmVzcG9uc2USKgoGb2JqZWN0GAEgASgLMhoucHJlc2lnbi52MS5VcGxvYWRlZE9iamVjdBItCgdhZ2FpbnN0GAIgASgOMhwucHJlc2lnbi52MS5Db25maXJtZWRBZ2FpbnN0EhAKCHZlcmlmaWVkGAMgAygJEhIKCnVudmVyaWZpZWQYBCADKAkiWAoTV2F0Y2hVcGxvYWRzUmVxdWVzdBIOCgZidWNrZXQYASABKAkSGAoGcHJlZml4GAIgASgJQgi6SAVyAyiACBIXCgZjdXJzb3IYAyABKAlCB7pIBHICKCAixQEKDFVwbG9hZExhbmRlZBIOCgZjdXJzb3IYASABKAkSKgoGb2JqZWN0GAIgASgLMhoucHJlc2lnbi52MS5VcGxvYWRlZE9iamVjdBIkCgRraW5kGAMgASgOMhYucHJlc2lnbi52MS5VcGxvYWRLaW5kEi0KCWxhbmRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIdmVyaWZpZWQYBSADKAkSEgoKdW52ZXJpZmllZBgGIAMoCSK8AQoSUG9zdFBvbGljeVJlc3BvbnNlEgsKA3VybBgBIAEoCRI6CgZmaWVsZHMYAiADKAsyKi5wcmVzaWduLnYxLlBvc3RQb2xpY3lSZXNwb25zZS5GaWVsZHNFbnRyeRIuCgpleHBpcmVzX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBotCgtGaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBKlkKCkhhbmRsZUtpbmQSGwoXSEFORExFX0tJTkRfVU5TUEVDSUZJRUQQABIWChJIQU5ETEVfS0lORF9TRUFMRUQQARIWChJIQU5ETEVfS0lORF9TVE9SRUQQAiqKAQoJT3BlcmF0aW9uEhkKFU9QRVJBVElPTl9VTlNQRUNJRklFRBAAEhEKDU9QRVJBVElPTl9HRVQQARIRCg1PUEVSQVRJT05fUFVUEAISEgoOT1BFUkFUSU9OX1BPU1QQAxISCg5PUEVSQVRJT05fSEVBRBAEEhQKEE9QRVJBVElPTl9ERUxFVEUQBSp3ChBDb25maXJtZWRBZ2FpbnN0EiEKHUNPTkZJUk1FRF9BR0FJTlNUX1VOU1BFQ0lGSUVEEAASHAoYQ09ORklSTUVEX0FHQUlOU1RfU0lHTkVEEAESIgoeQ09ORklSTUVEX0FHQUlOU1RfRVhQRUNUQVRJT05TEAIqbwoKVXBsb2FkS2luZBIbChdVUExPQURfS0lORF9VTlNQRUNJRklFRBAAEhMKD1VQTE9BRF9LSU5EX1BVVBABEhQKEFVQTE9BRF9LSU5EX1BPU1QQAhIZChVVUExPQURfS0lORF9NVUxUSVBBUlQQAzKQDQoOUHJlc2lnblNlcnZpY2USTAoJR2V0T2JqZWN0EhwucHJlc2lnbi52MS5HZXRPYmplY3RSZXF1ZXN0GhwucHJlc2lnbi52MS5QcmVzaWduZWRSZXF1ZXN0IgOQAgESRwoJUHV0T2JqZWN0EhwucHJlc2lnbi52MS5QdXRPYmplY3RSZXF1ZXN0GhwucHJlc2lnbi52MS5QcmVzaWduZWRSZXF1ZXN0EksKClBvc3RQb2xpY3kSHS5wcmVzaWduLnYxLlBvc3RQb2xpY3lSZXF1ZXN0Gh4ucHJlc2lnbi52MS5Qb3N0UG9saWN5UmVzcG9uc2USUQoMQ3JlYXRlSGFuZGxlEh8ucHJlc2lnbi52MS5DcmVhdGVIYW5kbGVSZXF1ZXN0GiAucHJlc2lnbi52MS5DcmVhdGVIYW5kbGVSZXNwb25zZRJWCgxSZXZva2VIYW5kbGUSHy5wcmVzaWduLnYxLlJldm9rZUhhbmRsZVJlcXVlc3QaIC5wcmVzaWduLnYxLlJldm9rZUhhbmRsZVJlc3BvbnNlIgOQAgISbAoVQ3JlYXRlTXVsdGlwYXJ0VXBsb2FkEigucHJlc2lnbi52MS5DcmVhdGVNdWx0aXBhcnRVcGxvYWRSZXF1ZXN0GikucHJlc2lnbi52MS5DcmVhdGVNdWx0aXBhcnRVcGxvYWRSZXNwb25zZRJjChJQcmVzaWduVXBsb2FkUGFydHMSJS5wcmVzaWduLnYxLlByZXNpZ25VcGxvYWRQYXJ0c1JlcXVlc3QaJi5wcmVzaWduLnYxLlByZXNpZ25VcGxvYWRQYXJ0c1Jlc3BvbnNlEkwKCUxpc3RQYXJ0cxIcLnByZXNpZ24udjEuTGlzdFBhcnRzUmVxdWVzdBocLnByZXNpZ24udjEuUHJlc2lnbmVkUmVxdWVzdCIDkAIBEmgKF0NvbXBsZXRlTXVsdGlwYXJ0VXBsb2FkEioucHJlc2lnbi52MS5Db21wbGV0ZU11bHRpcGFydFVwbG9hZFJlcXVlc3QaHC5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QiA5ACARJiChRBYm9ydE11bHRpcGFydFVwbG9hZBInLnByZXNpZ24udjEuQWJvcnRNdWx0aXBhcnRVcGxvYWRSZXF1ZXN0GhwucHJlc2lnbi52MS5QcmVzaWduZWRSZXF1ZXN0IgOQAgESVQoOQmF0Y2hHZXRPYmplY3QSIS5wcmVzaWduLnYxLkJhdGNoR2V0T2JqZWN0UmVxdWVzdBogLnByZXNpZ24udjEuQmF0Y2hQcmVzaWduUmVzcG9uc2USVQoOQmF0Y2hQdXRPYmplY3QSIS5wcmVzaWduLnYxLkJhdGNoUHV0T2JqZWN0UmVxdWVzdBogLnByZXNpZ24udjEuQmF0Y2hQcmVzaWduUmVzcG9uc2USTgoKSGVhZE9iamVjdBIdLnByZXNpZ24udjEuSGVhZE9iamVjdFJlcXVlc3QaHC5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QiA5ACARJNCgxEZWxldGVPYmplY3QSHy5wcmVzaWduLnYxLkRlbGV0ZU9iamVjdFJlcXVlc3QaHC5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QSUAoLTGlzdE9iamVjdHMSHi5wcmVzaWduLnYxLkxpc3RPYmplY3RzUmVxdWVzdBocLnByZXNpZ24udjEuUHJlc2lnbmVkUmVxdWVzdCIDkAIBElcKD0JhdGNoSGVhZE9iamVjdBIiLnByZXNpZ24udjEuQmF0Y2hIZWFkT2JqZWN0UmVxdWVzdBogLnByZXNpZ24udjEuQmF0Y2hQcmVzaWduUmVzcG9uc2USWwoRQmF0Y2hEZWxldGVPYmplY3QSJC5wcmVzaWduLnYxLkJhdGNoRGVsZXRlT2JqZWN0UmVxdWVzdBogLnByZXNpZ24udjEuQmF0Y2hQcmVzaWduUmVzcG9uc2USWQoNQ29uZmlybVVwbG9hZBIgLnByZXNpZ24udjEuQ29uZmlybVVwbG9hZFJlcXVlc3QaIS5wcmVzaWduLnYxLkNvbmZpcm1VcGxvYWRSZXNwb25zZSIDkAIBElAKDFdhdGNoVXBsb2FkcxIfLnByZXNpZ24udjEuV2F0Y2hVcGxvYWRzUmVxdWVzdBoYLnByZXNpZ24udjEuVXBsb2FkTGFuZGVkIgOQAgEwAWIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * CreateMultipartUploadRequest describes the object a multipart upload makes.
@@ -402,6 +402,48 @@ export const BatchPutObjectRequestSchema: GenMessage<BatchPutObjectRequest> = /*
   messageDesc(file_presign_v1_presign, 10);
 
 /**
+ * BatchHeadObjectRequest lists HEADs to presign.
+ *
+ * @generated from message presign.v1.BatchHeadObjectRequest
+ */
+export type BatchHeadObjectRequest = Message<"presign.v1.BatchHeadObjectRequest"> & {
+  /**
+   * 1 to 1000 requests, each as for HeadObject.
+   *
+   * @generated from field: repeated presign.v1.HeadObjectRequest requests = 1;
+   */
+  requests: HeadObjectRequest[];
+};
+
+/**
+ * Describes the message presign.v1.BatchHeadObjectRequest.
+ * Use `create(BatchHeadObjectRequestSchema)` to create a new message.
+ */
+export const BatchHeadObjectRequestSchema: GenMessage<BatchHeadObjectRequest> = /*@__PURE__*/
+  messageDesc(file_presign_v1_presign, 11);
+
+/**
+ * BatchDeleteObjectRequest lists DELETEs to presign.
+ *
+ * @generated from message presign.v1.BatchDeleteObjectRequest
+ */
+export type BatchDeleteObjectRequest = Message<"presign.v1.BatchDeleteObjectRequest"> & {
+  /**
+   * 1 to 1000 requests, each as for DeleteObject.
+   *
+   * @generated from field: repeated presign.v1.DeleteObjectRequest requests = 1;
+   */
+  requests: DeleteObjectRequest[];
+};
+
+/**
+ * Describes the message presign.v1.BatchDeleteObjectRequest.
+ * Use `create(BatchDeleteObjectRequestSchema)` to create a new message.
+ */
+export const BatchDeleteObjectRequestSchema: GenMessage<BatchDeleteObjectRequest> = /*@__PURE__*/
+  messageDesc(file_presign_v1_presign, 12);
+
+/**
  * BatchPresignResponse carries one presigned request per request.
  *
  * @generated from message presign.v1.BatchPresignResponse
@@ -420,7 +462,7 @@ export type BatchPresignResponse = Message<"presign.v1.BatchPresignResponse"> & 
  * Use `create(BatchPresignResponseSchema)` to create a new message.
  */
 export const BatchPresignResponseSchema: GenMessage<BatchPresignResponse> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 11);
+  messageDesc(file_presign_v1_presign, 13);
 
 /**
  * CreateHandleRequest names the object and what the handle may do with it.
@@ -470,7 +512,7 @@ export type CreateHandleRequest = Message<"presign.v1.CreateHandleRequest"> & {
  * Use `create(CreateHandleRequestSchema)` to create a new message.
  */
 export const CreateHandleRequestSchema: GenMessage<CreateHandleRequest> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 12);
+  messageDesc(file_presign_v1_presign, 14);
 
 /**
  * CreateHandleResponse carries the handle.
@@ -507,7 +549,7 @@ export type CreateHandleResponse = Message<"presign.v1.CreateHandleResponse"> & 
  * Use `create(CreateHandleResponseSchema)` to create a new message.
  */
 export const CreateHandleResponseSchema: GenMessage<CreateHandleResponse> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 13);
+  messageDesc(file_presign_v1_presign, 15);
 
 /**
  * RevokeHandleRequest names a stored handle to withdraw.
@@ -528,7 +570,7 @@ export type RevokeHandleRequest = Message<"presign.v1.RevokeHandleRequest"> & {
  * Use `create(RevokeHandleRequestSchema)` to create a new message.
  */
 export const RevokeHandleRequestSchema: GenMessage<RevokeHandleRequest> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 14);
+  messageDesc(file_presign_v1_presign, 16);
 
 /**
  * RevokeHandleResponse confirms the revocation.
@@ -549,7 +591,7 @@ export type RevokeHandleResponse = Message<"presign.v1.RevokeHandleResponse"> & 
  * Use `create(RevokeHandleResponseSchema)` to create a new message.
  */
 export const RevokeHandleResponseSchema: GenMessage<RevokeHandleResponse> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 15);
+  messageDesc(file_presign_v1_presign, 17);
 
 /**
  * ResponseOverrides asks S3 to answer a GET with these response headers
@@ -618,7 +660,7 @@ export type ResponseOverrides = Message<"presign.v1.ResponseOverrides"> & {
  * Use `create(ResponseOverridesSchema)` to create a new message.
  */
 export const ResponseOverridesSchema: GenMessage<ResponseOverrides> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 16);
+  messageDesc(file_presign_v1_presign, 18);
 
 /**
  * GetObjectRequest names one object to download.
@@ -687,7 +729,7 @@ export type GetObjectRequest = Message<"presign.v1.GetObjectRequest"> & {
  * Use `create(GetObjectRequestSchema)` to create a new message.
  */
 export const GetObjectRequestSchema: GenMessage<GetObjectRequest> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 17);
+  messageDesc(file_presign_v1_presign, 19);
 
 /**
  * PutObjectRequest describes one object to upload with a single PUT.
@@ -771,7 +813,180 @@ export type PutObjectRequest = Message<"presign.v1.PutObjectRequest"> & {
  * Use `create(PutObjectRequestSchema)` to create a new message.
  */
 export const PutObjectRequestSchema: GenMessage<PutObjectRequest> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 18);
+  messageDesc(file_presign_v1_presign, 20);
+
+/**
+ * HeadObjectRequest names one object whose headers to fetch.
+ *
+ * @generated from message presign.v1.HeadObjectRequest
+ */
+export type HeadObjectRequest = Message<"presign.v1.HeadObjectRequest"> & {
+  /**
+   * Bucket name; empty means the server's default bucket.
+   *
+   * @generated from field: string bucket = 1;
+   */
+  bucket: string;
+
+  /**
+   * Object key; same rules as GetObjectRequest.key.
+   *
+   * @generated from field: string key = 2;
+   */
+  key: string;
+
+  /**
+   * A handle from CreateHandle allowing OPERATION_HEAD, instead of bucket
+   * and key.
+   *
+   * @generated from field: string handle = 3;
+   */
+  handle: string;
+
+  /**
+   * A specific object version (S3 `versionId`): 1 to 1024 printable ASCII
+   * characters; empty means the latest.
+   *
+   * @generated from field: string version_id = 4;
+   */
+  versionId: string;
+
+  /**
+   * Lifetime of the URL; same rules as GetObjectRequest.expires_in.
+   *
+   * @generated from field: google.protobuf.Duration expires_in = 5;
+   */
+  expiresIn?: Duration | undefined;
+};
+
+/**
+ * Describes the message presign.v1.HeadObjectRequest.
+ * Use `create(HeadObjectRequestSchema)` to create a new message.
+ */
+export const HeadObjectRequestSchema: GenMessage<HeadObjectRequest> = /*@__PURE__*/
+  messageDesc(file_presign_v1_presign, 21);
+
+/**
+ * DeleteObjectRequest names one object to delete.
+ *
+ * @generated from message presign.v1.DeleteObjectRequest
+ */
+export type DeleteObjectRequest = Message<"presign.v1.DeleteObjectRequest"> & {
+  /**
+   * Bucket name; empty means the server's default bucket.
+   *
+   * @generated from field: string bucket = 1;
+   */
+  bucket: string;
+
+  /**
+   * Object key; same rules as GetObjectRequest.key.
+   *
+   * @generated from field: string key = 2;
+   */
+  key: string;
+
+  /**
+   * A handle from CreateHandle allowing OPERATION_DELETE, instead of
+   * bucket and key.
+   *
+   * @generated from field: string handle = 3;
+   */
+  handle: string;
+
+  /**
+   * A specific object version to delete for good (S3 `versionId`): 1 to
+   * 1024 printable ASCII characters. Empty deletes the latest (in a
+   * versioned bucket S3 then adds a delete marker).
+   *
+   * @generated from field: string version_id = 4;
+   */
+  versionId: string;
+
+  /**
+   * Lifetime of the URL; same rules as GetObjectRequest.expires_in.
+   *
+   * @generated from field: google.protobuf.Duration expires_in = 5;
+   */
+  expiresIn?: Duration | undefined;
+};
+
+/**
+ * Describes the message presign.v1.DeleteObjectRequest.
+ * Use `create(DeleteObjectRequestSchema)` to create a new message.
+ */
+export const DeleteObjectRequestSchema: GenMessage<DeleteObjectRequest> = /*@__PURE__*/
+  messageDesc(file_presign_v1_presign, 22);
+
+/**
+ * ListObjectsRequest names the keys to list (S3 ListObjectsV2).
+ *
+ * @generated from message presign.v1.ListObjectsRequest
+ */
+export type ListObjectsRequest = Message<"presign.v1.ListObjectsRequest"> & {
+  /**
+   * Bucket name; empty means the server's default bucket.
+   *
+   * @generated from field: string bucket = 1;
+   */
+  bucket: string;
+
+  /**
+   * List only keys starting with this prefix, e.g. "uploads/alice/": 0 to
+   * 1024 bytes of UTF-8, no control characters, no "." or ".." segment.
+   * Empty lists the whole bucket (only a rule with key "*" allows that). A
+   * rule's key template "p/*" allows the prefix "p/" and any longer one.
+   *
+   * @generated from field: string prefix = 2;
+   */
+  prefix: string;
+
+  /**
+   * Group keys by this separator, e.g. "/" (S3 then returns the next level
+   * as CommonPrefixes): 1 to 16 bytes, no control characters; empty lists
+   * every key under the prefix.
+   *
+   * @generated from field: string delimiter = 3;
+   */
+  delimiter: string;
+
+  /**
+   * The most keys one answer holds: 1 to 1000; 0 means S3's default (1000).
+   *
+   * @generated from field: int32 max_keys = 4;
+   */
+  maxKeys: number;
+
+  /**
+   * List keys after this one (S3 `start-after`): up to 1024 bytes, same
+   * characters as prefix; empty starts at the prefix.
+   *
+   * @generated from field: string start_after = 5;
+   */
+  startAfter: string;
+
+  /**
+   * S3's NextContinuationToken from the previous answer (paging): up to
+   * 1024 printable ASCII characters; empty for the first page.
+   *
+   * @generated from field: string continuation_token = 6;
+   */
+  continuationToken: string;
+
+  /**
+   * Lifetime of the URL; same rules as GetObjectRequest.expires_in.
+   *
+   * @generated from field: google.protobuf.Duration expires_in = 7;
+   */
+  expiresIn?: Duration | undefined;
+};
+
+/**
+ * Describes the message presign.v1.ListObjectsRequest.
+ * Use `create(ListObjectsRequestSchema)` to create a new message.
+ */
+export const ListObjectsRequestSchema: GenMessage<ListObjectsRequest> = /*@__PURE__*/
+  messageDesc(file_presign_v1_presign, 23);
 
 /**
  * PresignedRequest is an HTTP request the caller sends to S3 as is.
@@ -787,8 +1002,9 @@ export type PresignedRequest = Message<"presign.v1.PresignedRequest"> & {
   url: string;
 
   /**
-   * HTTP method: "GET", "PUT", "HEAD", "POST" (CompleteMultipartUpload) or
-   * "DELETE" (AbortMultipartUpload).
+   * HTTP method: "GET", "PUT", "HEAD" (HeadObject), "POST"
+   * (CompleteMultipartUpload) or "DELETE" (DeleteObject,
+   * AbortMultipartUpload).
    *
    * @generated from field: string method = 2;
    */
@@ -816,7 +1032,7 @@ export type PresignedRequest = Message<"presign.v1.PresignedRequest"> & {
  * Use `create(PresignedRequestSchema)` to create a new message.
  */
 export const PresignedRequestSchema: GenMessage<PresignedRequest> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 19);
+  messageDesc(file_presign_v1_presign, 24);
 
 /**
  * PostPolicyRequest describes what a browser form may upload.
@@ -917,7 +1133,7 @@ export type PostPolicyRequest = Message<"presign.v1.PostPolicyRequest"> & {
  * Use `create(PostPolicyRequestSchema)` to create a new message.
  */
 export const PostPolicyRequestSchema: GenMessage<PostPolicyRequest> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 20);
+  messageDesc(file_presign_v1_presign, 25);
 
 /**
  * UploadExpectations are what the caller expects of an uploaded object.
@@ -972,7 +1188,7 @@ export type UploadExpectations = Message<"presign.v1.UploadExpectations"> & {
  * Use `create(UploadExpectationsSchema)` to create a new message.
  */
 export const UploadExpectationsSchema: GenMessage<UploadExpectations> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 21);
+  messageDesc(file_presign_v1_presign, 26);
 
 /**
  * ConfirmUploadRequest names an uploaded object: by bucket and key, by a
@@ -1026,7 +1242,7 @@ export type ConfirmUploadRequest = Message<"presign.v1.ConfirmUploadRequest"> & 
  * Use `create(ConfirmUploadRequestSchema)` to create a new message.
  */
 export const ConfirmUploadRequestSchema: GenMessage<ConfirmUploadRequest> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 22);
+  messageDesc(file_presign_v1_presign, 27);
 
 /**
  * UploadedObject is an object as the store reports it (HeadObject).
@@ -1111,7 +1327,7 @@ export type UploadedObject = Message<"presign.v1.UploadedObject"> & {
  * Use `create(UploadedObjectSchema)` to create a new message.
  */
 export const UploadedObjectSchema: GenMessage<UploadedObject> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 23);
+  messageDesc(file_presign_v1_presign, 28);
 
 /**
  * ConfirmUploadResponse is the verified object.
@@ -1156,7 +1372,7 @@ export type ConfirmUploadResponse = Message<"presign.v1.ConfirmUploadResponse"> 
  * Use `create(ConfirmUploadResponseSchema)` to create a new message.
  */
 export const ConfirmUploadResponseSchema: GenMessage<ConfirmUploadResponse> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 24);
+  messageDesc(file_presign_v1_presign, 29);
 
 /**
  * WatchUploadsRequest says which uploads to stream.
@@ -1195,7 +1411,7 @@ export type WatchUploadsRequest = Message<"presign.v1.WatchUploadsRequest"> & {
  * Use `create(WatchUploadsRequestSchema)` to create a new message.
  */
 export const WatchUploadsRequestSchema: GenMessage<WatchUploadsRequest> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 25);
+  messageDesc(file_presign_v1_presign, 30);
 
 /**
  * UploadLanded is one upload presignd signed that is now in the store, as
@@ -1254,7 +1470,7 @@ export type UploadLanded = Message<"presign.v1.UploadLanded"> & {
  * Use `create(UploadLandedSchema)` to create a new message.
  */
 export const UploadLandedSchema: GenMessage<UploadLanded> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 26);
+  messageDesc(file_presign_v1_presign, 31);
 
 /**
  * PostPolicyResponse is everything an HTML form needs.
@@ -1291,7 +1507,7 @@ export type PostPolicyResponse = Message<"presign.v1.PostPolicyResponse"> & {
  * Use `create(PostPolicyResponseSchema)` to create a new message.
  */
 export const PostPolicyResponseSchema: GenMessage<PostPolicyResponse> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 27);
+  messageDesc(file_presign_v1_presign, 32);
 
 /**
  * How a handle is kept.
@@ -1361,6 +1577,20 @@ export enum Operation {
    * @generated from enum value: OPERATION_POST = 3;
    */
   POST = 3,
+
+  /**
+   * HeadObject.
+   *
+   * @generated from enum value: OPERATION_HEAD = 4;
+   */
+  HEAD = 4,
+
+  /**
+   * DeleteObject.
+   *
+   * @generated from enum value: OPERATION_DELETE = 5;
+   */
+  DELETE = 5,
 }
 
 /**
@@ -1591,6 +1821,65 @@ export const PresignService: GenService<{
   batchPutObject: {
     methodKind: "unary";
     input: typeof BatchPutObjectRequestSchema;
+    output: typeof BatchPresignResponseSchema;
+  },
+  /**
+   * HeadObject presigns an HTTP HEAD of one object (its size, type, ETag,
+   * last-modified time and metadata, without the bytes).
+   *
+   * @generated from rpc presign.v1.PresignService.HeadObject
+   */
+  headObject: {
+    methodKind: "unary";
+    input: typeof HeadObjectRequestSchema;
+    output: typeof PresignedRequestSchema;
+  },
+  /**
+   * DeleteObject presigns an HTTP DELETE of one object (or one version).
+   * Signing it has no side effects, but the URL it returns deletes: it is
+   * not marked NO_SIDE_EFFECTS, so Connect clients POST it and nothing on
+   * the way caches or prefetches it.
+   *
+   * @generated from rpc presign.v1.PresignService.DeleteObject
+   */
+  deleteObject: {
+    methodKind: "unary";
+    input: typeof DeleteObjectRequestSchema;
+    output: typeof PresignedRequestSchema;
+  },
+  /**
+   * ListObjects presigns S3's ListObjectsV2 of the keys under one prefix.
+   * The prefix, delimiter and paging parameters are signed, so S3 refuses
+   * the URL for any other prefix; the caller must be allowed `list` on every
+   * key under the prefix.
+   *
+   * @generated from rpc presign.v1.PresignService.ListObjects
+   */
+  listObjects: {
+    methodKind: "unary";
+    input: typeof ListObjectsRequestSchema;
+    output: typeof PresignedRequestSchema;
+  },
+  /**
+   * BatchHeadObject presigns up to 1000 HEADs in one call: all or nothing.
+   *
+   * @generated from rpc presign.v1.PresignService.BatchHeadObject
+   */
+  batchHeadObject: {
+    methodKind: "unary";
+    input: typeof BatchHeadObjectRequestSchema;
+    output: typeof BatchPresignResponseSchema;
+  },
+  /**
+   * BatchDeleteObject presigns up to 1000 DELETEs in one call: all or
+   * nothing. (Each is its own DELETE; S3's multi-object DeleteObjects is
+   * not presignable per key.)
+   *
+   * @generated from rpc presign.v1.PresignService.BatchDeleteObject
+   */
+  batchDeleteObject: {
+    methodKind: "unary";
+    input: typeof BatchDeleteObjectRequestSchema;
     output: typeof BatchPresignResponseSchema;
   },
   /**

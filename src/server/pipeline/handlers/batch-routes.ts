@@ -2,11 +2,13 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { HandlerContext } from "@connectrpc/connect";
 import { PresignError } from "../../../core/presign-error.js";
 import type {
+  BatchDeleteObjectRequest,
   BatchGetObjectRequest,
+  BatchHeadObjectRequest,
   BatchPresignResponseSchema,
   BatchPutObjectRequest,
 } from "../../../gen/presign/v1/presign_pb.js";
-import { getObject, putObject } from "./object-routes.js";
+import { deleteObject, getObject, headObject, putObject } from "./object-routes.js";
 import type { PresignedRequestInit } from "./presigned-message.js";
 import type { RouteDeps } from "./route-deps.js";
 
@@ -22,6 +24,18 @@ export function batchGetObject(deps: RouteDeps) {
 export function batchPutObject(deps: RouteDeps) {
   const one = putObject(deps);
   return (req: BatchPutObjectRequest, ctx: HandlerContext) => each(req.requests, (r) => one(r, ctx));
+}
+
+/** BatchHeadObject: every HEAD as HeadObject would presign it, or none. */
+export function batchHeadObject(deps: RouteDeps) {
+  const one = headObject(deps);
+  return (req: BatchHeadObjectRequest, ctx: HandlerContext) => each(req.requests, (r) => one(r, ctx));
+}
+
+/** BatchDeleteObject: every DELETE as DeleteObject would presign it, or none. */
+export function batchDeleteObject(deps: RouteDeps) {
+  const one = deleteObject(deps);
+  return (req: BatchDeleteObjectRequest, ctx: HandlerContext) => each(req.requests, (r) => one(r, ctx));
 }
 
 /** Each request in turn (each authorised and audited on its own); the first refusal names its index. */

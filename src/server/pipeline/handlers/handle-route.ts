@@ -26,6 +26,8 @@ const OPERATIONS: Partial<Record<Operation, PolicyOperation>> = {
   [Operation.GET]: "get",
   [Operation.PUT]: "put",
   [Operation.POST]: "post",
+  [Operation.HEAD]: "head",
+  [Operation.DELETE]: "delete",
 };
 
 /** CreateHandle: seal or store {bucket, key, operations, minter, expiry} behind an opaque handle. */

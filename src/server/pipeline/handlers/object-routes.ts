@@ -1,7 +1,14 @@
 import type { HandlerContext } from "@connectrpc/connect";
+import { presignDelete } from "../../../core/presign-delete.js";
 import { presignGet } from "../../../core/presign-get.js";
+import { presignHead } from "../../../core/presign-head.js";
 import { presignPut } from "../../../core/presign-put.js";
-import type { GetObjectRequest, PutObjectRequest } from "../../../gen/presign/v1/presign_pb.js";
+import type {
+  DeleteObjectRequest,
+  GetObjectRequest,
+  HeadObjectRequest,
+  PutObjectRequest,
+} from "../../../gen/presign/v1/presign_pb.js";
 import { presignObject } from "../presign-object.js";
 import { type PresignedRequestInit, presignedMessage } from "./presigned-message.js";
 import type { RouteDeps } from "./route-deps.js";
@@ -91,6 +98,46 @@ export function putObject(deps: RouteDeps) {
           ...(Object.keys(req.metadata).length > 0 ? { metadata: req.metadata } : {}),
         },
       }),
+    );
+    return presignedMessage(signed);
+  };
+}
+
+/** HeadObject: presign a HEAD (the object's headers, no bytes). */
+export function headObject(deps: RouteDeps) {
+  return async (req: HeadObjectRequest, ctx: HandlerContext): Promise<PresignedRequestInit> => {
+    const signed = await presignObject(
+      deps,
+      ctx,
+      req,
+      { operation: "head", metadataNames: [] },
+      { rpc: "HeadObject" },
+      ({ endpoint, granted, context }) =>
+        presignHead(
+          endpoint,
+          { key: granted.key, versionId: req.versionId, ...(req.expiresIn ? { expiresIn: req.expiresIn } : {}) },
+          context,
+        ),
+    );
+    return presignedMessage(signed);
+  };
+}
+
+/** DeleteObject: presign a DELETE of one object (or version). */
+export function deleteObject(deps: RouteDeps) {
+  return async (req: DeleteObjectRequest, ctx: HandlerContext): Promise<PresignedRequestInit> => {
+    const signed = await presignObject(
+      deps,
+      ctx,
+      req,
+      { operation: "delete", metadataNames: [] },
+      { rpc: "DeleteObject" },
+      ({ endpoint, granted, context }) =>
+        presignDelete(
+          endpoint,
+          { key: granted.key, versionId: req.versionId, ...(req.expiresIn ? { expiresIn: req.expiresIn } : {}) },
+          context,
+        ),
     );
     return presignedMessage(signed);
   };

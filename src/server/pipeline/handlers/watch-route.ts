@@ -34,7 +34,6 @@ export function watchUploads(deps: RouteDeps) {
       key: req.prefix,
       keyField: "prefix",
       keyIsPrefix: true,
-      allowEmptyKey: true,
       metadataNames: [],
     });
     granted.allowed();

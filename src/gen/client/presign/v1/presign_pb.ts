@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file presign/v1/presign.proto.
  */
 export const file_presign_v1_presign: GenFile = /*@__PURE__*/
-  fileDesc("ChhwcmVzaWduL3YxL3ByZXNpZ24ucHJvdG8SCnByZXNpZ24udjEioAIKHENyZWF0ZU11bHRpcGFydFVwbG9hZFJlcXVlc3QSDgoGYnVja2V0GAEgASgJEgsKA2tleRgCIAEoCRIQCghtYXhfc2l6ZRgDIAEoAxIRCglwYXJ0X3NpemUYBCABKAMSFAoMY29udGVudF90eXBlGAUgASgJEkgKCG1ldGFkYXRhGAYgAygLMjYucHJlc2lnbi52MS5DcmVhdGVNdWx0aXBhcnRVcGxvYWRSZXF1ZXN0Lk1ldGFkYXRhRW50cnkSLQoKZXhwaXJlc19pbhgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiswEKHUNyZWF0ZU11bHRpcGFydFVwbG9hZFJlc3BvbnNlEhQKDHVwbG9hZF90b2tlbhgBIAEoCRIRCgl1cGxvYWRfaWQYAiABKAkSEQoJcGFydF9zaXplGAMgASgDEhEKCW1heF9wYXJ0cxgEIAEoBRIuCgpleHBpcmVzX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtlcXVhbF9wYXJ0cxgGIAEoCCJRCg1QYXJ0VG9QcmVzaWduEhMKC3BhcnRfbnVtYmVyGAEgASgFEhYKDmNvbnRlbnRfbGVuZ3RoGAIgASgDEhMKC2NvbnRlbnRfbWQ1GAMgASgJIooBChlQcmVzaWduVXBsb2FkUGFydHNSZXF1ZXN0EhQKDHVwbG9hZF90b2tlbhgBIAEoCRIoCgVwYXJ0cxgCIAMoCzIZLnByZXNpZ24udjEuUGFydFRvUHJlc2lnbhItCgpleHBpcmVzX2luGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIlMKDVByZXNpZ25lZFBhcnQSEwoLcGFydF9udW1iZXIYASABKAUSLQoHcmVxdWVzdBgCIAEoCzIcLnByZXNpZ24udjEuUHJlc2lnbmVkUmVxdWVzdCJGChpQcmVzaWduVXBsb2FkUGFydHNSZXNwb25zZRIoCgVwYXJ0cxgBIAMoCzIZLnByZXNpZ24udjEuUHJlc2lnbmVkUGFydCJzChBMaXN0UGFydHNSZXF1ZXN0EhQKDHVwbG9hZF90b2tlbhgBIAEoCRIaChJwYXJ0X251bWJlcl9tYXJrZXIYAiABKAUSLQoKZXhwaXJlc19pbhgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJlCh5Db21wbGV0ZU11bHRpcGFydFVwbG9hZFJlcXVlc3QSFAoMdXBsb2FkX3Rva2VuGAEgASgJEi0KCmV4cGlyZXNfaW4YAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iYgobQWJvcnRNdWx0aXBhcnRVcGxvYWRSZXF1ZXN0EhQKDHVwbG9hZF90b2tlbhgBIAEoCRItCgpleHBpcmVzX2luGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIkcKFUJhdGNoR2V0T2JqZWN0UmVxdWVzdBIuCghyZXF1ZXN0cxgBIAMoCzIcLnByZXNpZ24udjEuR2V0T2JqZWN0UmVxdWVzdCJHChVCYXRjaFB1dE9iamVjdFJlcXVlc3QSLgoIcmVxdWVzdHMYASADKAsyHC5wcmVzaWduLnYxLlB1dE9iamVjdFJlcXVlc3QiRgoUQmF0Y2hQcmVzaWduUmVzcG9uc2USLgoIcmVxdWVzdHMYASADKAsyHC5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QisgEKE0NyZWF0ZUhhbmRsZVJlcXVlc3QSDgoGYnVja2V0GAEgASgJEgsKA2tleRgCIAEoCRIpCgpvcGVyYXRpb25zGAMgAygOMhUucHJlc2lnbi52MS5PcGVyYXRpb24SLQoKZXhwaXJlc19pbhgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIkCgRraW5kGAUgASgOMhYucHJlc2lnbi52MS5IYW5kbGVLaW5kInwKFENyZWF0ZUhhbmRsZVJlc3BvbnNlEg4KBmhhbmRsZRgBIAEoCRIuCgpleHBpcmVzX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIkCgRraW5kGAMgASgOMhYucHJlc2lnbi52MS5IYW5kbGVLaW5kIiUKE1Jldm9rZUhhbmRsZVJlcXVlc3QSDgoGaGFuZGxlGAEgASgJIicKFFJldm9rZUhhbmRsZVJlc3BvbnNlEg8KB3Jldm9rZWQYASABKAgivQEKEVJlc3BvbnNlT3ZlcnJpZGVzEhQKDGNvbnRlbnRfdHlwZRgBIAEoCRIbChNjb250ZW50X2Rpc3Bvc2l0aW9uGAIgASgJEhUKDWNhY2hlX2NvbnRyb2wYAyABKAkSGAoQY29udGVudF9lbmNvZGluZxgEIAEoCRIYChBjb250ZW50X2xhbmd1YWdlGAUgASgJEg8KB2V4cGlyZXMYBiABKAkSGQoRZG93bmxvYWRfZmlsZW5hbWUYByABKAkiwwEKEEdldE9iamVjdFJlcXVlc3QSDgoGYnVja2V0GAEgASgJEgsKA2tleRgCIAEoCRItCgpleHBpcmVzX2luGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhIKCnZlcnNpb25faWQYBCABKAkSMAoJb3ZlcnJpZGVzGAUgASgLMh0ucHJlc2lnbi52MS5SZXNwb25zZU92ZXJyaWRlcxINCgVyYW5nZRgGIAEoCRIOCgZoYW5kbGUYByABKAkiuQIKEFB1dE9iamVjdFJlcXVlc3QSDgoGYnVja2V0GAEgASgJEgsKA2tleRgCIAEoCRIWCg5jb250ZW50X2xlbmd0aBgDIAEoAxIUCgxjb250ZW50X3R5cGUYBCABKAkSEwoLY29udGVudF9tZDUYBSABKAkSFwoPY2hlY2tzdW1fc2hhMjU2GAYgASgJEjwKCG1ldGFkYXRhGAcgAygLMioucHJlc2lnbi52MS5QdXRPYmplY3RSZXF1ZXN0Lk1ldGFkYXRhRW50cnkSLQoKZXhwaXJlc19pbhgIIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIOCgZoYW5kbGUYCSABKAkaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIssBChBQcmVzaWduZWRSZXF1ZXN0EgsKA3VybBgBIAEoCRIOCgZtZXRob2QYAiABKAkSOgoHaGVhZGVycxgDIAMoCzIpLnByZXNpZ24udjEuUHJlc2lnbmVkUmVxdWVzdC5IZWFkZXJzRW50cnkSLgoKZXhwaXJlc19hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaLgoMSGVhZGVyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi/QIKEVBvc3RQb2xpY3lSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRILCgNrZXkYAiABKAkSEgoKa2V5X3ByZWZpeBgDIAEoCRIaChJtaW5fY29udGVudF9sZW5ndGgYBCABKAMSGgoSbWF4X2NvbnRlbnRfbGVuZ3RoGAUgASgDEhQKDGNvbnRlbnRfdHlwZRgGIAEoCRIbChNjb250ZW50X3R5cGVfcHJlZml4GAcgASgJEh0KFXN1Y2Nlc3NfYWN0aW9uX3N0YXR1cxgIIAEoBRI9CghtZXRhZGF0YRgJIAMoCzIrLnByZXNpZ24udjEuUG9zdFBvbGljeVJlcXVlc3QuTWV0YWRhdGFFbnRyeRItCgpleHBpcmVzX2luGAogASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg4KBmhhbmRsZRgLIAEoCRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi+QEKElVwbG9hZEV4cGVjdGF0aW9ucxIbCg5jb250ZW50X2xlbmd0aBgBIAEoA0gAiAEBEhQKDGNvbnRlbnRfdHlwZRgCIAEoCRITCgtjb250ZW50X21kNRgDIAEoCRIXCg9jaGVja3N1bV9zaGEyNTYYBCABKAkSPgoIbWV0YWRhdGEYBSADKAsyLC5wcmVzaWduLnYxLlVwbG9hZEV4cGVjdGF0aW9ucy5NZXRhZGF0YUVudHJ5Gi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIRCg9fY29udGVudF9sZW5ndGgiiQEKFENvbmZpcm1VcGxvYWRSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRILCgNrZXkYAiABKAkSDgoGaGFuZGxlGAMgASgJEhQKDHVwbG9hZF90b2tlbhgEIAEoCRIuCgZleHBlY3QYBSABKAsyHi5wcmVzaWduLnYxLlVwbG9hZEV4cGVjdGF0aW9ucyLFAgoOVXBsb2FkZWRPYmplY3QSDgoGYnVja2V0GAEgASgJEgsKA2tleRgCIAEoCRIMCgRzaXplGAMgASgDEgwKBGV0YWcYBCABKAkSEgoKdmVyc2lvbl9pZBgFIAEoCRIxCg1sYXN0X21vZGlmaWVkGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIUCgxjb250ZW50X3R5cGUYByABKAkSOgoIbWV0YWRhdGEYCCADKAsyKC5wcmVzaWduLnYxLlVwbG9hZGVkT2JqZWN0Lk1ldGFkYXRhRW50cnkSFwoPY2hlY2tzdW1fc2hhMjU2GAkgASgJEhcKD2NoZWNrc3VtX2NyYzMyYxgKIAEoCRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEimAEKFUNvbmZpcm1VcGxvYWRSZXNwb25zZRIqCgZvYmplY3QYASABKAsyGi5wcmVzaWduLnYxLlVwbG9hZGVkT2JqZWN0Ei0KB2FnYWluc3QYAiABKA4yHC5wcmVzaWduLnYxLkNvbmZpcm1lZEFnYWluc3QSEAoIdmVyaWZpZWQYAyADKAkSEgoKdW52ZXJpZmllZBgEIAMoCSJFChNXYXRjaFVwbG9hZHNSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRIOCgZwcmVmaXgYAiABKAkSDgoGY3Vyc29yGAMgASgJIsUBCgxVcGxvYWRMYW5kZWQSDgoGY3Vyc29yGAEgASgJEioKBm9iamVjdBgCIAEoCzIaLnByZXNpZ24udjEuVXBsb2FkZWRPYmplY3QSJAoEa2luZBgDIAEoDjIWLnByZXNpZ24udjEuVXBsb2FkS2luZBItCglsYW5kZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHZlcmlmaWVkGAUgAygJEhIKCnVudmVyaWZpZWQYBiADKAkivAEKElBvc3RQb2xpY3lSZXNwb25zZRILCgN1cmwYASABKAkSOgoGZmllbGRzGAIgAygLMioucHJlc2lnbi52MS5Qb3N0UG9saWN5UmVzcG9uc2UuRmllbGRzRW50cnkSLgoKZXhwaXJlc19hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaLQoLRmllbGRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASpZCgpIYW5kbGVLaW5kEhsKF0hBTkRMRV9LSU5EX1VOU1BFQ0lGSUVEEAASFgoSSEFORExFX0tJTkRfU0VBTEVEEAESFgoSSEFORExFX0tJTkRfU1RPUkVEEAIqYAoJT3BlcmF0aW9uEhkKFU9QRVJBVElPTl9VTlNQRUNJRklFRBAAEhEKDU9QRVJBVElPTl9HRVQQARIRCg1PUEVSQVRJT05fUFVUEAISEgoOT1BFUkFUSU9OX1BPU1QQAyp3ChBDb25maXJtZWRBZ2FpbnN0EiEKHUNPTkZJUk1FRF9BR0FJTlNUX1VOU1BFQ0lGSUVEEAASHAoYQ09ORklSTUVEX0FHQUlOU1RfU0lHTkVEEAESIgoeQ09ORklSTUVEX0FHQUlOU1RfRVhQRUNUQVRJT05TEAIqbwoKVXBsb2FkS2luZBIbChdVUExPQURfS0lORF9VTlNQRUNJRklFRBAAEhMKD1VQTE9BRF9LSU5EX1BVVBABEhQKEFVQTE9BRF9LSU5EX1BPU1QQAhIZChVVUExPQURfS0lORF9NVUxUSVBBUlQQAzLpCQoOUHJlc2lnblNlcnZpY2USTAoJR2V0T2JqZWN0EhwucHJlc2lnbi52MS5HZXRPYmplY3RSZXF1ZXN0GhwucHJlc2lnbi52MS5QcmVzaWduZWRSZXF1ZXN0IgOQAgESRwoJUHV0T2JqZWN0EhwucHJlc2lnbi52MS5QdXRPYmplY3RSZXF1ZXN0GhwucHJlc2lnbi52MS5QcmVzaWduZWRSZXF1ZXN0EksKClBvc3RQb2xpY3kSHS5wcmVzaWduLnYxLlBvc3RQb2xpY3lSZXF1ZXN0Gh4ucHJlc2lnbi52MS5Qb3N0UG9saWN5UmVzcG9uc2USUQoMQ3JlYXRlSGFuZGxlEh8ucHJlc2lnbi52MS5DcmVhdGVIYW5kbGVSZXF1ZXN0GiAucHJlc2lnbi52MS5DcmVhdGVIYW5kbGVSZXNwb25zZRJWCgxSZXZva2VIYW5kbGUSHy5wcmVzaWduLnYxLlJldm9rZUhhbmRsZVJlcXVlc3QaIC5wcmVzaWduLnYxLlJldm9rZUhhbmRsZVJlc3BvbnNlIgOQAgISbAoVQ3JlYXRlTXVsdGlwYXJ0VXBsb2FkEigucHJlc2lnbi52MS5DcmVhdGVNdWx0aXBhcnRVcGxvYWRSZXF1ZXN0GikucHJlc2lnbi52MS5DcmVhdGVNdWx0aXBhcnRVcGxvYWRSZXNwb25zZRJjChJQcmVzaWduVXBsb2FkUGFydHMSJS5wcmVzaWduLnYxLlByZXNpZ25VcGxvYWRQYXJ0c1JlcXVlc3QaJi5wcmVzaWduLnYxLlByZXNpZ25VcGxvYWRQYXJ0c1Jlc3BvbnNlEkwKCUxpc3RQYXJ0cxIcLnByZXNpZ24udjEuTGlzdFBhcnRzUmVxdWVzdBocLnByZXNpZ24udjEuUHJlc2lnbmVkUmVxdWVzdCIDkAIBEmgKF0NvbXBsZXRlTXVsdGlwYXJ0VXBsb2FkEioucHJlc2lnbi52MS5Db21wbGV0ZU11bHRpcGFydFVwbG9hZFJlcXVlc3QaHC5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QiA5ACARJiChRBYm9ydE11bHRpcGFydFVwbG9hZBInLnByZXNpZ24udjEuQWJvcnRNdWx0aXBhcnRVcGxvYWRSZXF1ZXN0GhwucHJlc2lnbi52MS5QcmVzaWduZWRSZXF1ZXN0IgOQAgESVQoOQmF0Y2hHZXRPYmplY3QSIS5wcmVzaWduLnYxLkJhdGNoR2V0T2JqZWN0UmVxdWVzdBogLnByZXNpZ24udjEuQmF0Y2hQcmVzaWduUmVzcG9uc2USVQoOQmF0Y2hQdXRPYmplY3QSIS5wcmVzaWduLnYxLkJhdGNoUHV0T2JqZWN0UmVxdWVzdBogLnByZXNpZ24udjEuQmF0Y2hQcmVzaWduUmVzcG9uc2USWQoNQ29uZmlybVVwbG9hZBIgLnByZXNpZ24udjEuQ29uZmlybVVwbG9hZFJlcXVlc3QaIS5wcmVzaWduLnYxLkNvbmZpcm1VcGxvYWRSZXNwb25zZSIDkAIBElAKDFdhdGNoVXBsb2FkcxIfLnByZXNpZ24udjEuV2F0Y2hVcGxvYWRzUmVxdWVzdBoYLnByZXNpZ24udjEuVXBsb2FkTGFuZGVkIgOQAgEwAWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("ChhwcmVzaWduL3YxL3ByZXNpZ24ucHJvdG8SCnByZXNpZ24udjEioAIKHENyZWF0ZU11bHRpcGFydFVwbG9hZFJlcXVlc3QSDgoGYnVja2V0GAEgASgJEgsKA2tleRgCIAEoCRIQCghtYXhfc2l6ZRgDIAEoAxIRCglwYXJ0X3NpemUYBCABKAMSFAoMY29udGVudF90eXBlGAUgASgJEkgKCG1ldGFkYXRhGAYgAygLMjYucHJlc2lnbi52MS5DcmVhdGVNdWx0aXBhcnRVcGxvYWRSZXF1ZXN0Lk1ldGFkYXRhRW50cnkSLQoKZXhwaXJlc19pbhgHIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiswEKHUNyZWF0ZU11bHRpcGFydFVwbG9hZFJlc3BvbnNlEhQKDHVwbG9hZF90b2tlbhgBIAEoCRIRCgl1cGxvYWRfaWQYAiABKAkSEQoJcGFydF9zaXplGAMgASgDEhEKCW1heF9wYXJ0cxgEIAEoBRIuCgpleHBpcmVzX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtlcXVhbF9wYXJ0cxgGIAEoCCJRCg1QYXJ0VG9QcmVzaWduEhMKC3BhcnRfbnVtYmVyGAEgASgFEhYKDmNvbnRlbnRfbGVuZ3RoGAIgASgDEhMKC2NvbnRlbnRfbWQ1GAMgASgJIooBChlQcmVzaWduVXBsb2FkUGFydHNSZXF1ZXN0EhQKDHVwbG9hZF90b2tlbhgBIAEoCRIoCgVwYXJ0cxgCIAMoCzIZLnByZXNpZ24udjEuUGFydFRvUHJlc2lnbhItCgpleHBpcmVzX2luGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIlMKDVByZXNpZ25lZFBhcnQSEwoLcGFydF9udW1iZXIYASABKAUSLQoHcmVxdWVzdBgCIAEoCzIcLnByZXNpZ24udjEuUHJlc2lnbmVkUmVxdWVzdCJGChpQcmVzaWduVXBsb2FkUGFydHNSZXNwb25zZRIoCgVwYXJ0cxgBIAMoCzIZLnByZXNpZ24udjEuUHJlc2lnbmVkUGFydCJzChBMaXN0UGFydHNSZXF1ZXN0EhQKDHVwbG9hZF90b2tlbhgBIAEoCRIaChJwYXJ0X251bWJlcl9tYXJrZXIYAiABKAUSLQoKZXhwaXJlc19pbhgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJlCh5Db21wbGV0ZU11bHRpcGFydFVwbG9hZFJlcXVlc3QSFAoMdXBsb2FkX3Rva2VuGAEgASgJEi0KCmV4cGlyZXNfaW4YAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iYgobQWJvcnRNdWx0aXBhcnRVcGxvYWRSZXF1ZXN0EhQKDHVwbG9hZF90b2tlbhgBIAEoCRItCgpleHBpcmVzX2luGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIkcKFUJhdGNoR2V0T2JqZWN0UmVxdWVzdBIuCghyZXF1ZXN0cxgBIAMoCzIcLnByZXNpZ24udjEuR2V0T2JqZWN0UmVxdWVzdCJHChVCYXRjaFB1dE9iamVjdFJlcXVlc3QSLgoIcmVxdWVzdHMYASADKAsyHC5wcmVzaWduLnYxLlB1dE9iamVjdFJlcXVlc3QiSQoWQmF0Y2hIZWFkT2JqZWN0UmVxdWVzdBIvCghyZXF1ZXN0cxgBIAMoCzIdLnByZXNpZ24udjEuSGVhZE9iamVjdFJlcXVlc3QiTQoYQmF0Y2hEZWxldGVPYmplY3RSZXF1ZXN0EjEKCHJlcXVlc3RzGAEgAygLMh8ucHJlc2lnbi52MS5EZWxldGVPYmplY3RSZXF1ZXN0IkYKFEJhdGNoUHJlc2lnblJlc3BvbnNlEi4KCHJlcXVlc3RzGAEgAygLMhwucHJlc2lnbi52MS5QcmVzaWduZWRSZXF1ZXN0IrIBChNDcmVhdGVIYW5kbGVSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRILCgNrZXkYAiABKAkSKQoKb3BlcmF0aW9ucxgDIAMoDjIVLnByZXNpZ24udjEuT3BlcmF0aW9uEi0KCmV4cGlyZXNfaW4YBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SJAoEa2luZBgFIAEoDjIWLnByZXNpZ24udjEuSGFuZGxlS2luZCJ8ChRDcmVhdGVIYW5kbGVSZXNwb25zZRIOCgZoYW5kbGUYASABKAkSLgoKZXhwaXJlc19hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJAoEa2luZBgDIAEoDjIWLnByZXNpZ24udjEuSGFuZGxlS2luZCIlChNSZXZva2VIYW5kbGVSZXF1ZXN0Eg4KBmhhbmRsZRgBIAEoCSInChRSZXZva2VIYW5kbGVSZXNwb25zZRIPCgdyZXZva2VkGAEgASgIIr0BChFSZXNwb25zZU92ZXJyaWRlcxIUCgxjb250ZW50X3R5cGUYASABKAkSGwoTY29udGVudF9kaXNwb3NpdGlvbhgCIAEoCRIVCg1jYWNoZV9jb250cm9sGAMgASgJEhgKEGNvbnRlbnRfZW5jb2RpbmcYBCABKAkSGAoQY29udGVudF9sYW5ndWFnZRgFIAEoCRIPCgdleHBpcmVzGAYgASgJEhkKEWRvd25sb2FkX2ZpbGVuYW1lGAcgASgJIsMBChBHZXRPYmplY3RSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRILCgNrZXkYAiABKAkSLQoKZXhwaXJlc19pbhgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhISCgp2ZXJzaW9uX2lkGAQgASgJEjAKCW92ZXJyaWRlcxgFIAEoCzIdLnByZXNpZ24udjEuUmVzcG9uc2VPdmVycmlkZXMSDQoFcmFuZ2UYBiABKAkSDgoGaGFuZGxlGAcgASgJIrkCChBQdXRPYmplY3RSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRILCgNrZXkYAiABKAkSFgoOY29udGVudF9sZW5ndGgYAyABKAMSFAoMY29udGVudF90eXBlGAQgASgJEhMKC2NvbnRlbnRfbWQ1GAUgASgJEhcKD2NoZWNrc3VtX3NoYTI1NhgGIAEoCRI8CghtZXRhZGF0YRgHIAMoCzIqLnByZXNpZ24udjEuUHV0T2JqZWN0UmVxdWVzdC5NZXRhZGF0YUVudHJ5Ei0KCmV4cGlyZXNfaW4YCCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDgoGaGFuZGxlGAkgASgJGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKDAQoRSGVhZE9iamVjdFJlcXVlc3QSDgoGYnVja2V0GAEgASgJEgsKA2tleRgCIAEoCRIOCgZoYW5kbGUYAyABKAkSEgoKdmVyc2lvbl9pZBgEIAEoCRItCgpleHBpcmVzX2luGAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIoUBChNEZWxldGVPYmplY3RSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRILCgNrZXkYAiABKAkSDgoGaGFuZGxlGAMgASgJEhIKCnZlcnNpb25faWQYBCABKAkSLQoKZXhwaXJlc19pbhgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiK5AQoSTGlzdE9iamVjdHNSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRIOCgZwcmVmaXgYAiABKAkSEQoJZGVsaW1pdGVyGAMgASgJEhAKCG1heF9rZXlzGAQgASgFEhMKC3N0YXJ0X2FmdGVyGAUgASgJEhoKEmNvbnRpbnVhdGlvbl90b2tlbhgGIAEoCRItCgpleHBpcmVzX2luGAcgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIssBChBQcmVzaWduZWRSZXF1ZXN0EgsKA3VybBgBIAEoCRIOCgZtZXRob2QYAiABKAkSOgoHaGVhZGVycxgDIAMoCzIpLnByZXNpZ24udjEuUHJlc2lnbmVkUmVxdWVzdC5IZWFkZXJzRW50cnkSLgoKZXhwaXJlc19hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaLgoMSGVhZGVyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi/QIKEVBvc3RQb2xpY3lSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRILCgNrZXkYAiABKAkSEgoKa2V5X3ByZWZpeBgDIAEoCRIaChJtaW5fY29udGVudF9sZW5ndGgYBCABKAMSGgoSbWF4X2NvbnRlbnRfbGVuZ3RoGAUgASgDEhQKDGNvbnRlbnRfdHlwZRgGIAEoCRIbChNjb250ZW50X3R5cGVfcHJlZml4GAcgASgJEh0KFXN1Y2Nlc3NfYWN0aW9uX3N0YXR1cxgIIAEoBRI9CghtZXRhZGF0YRgJIAMoCzIrLnByZXNpZ24udjEuUG9zdFBvbGljeVJlcXVlc3QuTWV0YWRhdGFFbnRyeRItCgpleHBpcmVzX2luGAogASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg4KBmhhbmRsZRgLIAEoCRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi+QEKElVwbG9hZEV4cGVjdGF0aW9ucxIbCg5jb250ZW50X2xlbmd0aBgBIAEoA0gAiAEBEhQKDGNvbnRlbnRfdHlwZRgCIAEoCRITCgtjb250ZW50X21kNRgDIAEoCRIXCg9jaGVja3N1bV9zaGEyNTYYBCABKAkSPgoIbWV0YWRhdGEYBSADKAsyLC5wcmVzaWduLnYxLlVwbG9hZEV4cGVjdGF0aW9ucy5NZXRhZGF0YUVudHJ5Gi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIRCg9fY29udGVudF9sZW5ndGgiiQEKFENvbmZpcm1VcGxvYWRSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRILCgNrZXkYAiABKAkSDgoGaGFuZGxlGAMgASgJEhQKDHVwbG9hZF90b2tlbhgEIAEoCRIuCgZleHBlY3QYBSABKAsyHi5wcmVzaWduLnYxLlVwbG9hZEV4cGVjdGF0aW9ucyLFAgoOVXBsb2FkZWRPYmplY3QSDgoGYnVja2V0GAEgASgJEgsKA2tleRgCIAEoCRIMCgRzaXplGAMgASgDEgwKBGV0YWcYBCABKAkSEgoKdmVyc2lvbl9pZBgFIAEoCRIxCg1sYXN0X21vZGlmaWVkGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIUCgxjb250ZW50X3R5cGUYByABKAkSOgoIbWV0YWRhdGEYCCADKAsyKC5wcmVzaWduLnYxLlVwbG9hZGVkT2JqZWN0Lk1ldGFkYXRhRW50cnkSFwoPY2hlY2tzdW1fc2hhMjU2GAkgASgJEhcKD2NoZWNrc3VtX2NyYzMyYxgKIAEoCRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEimAEKFUNvbmZpcm1VcGxvYWRSZXNwb25zZRIqCgZvYmplY3QYASABKAsyGi5wcmVzaWduLnYxLlVwbG9hZGVkT2JqZWN0Ei0KB2FnYWluc3QYAiABKA4yHC5wcmVzaWduLnYxLkNvbmZpcm1lZEFnYWluc3QSEAoIdmVyaWZpZWQYAyADKAkSEgoKdW52ZXJpZmllZBgEIAMoCSJFChNXYXRjaFVwbG9hZHNSZXF1ZXN0Eg4KBmJ1Y2tldBgBIAEoCRIOCgZwcmVmaXgYAiABKAkSDgoGY3Vyc29yGAMgASgJIsUBCgxVcGxvYWRMYW5kZWQSDgoGY3Vyc29yGAEgASgJEioKBm9iamVjdBgCIAEoCzIaLnByZXNpZ24udjEuVXBsb2FkZWRPYmplY3QSJAoEa2luZBgDIAEoDjIWLnByZXNpZ24udjEuVXBsb2FkS2luZBItCglsYW5kZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHZlcmlmaWVkGAUgAygJEhIKCnVudmVyaWZpZWQYBiADKAkivAEKElBvc3RQb2xpY3lSZXNwb25zZRILCgN1cmwYASABKAkSOgoGZmllbGRzGAIgAygLMioucHJlc2lnbi52MS5Qb3N0UG9saWN5UmVzcG9uc2UuRmllbGRzRW50cnkSLgoKZXhwaXJlc19hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaLQoLRmllbGRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASpZCgpIYW5kbGVLaW5kEhsKF0hBTkRMRV9LSU5EX1VOU1BFQ0lGSUVEEAASFgoSSEFORExFX0tJTkRfU0VBTEVEEAESFgoSSEFORExFX0tJTkRfU1RPUkVEEAIqigEKCU9wZXJhdGlvbhIZChVPUEVSQVRJT05fVU5TUEVDSUZJRUQQABIRCg1PUEVSQVRJT05fR0VUEAESEQoNT1BFUkFUSU9OX1BVVBACEhIKDk9QRVJBVElPTl9QT1NUEAMSEgoOT1BFUkFUSU9OX0hFQUQQBBIUChBPUEVSQVRJT05fREVMRVRFEAUqdwoQQ29uZmlybWVkQWdhaW5zdBIhCh1DT05GSVJNRURfQUdBSU5TVF9VTlNQRUNJRklFRBAAEhwKGENPTkZJUk1FRF9BR0FJTlNUX1NJR05FRBABEiIKHkNPTkZJUk1FRF9BR0FJTlNUX0VYUEVDVEFUSU9OUxACKm8KClVwbG9hZEtpbmQSGwoXVVBMT0FEX0tJTkRfVU5TUEVDSUZJRUQQABITCg9VUExPQURfS0lORF9QVVQQARIUChBVUExPQURfS0lORF9QT1NUEAISGQoVVVBMT0FEX0tJTkRfTVVMVElQQVJUEAMykA0KDlByZXNpZ25TZXJ2aWNlEkwKCUdldE9iamVjdBIcLnByZXNpZ24udjEuR2V0T2JqZWN0UmVxdWVzdBocLnByZXNpZ24udjEuUHJlc2lnbmVkUmVxdWVzdCIDkAIBEkcKCVB1dE9iamVjdBIcLnByZXNpZ24udjEuUHV0T2JqZWN0UmVxdWVzdBocLnByZXNpZ24udjEuUHJlc2lnbmVkUmVxdWVzdBJLCgpQb3N0UG9saWN5Eh0ucHJlc2lnbi52MS5Qb3N0UG9saWN5UmVxdWVzdBoeLnByZXNpZ24udjEuUG9zdFBvbGljeVJlc3BvbnNlElEKDENyZWF0ZUhhbmRsZRIfLnByZXNpZ24udjEuQ3JlYXRlSGFuZGxlUmVxdWVzdBogLnByZXNpZ24udjEuQ3JlYXRlSGFuZGxlUmVzcG9uc2USVgoMUmV2b2tlSGFuZGxlEh8ucHJlc2lnbi52MS5SZXZva2VIYW5kbGVSZXF1ZXN0GiAucHJlc2lnbi52MS5SZXZva2VIYW5kbGVSZXNwb25zZSIDkAICEmwKFUNyZWF0ZU11bHRpcGFydFVwbG9hZBIoLnByZXNpZ24udjEuQ3JlYXRlTXVsdGlwYXJ0VXBsb2FkUmVxdWVzdBopLnByZXNpZ24udjEuQ3JlYXRlTXVsdGlwYXJ0VXBsb2FkUmVzcG9uc2USYwoSUHJlc2lnblVwbG9hZFBhcnRzEiUucHJlc2lnbi52MS5QcmVzaWduVXBsb2FkUGFydHNSZXF1ZXN0GiYucHJlc2lnbi52MS5QcmVzaWduVXBsb2FkUGFydHNSZXNwb25zZRJMCglMaXN0UGFydHMSHC5wcmVzaWduLnYxLkxpc3RQYXJ0c1JlcXVlc3QaHC5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QiA5ACARJoChdDb21wbGV0ZU11bHRpcGFydFVwbG9hZBIqLnByZXNpZ24udjEuQ29tcGxldGVNdWx0aXBhcnRVcGxvYWRSZXF1ZXN0GhwucHJlc2lnbi52MS5QcmVzaWduZWRSZXF1ZXN0IgOQAgESYgoUQWJvcnRNdWx0aXBhcnRVcGxvYWQSJy5wcmVzaWduLnYxLkFib3J0TXVsdGlwYXJ0VXBsb2FkUmVxdWVzdBocLnByZXNpZ24udjEuUHJlc2lnbmVkUmVxdWVzdCIDkAIBElUKDkJhdGNoR2V0T2JqZWN0EiEucHJlc2lnbi52MS5CYXRjaEdldE9iamVjdFJlcXVlc3QaIC5wcmVzaWduLnYxLkJhdGNoUHJlc2lnblJlc3BvbnNlElUKDkJhdGNoUHV0T2JqZWN0EiEucHJlc2lnbi52MS5CYXRjaFB1dE9iamVjdFJlcXVlc3QaIC5wcmVzaWduLnYxLkJhdGNoUHJlc2lnblJlc3BvbnNlEk4KCkhlYWRPYmplY3QSHS5wcmVzaWduLnYxLkhlYWRPYmplY3RSZXF1ZXN0GhwucHJlc2lnbi52MS5QcmVzaWduZWRSZXF1ZXN0IgOQAgESTQoMRGVsZXRlT2JqZWN0Eh8ucHJlc2lnbi52MS5EZWxldGVPYmplY3RSZXF1ZXN0GhwucHJlc2lnbi52MS5QcmVzaWduZWRSZXF1ZXN0ElAKC0xpc3RPYmplY3RzEh4ucHJlc2lnbi52MS5MaXN0T2JqZWN0c1JlcXVlc3QaHC5wcmVzaWduLnYxLlByZXNpZ25lZFJlcXVlc3QiA5ACARJXCg9CYXRjaEhlYWRPYmplY3QSIi5wcmVzaWduLnYxLkJhdGNoSGVhZE9iamVjdFJlcXVlc3QaIC5wcmVzaWduLnYxLkJhdGNoUHJlc2lnblJlc3BvbnNlElsKEUJhdGNoRGVsZXRlT2JqZWN0EiQucHJlc2lnbi52MS5CYXRjaERlbGV0ZU9iamVjdFJlcXVlc3QaIC5wcmVzaWduLnYxLkJhdGNoUHJlc2lnblJlc3BvbnNlElkKDUNvbmZpcm1VcGxvYWQSIC5wcmVzaWduLnYxLkNvbmZpcm1VcGxvYWRSZXF1ZXN0GiEucHJlc2lnbi52MS5Db25maXJtVXBsb2FkUmVzcG9uc2UiA5ACARJQCgxXYXRjaFVwbG9hZHMSHy5wcmVzaWduLnYxLldhdGNoVXBsb2Fkc1JlcXVlc3QaGC5wcmVzaWduLnYxLlVwbG9hZExhbmRlZCIDkAIBMAFiBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * CreateMultipartUploadRequest describes the object a multipart upload makes.
@@ -401,6 +401,48 @@ export const BatchPutObjectRequestSchema: GenMessage<BatchPutObjectRequest> = /*
   messageDesc(file_presign_v1_presign, 10);
 
 /**
+ * BatchHeadObjectRequest lists HEADs to presign.
+ *
+ * @generated from message presign.v1.BatchHeadObjectRequest
+ */
+export type BatchHeadObjectRequest = Message<"presign.v1.BatchHeadObjectRequest"> & {
+  /**
+   * 1 to 1000 requests, each as for HeadObject.
+   *
+   * @generated from field: repeated presign.v1.HeadObjectRequest requests = 1;
+   */
+  requests: HeadObjectRequest[];
+};
+
+/**
+ * Describes the message presign.v1.BatchHeadObjectRequest.
+ * Use `create(BatchHeadObjectRequestSchema)` to create a new message.
+ */
+export const BatchHeadObjectRequestSchema: GenMessage<BatchHeadObjectRequest> = /*@__PURE__*/
+  messageDesc(file_presign_v1_presign, 11);
+
+/**
+ * BatchDeleteObjectRequest lists DELETEs to presign.
+ *
+ * @generated from message presign.v1.BatchDeleteObjectRequest
+ */
+export type BatchDeleteObjectRequest = Message<"presign.v1.BatchDeleteObjectRequest"> & {
+  /**
+   * 1 to 1000 requests, each as for DeleteObject.
+   *
+   * @generated from field: repeated presign.v1.DeleteObjectRequest requests = 1;
+   */
+  requests: DeleteObjectRequest[];
+};
+
+/**
+ * Describes the message presign.v1.BatchDeleteObjectRequest.
+ * Use `create(BatchDeleteObjectRequestSchema)` to create a new message.
+ */
+export const BatchDeleteObjectRequestSchema: GenMessage<BatchDeleteObjectRequest> = /*@__PURE__*/
+  messageDesc(file_presign_v1_presign, 12);
+
+/**
  * BatchPresignResponse carries one presigned request per request.
  *
  * @generated from message presign.v1.BatchPresignResponse
@@ -419,7 +461,7 @@ export type BatchPresignResponse = Message<"presign.v1.BatchPresignResponse"> & 
  * Use `create(BatchPresignResponseSchema)` to create a new message.
  */
 export const BatchPresignResponseSchema: GenMessage<BatchPresignResponse> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 11);
+  messageDesc(file_presign_v1_presign, 13);
 
 /**
  * CreateHandleRequest names the object and what the handle may do with it.
@@ -469,7 +511,7 @@ export type CreateHandleRequest = Message<"presign.v1.CreateHandleRequest"> & {
  * Use `create(CreateHandleRequestSchema)` to create a new message.
  */
 export const CreateHandleRequestSchema: GenMessage<CreateHandleRequest> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 12);
+  messageDesc(file_presign_v1_presign, 14);
 
 /**
  * CreateHandleResponse carries the handle.
@@ -506,7 +548,7 @@ export type CreateHandleResponse = Message<"presign.v1.CreateHandleResponse"> & 
  * Use `create(CreateHandleResponseSchema)` to create a new message.
  */
 export const CreateHandleResponseSchema: GenMessage<CreateHandleResponse> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 13);
+  messageDesc(file_presign_v1_presign, 15);
 
 /**
  * RevokeHandleRequest names a stored handle to withdraw.
@@ -527,7 +569,7 @@ export type RevokeHandleRequest = Message<"presign.v1.RevokeHandleRequest"> & {
  * Use `create(RevokeHandleRequestSchema)` to create a new message.
  */
 export const RevokeHandleRequestSchema: GenMessage<RevokeHandleRequest> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 14);
+  messageDesc(file_presign_v1_presign, 16);
 
 /**
  * RevokeHandleResponse confirms the revocation.
@@ -548,7 +590,7 @@ export type RevokeHandleResponse = Message<"presign.v1.RevokeHandleResponse"> & 
  * Use `create(RevokeHandleResponseSchema)` to create a new message.
  */
 export const RevokeHandleResponseSchema: GenMessage<RevokeHandleResponse> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 15);
+  messageDesc(file_presign_v1_presign, 17);
 
 /**
  * ResponseOverrides asks S3 to answer a GET with these response headers
@@ -617,7 +659,7 @@ export type ResponseOverrides = Message<"presign.v1.ResponseOverrides"> & {
  * Use `create(ResponseOverridesSchema)` to create a new message.
  */
 export const ResponseOverridesSchema: GenMessage<ResponseOverrides> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 16);
+  messageDesc(file_presign_v1_presign, 18);
 
 /**
  * GetObjectRequest names one object to download.
@@ -686,7 +728,7 @@ export type GetObjectRequest = Message<"presign.v1.GetObjectRequest"> & {
  * Use `create(GetObjectRequestSchema)` to create a new message.
  */
 export const GetObjectRequestSchema: GenMessage<GetObjectRequest> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 17);
+  messageDesc(file_presign_v1_presign, 19);
 
 /**
  * PutObjectRequest describes one object to upload with a single PUT.
@@ -770,7 +812,180 @@ export type PutObjectRequest = Message<"presign.v1.PutObjectRequest"> & {
  * Use `create(PutObjectRequestSchema)` to create a new message.
  */
 export const PutObjectRequestSchema: GenMessage<PutObjectRequest> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 18);
+  messageDesc(file_presign_v1_presign, 20);
+
+/**
+ * HeadObjectRequest names one object whose headers to fetch.
+ *
+ * @generated from message presign.v1.HeadObjectRequest
+ */
+export type HeadObjectRequest = Message<"presign.v1.HeadObjectRequest"> & {
+  /**
+   * Bucket name; empty means the server's default bucket.
+   *
+   * @generated from field: string bucket = 1;
+   */
+  bucket: string;
+
+  /**
+   * Object key; same rules as GetObjectRequest.key.
+   *
+   * @generated from field: string key = 2;
+   */
+  key: string;
+
+  /**
+   * A handle from CreateHandle allowing OPERATION_HEAD, instead of bucket
+   * and key.
+   *
+   * @generated from field: string handle = 3;
+   */
+  handle: string;
+
+  /**
+   * A specific object version (S3 `versionId`): 1 to 1024 printable ASCII
+   * characters; empty means the latest.
+   *
+   * @generated from field: string version_id = 4;
+   */
+  versionId: string;
+
+  /**
+   * Lifetime of the URL; same rules as GetObjectRequest.expires_in.
+   *
+   * @generated from field: google.protobuf.Duration expires_in = 5;
+   */
+  expiresIn?: Duration | undefined;
+};
+
+/**
+ * Describes the message presign.v1.HeadObjectRequest.
+ * Use `create(HeadObjectRequestSchema)` to create a new message.
+ */
+export const HeadObjectRequestSchema: GenMessage<HeadObjectRequest> = /*@__PURE__*/
+  messageDesc(file_presign_v1_presign, 21);
+
+/**
+ * DeleteObjectRequest names one object to delete.
+ *
+ * @generated from message presign.v1.DeleteObjectRequest
+ */
+export type DeleteObjectRequest = Message<"presign.v1.DeleteObjectRequest"> & {
+  /**
+   * Bucket name; empty means the server's default bucket.
+   *
+   * @generated from field: string bucket = 1;
+   */
+  bucket: string;
+
+  /**
+   * Object key; same rules as GetObjectRequest.key.
+   *
+   * @generated from field: string key = 2;
+   */
+  key: string;
+
+  /**
+   * A handle from CreateHandle allowing OPERATION_DELETE, instead of
+   * bucket and key.
+   *
+   * @generated from field: string handle = 3;
+   */
+  handle: string;
+
+  /**
+   * A specific object version to delete for good (S3 `versionId`): 1 to
+   * 1024 printable ASCII characters. Empty deletes the latest (in a
+   * versioned bucket S3 then adds a delete marker).
+   *
+   * @generated from field: string version_id = 4;
+   */
+  versionId: string;
+
+  /**
+   * Lifetime of the URL; same rules as GetObjectRequest.expires_in.
+   *
+   * @generated from field: google.protobuf.Duration expires_in = 5;
+   */
+  expiresIn?: Duration | undefined;
+};
+
+/**
+ * Describes the message presign.v1.DeleteObjectRequest.
+ * Use `create(DeleteObjectRequestSchema)` to create a new message.
+ */
+export const DeleteObjectRequestSchema: GenMessage<DeleteObjectRequest> = /*@__PURE__*/
+  messageDesc(file_presign_v1_presign, 22);
+
+/**
+ * ListObjectsRequest names the keys to list (S3 ListObjectsV2).
+ *
+ * @generated from message presign.v1.ListObjectsRequest
+ */
+export type ListObjectsRequest = Message<"presign.v1.ListObjectsRequest"> & {
+  /**
+   * Bucket name; empty means the server's default bucket.
+   *
+   * @generated from field: string bucket = 1;
+   */
+  bucket: string;
+
+  /**
+   * List only keys starting with this prefix, e.g. "uploads/alice/": 0 to
+   * 1024 bytes of UTF-8, no control characters, no "." or ".." segment.
+   * Empty lists the whole bucket (only a rule with key "*" allows that). A
+   * rule's key template "p/*" allows the prefix "p/" and any longer one.
+   *
+   * @generated from field: string prefix = 2;
+   */
+  prefix: string;
+
+  /**
+   * Group keys by this separator, e.g. "/" (S3 then returns the next level
+   * as CommonPrefixes): 1 to 16 bytes, no control characters; empty lists
+   * every key under the prefix.
+   *
+   * @generated from field: string delimiter = 3;
+   */
+  delimiter: string;
+
+  /**
+   * The most keys one answer holds: 1 to 1000; 0 means S3's default (1000).
+   *
+   * @generated from field: int32 max_keys = 4;
+   */
+  maxKeys: number;
+
+  /**
+   * List keys after this one (S3 `start-after`): up to 1024 bytes, same
+   * characters as prefix; empty starts at the prefix.
+   *
+   * @generated from field: string start_after = 5;
+   */
+  startAfter: string;
+
+  /**
+   * S3's NextContinuationToken from the previous answer (paging): up to
+   * 1024 printable ASCII characters; empty for the first page.
+   *
+   * @generated from field: string continuation_token = 6;
+   */
+  continuationToken: string;
+
+  /**
+   * Lifetime of the URL; same rules as GetObjectRequest.expires_in.
+   *
+   * @generated from field: google.protobuf.Duration expires_in = 7;
+   */
+  expiresIn?: Duration | undefined;
+};
+
+/**
+ * Describes the message presign.v1.ListObjectsRequest.
+ * Use `create(ListObjectsRequestSchema)` to create a new message.
+ */
+export const ListObjectsRequestSchema: GenMessage<ListObjectsRequest> = /*@__PURE__*/
+  messageDesc(file_presign_v1_presign, 23);
 
 /**
  * PresignedRequest is an HTTP request the caller sends to S3 as is.
@@ -786,8 +1001,9 @@ export type PresignedRequest = Message<"presign.v1.PresignedRequest"> & {
   url: string;
 
   /**
-   * HTTP method: "GET", "PUT", "HEAD", "POST" (CompleteMultipartUpload) or
-   * "DELETE" (AbortMultipartUpload).
+   * HTTP method: "GET", "PUT", "HEAD" (HeadObject), "POST"
+   * (CompleteMultipartUpload) or "DELETE" (DeleteObject,
+   * AbortMultipartUpload).
    *
    * @generated from field: string method = 2;
    */
@@ -815,7 +1031,7 @@ export type PresignedRequest = Message<"presign.v1.PresignedRequest"> & {
  * Use `create(PresignedRequestSchema)` to create a new message.
  */
 export const PresignedRequestSchema: GenMessage<PresignedRequest> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 19);
+  messageDesc(file_presign_v1_presign, 24);
 
 /**
  * PostPolicyRequest describes what a browser form may upload.
@@ -916,7 +1132,7 @@ export type PostPolicyRequest = Message<"presign.v1.PostPolicyRequest"> & {
  * Use `create(PostPolicyRequestSchema)` to create a new message.
  */
 export const PostPolicyRequestSchema: GenMessage<PostPolicyRequest> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 20);
+  messageDesc(file_presign_v1_presign, 25);
 
 /**
  * UploadExpectations are what the caller expects of an uploaded object.
@@ -971,7 +1187,7 @@ export type UploadExpectations = Message<"presign.v1.UploadExpectations"> & {
  * Use `create(UploadExpectationsSchema)` to create a new message.
  */
 export const UploadExpectationsSchema: GenMessage<UploadExpectations> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 21);
+  messageDesc(file_presign_v1_presign, 26);
 
 /**
  * ConfirmUploadRequest names an uploaded object: by bucket and key, by a
@@ -1025,7 +1241,7 @@ export type ConfirmUploadRequest = Message<"presign.v1.ConfirmUploadRequest"> & 
  * Use `create(ConfirmUploadRequestSchema)` to create a new message.
  */
 export const ConfirmUploadRequestSchema: GenMessage<ConfirmUploadRequest> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 22);
+  messageDesc(file_presign_v1_presign, 27);
 
 /**
  * UploadedObject is an object as the store reports it (HeadObject).
@@ -1110,7 +1326,7 @@ export type UploadedObject = Message<"presign.v1.UploadedObject"> & {
  * Use `create(UploadedObjectSchema)` to create a new message.
  */
 export const UploadedObjectSchema: GenMessage<UploadedObject> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 23);
+  messageDesc(file_presign_v1_presign, 28);
 
 /**
  * ConfirmUploadResponse is the verified object.
@@ -1155,7 +1371,7 @@ export type ConfirmUploadResponse = Message<"presign.v1.ConfirmUploadResponse"> 
  * Use `create(ConfirmUploadResponseSchema)` to create a new message.
  */
 export const ConfirmUploadResponseSchema: GenMessage<ConfirmUploadResponse> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 24);
+  messageDesc(file_presign_v1_presign, 29);
 
 /**
  * WatchUploadsRequest says which uploads to stream.
@@ -1194,7 +1410,7 @@ export type WatchUploadsRequest = Message<"presign.v1.WatchUploadsRequest"> & {
  * Use `create(WatchUploadsRequestSchema)` to create a new message.
  */
 export const WatchUploadsRequestSchema: GenMessage<WatchUploadsRequest> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 25);
+  messageDesc(file_presign_v1_presign, 30);
 
 /**
  * UploadLanded is one upload presignd signed that is now in the store, as
@@ -1253,7 +1469,7 @@ export type UploadLanded = Message<"presign.v1.UploadLanded"> & {
  * Use `create(UploadLandedSchema)` to create a new message.
  */
 export const UploadLandedSchema: GenMessage<UploadLanded> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 26);
+  messageDesc(file_presign_v1_presign, 31);
 
 /**
  * PostPolicyResponse is everything an HTML form needs.
@@ -1290,7 +1506,7 @@ export type PostPolicyResponse = Message<"presign.v1.PostPolicyResponse"> & {
  * Use `create(PostPolicyResponseSchema)` to create a new message.
  */
 export const PostPolicyResponseSchema: GenMessage<PostPolicyResponse> = /*@__PURE__*/
-  messageDesc(file_presign_v1_presign, 27);
+  messageDesc(file_presign_v1_presign, 32);
 
 /**
  * How a handle is kept.
@@ -1360,6 +1576,20 @@ export enum Operation {
    * @generated from enum value: OPERATION_POST = 3;
    */
   POST = 3,
+
+  /**
+   * HeadObject.
+   *
+   * @generated from enum value: OPERATION_HEAD = 4;
+   */
+  HEAD = 4,
+
+  /**
+   * DeleteObject.
+   *
+   * @generated from enum value: OPERATION_DELETE = 5;
+   */
+  DELETE = 5,
 }
 
 /**
@@ -1590,6 +1820,65 @@ export const PresignService: GenService<{
   batchPutObject: {
     methodKind: "unary";
     input: typeof BatchPutObjectRequestSchema;
+    output: typeof BatchPresignResponseSchema;
+  },
+  /**
+   * HeadObject presigns an HTTP HEAD of one object (its size, type, ETag,
+   * last-modified time and metadata, without the bytes).
+   *
+   * @generated from rpc presign.v1.PresignService.HeadObject
+   */
+  headObject: {
+    methodKind: "unary";
+    input: typeof HeadObjectRequestSchema;
+    output: typeof PresignedRequestSchema;
+  },
+  /**
+   * DeleteObject presigns an HTTP DELETE of one object (or one version).
+   * Signing it has no side effects, but the URL it returns deletes: it is
+   * not marked NO_SIDE_EFFECTS, so Connect clients POST it and nothing on
+   * the way caches or prefetches it.
+   *
+   * @generated from rpc presign.v1.PresignService.DeleteObject
+   */
+  deleteObject: {
+    methodKind: "unary";
+    input: typeof DeleteObjectRequestSchema;
+    output: typeof PresignedRequestSchema;
+  },
+  /**
+   * ListObjects presigns S3's ListObjectsV2 of the keys under one prefix.
+   * The prefix, delimiter and paging parameters are signed, so S3 refuses
+   * the URL for any other prefix; the caller must be allowed `list` on every
+   * key under the prefix.
+   *
+   * @generated from rpc presign.v1.PresignService.ListObjects
+   */
+  listObjects: {
+    methodKind: "unary";
+    input: typeof ListObjectsRequestSchema;
+    output: typeof PresignedRequestSchema;
+  },
+  /**
+   * BatchHeadObject presigns up to 1000 HEADs in one call: all or nothing.
+   *
+   * @generated from rpc presign.v1.PresignService.BatchHeadObject
+   */
+  batchHeadObject: {
+    methodKind: "unary";
+    input: typeof BatchHeadObjectRequestSchema;
+    output: typeof BatchPresignResponseSchema;
+  },
+  /**
+   * BatchDeleteObject presigns up to 1000 DELETEs in one call: all or
+   * nothing. (Each is its own DELETE; S3's multi-object DeleteObjects is
+   * not presignable per key.)
+   *
+   * @generated from rpc presign.v1.PresignService.BatchDeleteObject
+   */
+  batchDeleteObject: {
+    methodKind: "unary";
+    input: typeof BatchDeleteObjectRequestSchema;
     output: typeof BatchPresignResponseSchema;
   },
   /**
