@@ -13,6 +13,7 @@ import { presignCommand } from "./presign-command.js";
 import { putCommand } from "./put-command.js";
 import { rmCommand } from "./rm-command.js";
 import { serveCommand } from "./serve-command.js";
+import { watchCommand } from "./watch-command.js";
 
 const program = new Command("presignd")
   .description("Hands out short-lived S3 presigned requests, and moves bytes with them.")
@@ -26,6 +27,7 @@ const program = new Command("presignd")
   .addCommand(postCommand())
   .addCommand(headCommand())
   .addCommand(rmCommand())
+  .addCommand(watchCommand())
   .addCommand(presignCommand())
   .addCommand(completionCommand());
 

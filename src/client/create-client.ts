@@ -14,12 +14,14 @@ import {
   type DownloadResult,
   type FormTarget,
   type HeadResult,
+  type LandedUpload,
   type ObjectRequestOptions,
   type ObjectTarget,
   type TransferResult,
   type UploadFormOptions,
   type UploadOptions,
   type UploadResult,
+  type WatchOptions,
 } from "./options.js";
 import { checkFormOptions, targetFields } from "./options-check.js";
 import { type Platform, universalPlatform } from "./platform.js";
@@ -28,6 +30,7 @@ import { confirmUpload } from "./upload/confirm.js";
 import { uploadForm } from "./upload/form.js";
 import { ProgressMeter } from "./upload/progress-meter.js";
 import { upload } from "./upload/upload.js";
+import { watchUploads } from "./watch/watch-uploads.js";
 
 export type PresignClientOptions = ConnectionOptions;
 
@@ -47,6 +50,12 @@ export interface PresignClientOf<Source, Destination> {
    * differs, NotFound when the object is not there yet.
    * @example const object = await client.confirmUpload("photos/cat.jpg", { expect: { contentLength: file.size } })
    */
+  /**
+   * The uploads that land under a key prefix, as presignd verified them
+   * (WatchUploads), reconnecting from the last cursor when the stream breaks.
+   * @example for await (const up of client.watchUploads("users/alice/")) console.log(up.key, up.size)
+   */
+  watchUploads(prefix: string, options?: WatchOptions): AsyncGenerator<LandedUpload>;
   confirmUpload(
     target: ObjectTarget,
     options?: { readonly bucket?: string; readonly expect?: ConfirmExpectations; readonly signal?: AbortSignal },
@@ -103,6 +112,7 @@ export function clientOn<S, D>(platform: Platform, options: PresignClientOptions
     service,
     upload: (target, source, opts) => upload(context, target, source, opts),
     confirmUpload: (target, opts) => confirmUpload(context, target, opts),
+    watchUploads: (prefix, opts) => watchUploads(context, prefix, opts),
     headObject: (target, opts) => headObject(context, target, opts),
     deleteObject: (target, opts) => deleteObject(context, target, opts),
     download: (async (target: ObjectTarget, destination?: D, opts?: DownloadOptions) => {

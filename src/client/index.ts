@@ -39,6 +39,7 @@ export type {
   FormParams,
   FormTarget,
   HeadResult,
+  LandedUpload,
   ObjectParams,
   ObjectRequestOptions,
   ObjectTarget,
@@ -51,6 +52,7 @@ export type {
   UploadParams,
   UploadResult,
   UploadSettings,
+  WatchOptions,
 } from "./options.js";
 export { indexedDbStateStore } from "./state/indexed-db-state-store.js";
 export { localStorageStateStore } from "./state/local-storage-state-store.js";

@@ -99,6 +99,37 @@ export interface ConfirmExpectations {
   readonly metadata?: Readonly<Record<string, string>>;
 }
 
+/** Which uploads `watchUploads` follows. */
+export interface WatchOptions {
+  /** Bucket name; unset means presignd's default bucket. */
+  readonly bucket?: string;
+  /** Resume after this event (a LandedUpload's cursor); unset: only what lands from now on. */
+  readonly cursor?: string;
+  /** Ends the watch; the iteration then rejects with TransferAbortedError. */
+  readonly signal?: AbortSignal;
+}
+
+/** An upload presignd saw land (WatchUploads), as it verified it. */
+export interface LandedUpload {
+  /** Pass as `cursor` to resume after this event. */
+  readonly cursor: string;
+  readonly bucket: string;
+  readonly key: string;
+  readonly size: number;
+  readonly etag: string;
+  readonly versionId?: string;
+  readonly lastModified?: Date;
+  readonly contentType: string;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly checksumSha256?: string;
+  /** How it was signed. */
+  readonly kind: "put" | "post" | "multipart";
+  /** When presignd saw it land. */
+  readonly landedAt?: Date;
+  readonly verified: readonly string[];
+  readonly unverified: readonly string[];
+}
+
 /** An upload presignd verified (ConfirmUpload's answer). */
 export interface ConfirmedUpload {
   readonly bucket: string;

@@ -112,6 +112,11 @@ export interface App {
   readonly backend: S3Backend;
   readonly metrics?: Metrics;
   readonly policy?: PolicyHolder;
+  /**
+   * Ends every WatchUploads stream (at shutdown, before the port closes): its
+   * watcher reconnects, with its cursor, to an instance that serves.
+   */
+  endStreams(): void;
   /** Releases what the app holds (handle store, purge timer, S3 clients); the port is the caller's. */
   close(): Promise<void>;
 }
@@ -226,6 +231,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       backend,
       ...(metrics ? { metrics } : {}),
       ...(policy ? { policy } : {}),
+      endStreams: () => feed?.close(),
       close: async () => {
         stopPurge();
         feed?.close();

@@ -121,6 +121,8 @@ export async function startServer(
           await new Promise((resolve) => setTimeout(resolve, drainDelayMs));
         }
         logger.info({ shutdown_timeout_ms: timeoutMs }, "closing the port; in-flight requests may finish");
+        // Streams never finish on their own: end them, so that the port closes without waiting for them.
+        app?.endStreams();
         await dual.close(timeoutMs);
         // After the main port: the last scrapes still see the drain.
         await metricsListener?.close();

@@ -17,6 +17,11 @@ const PAGE_POLICY = `principals:
   - name: admin
     api_key_sha256: ["${sha256(KEYS.admin)}"]
 rules:
+  - name: backend-watches
+    principals: ["key:admin"]
+    operations: [watch]
+    buckets: ["*"]
+    keys: ["page/*"]
   - name: dev-page
     principals: [anonymous]
     networks: ["127.0.0.1/32"]
@@ -46,12 +51,31 @@ devPageSuite("rgw", async () => {
       },
     }),
   );
-  const presignd = await presigndForRgw(rgw, { corsOrigin: [page.origin], policy: await writePolicy(PAGE_POLICY) });
+  const presignd = await presigndForRgw(rgw, {
+    corsOrigin: [page.origin],
+    policy: await writePolicy(PAGE_POLICY),
+    handleStore: "memory",
+    watchPollInterval: "200ms",
+  });
+  // A backend watching what the page uploads, with RGW's own HEADs behind each event.
+  const landed: string[] = [];
+  const watching = new AbortController();
+  const watcher = (async () => {
+    try {
+      for await (const up of presignd.client.watchUploads("page/", { signal: watching.signal })) landed.push(up.key);
+    } catch (error) {
+      // Aborted at close; anything else shows in what the suite asserts.
+      if (!watching.signal.aborted) landed.push(`watch failed: ${(error as Error).message}`);
+    }
+  })();
   return {
+    landed: () => landed,
     pageUrl: `${page.origin}/?server=${encodeURIComponent(presignd.server.url)}`,
     multipartUploads: async (prefix) =>
       ((await s3.send(new ListMultipartUploadsCommand({ Bucket: rgw.bucket, Prefix: prefix }))).Uploads ?? []).length,
     close: async () => {
+      watching.abort();
+      await watcher;
       await presignd.server.close();
       await page.close();
       await s3.send(new DeleteBucketCorsCommand({ Bucket: rgw.bucket }));

@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
+import { connectPresignd } from "../../src/cli/node-client.js";
 import {
   GetObjectRequestSchema,
   type PresignedRequest,
@@ -182,4 +184,66 @@ describe("real tools talk to presignd without our client library", () => {
       assert.equal(error.details, 'bucket: "zoë%" is not served by this presignd');
     });
   });
+});
+
+describe("buf curl streams WatchUploads over every protocol", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ watchPollInterval: "100ms" });
+  });
+  after(() => server.close());
+
+  // Connect and gRPC-Web over HTTP/1.1 (buf curl's default for http://), gRPC over h2c.
+  for (const [protocol, http2] of [
+    ["connect", false],
+    ["grpcweb", false],
+    ["grpc", true],
+  ] as const) {
+    it(`--protocol ${protocol}${http2 ? " (h2c)" : " (HTTP/1.1)"}: the upload's event arrives on the stream`, async () => {
+      const prefix = `watch/${protocol}/`;
+      const child = spawn(
+        BUF,
+        [
+          "curl",
+          "--schema",
+          "proto",
+          "--protocol",
+          protocol,
+          ...(http2 ? ["--http2-prior-knowledge"] : []),
+          "-d",
+          JSON.stringify({ prefix }),
+          `${server.url}/${RPC}/WatchUploads`,
+        ],
+        { stdio: ["ignore", "pipe", "pipe"] },
+      );
+      let out = "";
+      let err = "";
+      child.stdout.on("data", (chunk: Buffer) => {
+        out += chunk;
+      });
+      child.stderr.on("data", (chunk: Buffer) => {
+        err += chunk;
+      });
+      try {
+        // Give buf curl a moment to connect and open the watch.
+        await new Promise((r) => setTimeout(r, 1000));
+        const client = connectPresignd({ baseUrl: server.url }).service;
+        const put = await client.putObject({ key: `${prefix}a.txt`, contentLength: 3n, contentType: "text/plain" });
+        assert.equal((await fetch(put.url, { method: "PUT", headers: put.headers, body: "abc" })).status, 200);
+        for (let i = 0; i < 200 && !out.includes("}\n"); i++) await new Promise((r) => setTimeout(r, 25));
+        const event = JSON.parse(out.slice(0, out.indexOf("}\n") + 1)) as {
+          cursor: string;
+          object: { key: string; size: string };
+          kind: string;
+        };
+        assert.equal(event.object.key, `${prefix}a.txt`, err);
+        assert.equal(event.object.size, "3");
+        assert.equal(event.kind, "UPLOAD_KIND_PUT");
+        assert.match(event.cursor, /^\d+$/);
+      } finally {
+        child.kill("SIGINT");
+        await new Promise((r) => child.once("exit", r));
+      }
+    });
+  }
 });

@@ -143,3 +143,21 @@ describe("WatchUploads without a handle store", () => {
     }
   });
 });
+
+describe("WatchUploads at shutdown", () => {
+  it("ends each watch when the server stops, so the port closes without waiting out the shutdown timeout", async () => {
+    const server = await startTestServer({ policy: await writePolicy(policy) });
+    const stream = connectPresignd({ baseUrl: server.url, headers: { "x-api-key": KEYS.alice } }).service.watchUploads({
+      prefix: "users/alice/",
+    });
+    const ended = (async () => {
+      for await (const _ of stream) assert.fail("no upload landed");
+      return "ended";
+    })();
+    await new Promise((r) => setTimeout(r, 300));
+    const started = performance.now();
+    await server.close({ drainDelayMs: 0, timeoutMs: 20_000 });
+    assert.ok(performance.now() - started < 5000, "the stream did not hold the port open");
+    assert.equal(await ended, "ended", "the stream ended cleanly (the client reconnects elsewhere)");
+  });
+});

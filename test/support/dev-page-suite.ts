@@ -21,6 +21,8 @@ export interface DevPageTarget {
   readonly pageUrl: string;
   /** Multipart uploads in progress at S3 under a key prefix. */
   multipartUploads(prefix: string): Promise<number>;
+  /** When a WatchUploads watcher of "page/" runs beside the page: the keys it saw land so far. */
+  landed?(): readonly string[];
   close(): Promise<void>;
 }
 
@@ -101,6 +103,16 @@ export function devPageSuite(name: string, start: () => Promise<DevPageTarget>):
       assert.deepEqual(await driver.uploadedKeys(), ["page/photo.bin", "page/big.bin"], "kept across the reload");
       const got = await driver.download("page/big.bin");
       assert.deepEqual(got, { sha256: sha256(files.big.bytes), bytes: 64 * MiB });
+    });
+
+    it("a watcher of page/ saw the page's PUT and multipart uploads land (when the target runs one)", async (t) => {
+      const landed = target.landed;
+      if (!landed) {
+        t.diagnostic("this target runs no watcher");
+        return;
+      }
+      await waitFor(async () => (landed().length >= 2 ? true : undefined), 20_000);
+      assert.deepEqual([...landed()].sort(), ["page/big.bin", "page/photo.bin"]);
     });
 
     it("uploads through a POST form under uploads/ plus the file's name", async () => {
