@@ -13,6 +13,7 @@ import { presignCommand } from "./presign-command.js";
 import { putCommand } from "./put-command.js";
 import { rmCommand } from "./rm-command.js";
 import { serveCommand } from "./serve-command.js";
+import { uploadsCommand } from "./uploads-command.js";
 import { watchCommand } from "./watch-command.js";
 
 const program = new Command("presignd")
@@ -28,6 +29,7 @@ const program = new Command("presignd")
   .addCommand(headCommand())
   .addCommand(rmCommand())
   .addCommand(watchCommand())
+  .addCommand(uploadsCommand())
   .addCommand(presignCommand())
   .addCommand(completionCommand());
 

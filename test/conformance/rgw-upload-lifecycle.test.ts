@@ -1,18 +1,24 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   AbortMultipartUploadCommand,
+  CreateMultipartUploadCommand,
   ListMultipartUploadsCommand,
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
 import { Code } from "@connectrpc/connect";
 import { ConfirmedAgainst } from "../../src/gen/presign/v1/presign_pb.js";
+import { ALLOW_ALL, writePolicy } from "../support/policy.js";
 import { rawRequest } from "../support/raw-http.js";
 import { refusal } from "../support/refusal.js";
 import { presigndForRgw, type RgwPresignd, rgwFromEnv } from "../support/rgw.js";
+import { PRESIGND, run } from "../support/run.js";
 
 const MiB = 1024 * 1024;
 
@@ -113,5 +119,86 @@ describe("upload lifecycle against RGW: ConfirmUpload and the multipart reaper",
     await s3.send(
       new AbortMultipartUploadCommand({ Bucket: rgw.bucket, Key: "lifecycle/reaper/kept.bin", UploadId: kept }),
     );
+  });
+});
+
+describe("presignd uploads list|abort against RGW: the sweep for what the reaper cannot see", () => {
+  const rgw = rgwFromEnv();
+  let p: RgwPresignd;
+  let s3: S3Client;
+  let dir: string;
+  let args: string[];
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "presignd-sweep-"));
+    const policy = await writePolicy(ALLOW_ALL);
+    const store = join(dir, "handles.db");
+    p = await presigndForRgw(rgw, { handleStore: store, reapInterval: "0", policy });
+    s3 = new S3Client({ region: "us-east-1", endpoint: rgw.endpoint, forcePathStyle: true });
+    // The CLI reads serve's settings: the same bucket, endpoint, store and policy.
+    args = [
+      "--bucket",
+      rgw.bucket,
+      "--endpoint",
+      rgw.endpoint,
+      "--region",
+      "us-east-1",
+      "--path-style",
+      "--provider",
+      "ceph",
+      "--policy",
+      policy,
+      "--handle-store",
+      store,
+      "--default-ttl",
+      "1s",
+      "--max-ttl",
+      "2s",
+    ];
+  });
+  after(async () => {
+    s3.destroy();
+    await p.server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("lists each upload with what presignd knows of it, and aborts only the stale ones", async () => {
+    const recorded = await p.client.service.createMultipartUpload({
+      key: "sweep/recorded.bin",
+      maxSize: 10n * BigInt(MiB),
+    });
+    const foreign = await s3.send(new CreateMultipartUploadCommand({ Bucket: rgw.bucket, Key: "sweep/foreign.bin" }));
+    const ids = async () =>
+      ((await s3.send(new ListMultipartUploadsCommand({ Bucket: rgw.bucket, Prefix: "sweep/" }))).Uploads ?? [])
+        .map((u) => u.UploadId)
+        .sort();
+    assert.deepEqual(await ids(), [recorded.uploadId, foreign.UploadId].sort());
+    // Older than --max-ttl, the foreign upload can have no valid token: stale. The recorded one's token is valid.
+    await sleep(2500);
+    const list = await run(PRESIGND, ["uploads", "list", "--json", ...args]);
+    assert.equal(list.code, 0, list.stderr);
+    const listed = list.stdout
+      .toString()
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { uploadId: string; key: string; stale: boolean; why: string })
+      .filter((u) => u.key.startsWith("sweep/"));
+    const byId = new Map(listed.map((u) => [u.uploadId, u]));
+    assert.equal(byId.get(recorded.uploadId)?.stale, false, JSON.stringify(listed));
+    assert.match(byId.get(recorded.uploadId)?.why ?? "", /its upload token is valid until/);
+    assert.equal(byId.get(foreign.UploadId ?? "")?.stale, true);
+    assert.match(
+      byId.get(foreign.UploadId ?? "")?.why ?? "",
+      /not recorded by presignd, and older than any upload token/,
+    );
+    const refused = await run(PRESIGND, ["uploads", "abort", "--stale", ...args]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /presignd: not aborting without confirmation: stdin is not a terminal/);
+    const abort = await run(PRESIGND, ["uploads", "abort", "--stale", "--yes", ...args]);
+    assert.equal(abort.code, 0, abort.stderr);
+    assert.match(abort.stderr, /aborted: .*sweep\/foreign\.bin/);
+    assert.deepEqual(await ids(), [recorded.uploadId], "the stale upload is gone; the live one kept");
+    await p.client.service.abortMultipartUpload({ uploadToken: recorded.uploadToken }).then(async (req) => {
+      await rawRequest(req.url, { method: "DELETE", headers: req.headers });
+    });
   });
 });

@@ -4,6 +4,7 @@ import { keyField } from "../access/audit.js";
 import { PRINCIPAL } from "../auth/principal.js";
 import type { KeyLogging } from "../config/config.js";
 import { codeToString } from "../transport/connect-patches/connect-codes.js";
+import { isUnparsableMessage } from "../transport/connect-patches/connect-parse-errors.js";
 import { REQUEST_ID, requestIdFrom } from "./request-id.js";
 import { rpcProtocol } from "./rpc-protocol.js";
 import { onStreamEnd } from "./stream-end.js";
@@ -33,10 +34,14 @@ export function rpcLogging(logger: Logger, logKeys: KeyLogging): Interceptor {
       const e = ConnectError.from(error);
       const principal = req.contextValues.get(PRINCIPAL);
       if (principal) line.principal = principal.subject;
-      const level = e.code === Code.Internal || e.code === Code.Unknown ? "error" : "info";
+      // A stream's request message that does not parse is the caller's garbage, not our bug; the
+      // Connect protocol answers it as invalid_argument (connect-patches/connect-parse-errors.ts).
+      const garbage = isUnparsableMessage(e);
+      const level = !garbage && (e.code === Code.Internal || e.code === Code.Unknown) ? "error" : "info";
+      const code = garbage && String(line.protocol).startsWith("connect") ? "invalid_argument" : codeToString(e.code);
       // The cause is the server's own detail (e.g. why the handle store failed), kept from the caller.
       const cause = e.cause instanceof Error && !(e.cause instanceof ConnectError) ? { cause: e.cause.message } : {};
-      logger[level]({ ...line, code: codeToString(e.code), ms: elapsed(start), error: e.rawMessage, ...cause }, "rpc");
+      logger[level]({ ...line, code, ms: elapsed(start), error: e.rawMessage, ...cause }, "rpc");
       return e;
     };
     try {

@@ -110,6 +110,16 @@ function asInvalidArgument(body: Buffer): Buffer | undefined {
   return error ? Buffer.from(JSON.stringify(error)) : undefined;
 }
 
+/**
+ * Is this connect-es's INTERNAL for a request message that does not parse
+ * (the caller's garbage, which the Connect protocol answers as
+ * INVALID_ARGUMENT through this patch)? For the RPC log line of a stream,
+ * whose request messages are parsed inside the handler's iteration.
+ */
+export function isUnparsableMessage(error: { readonly code: number; readonly rawMessage: string }): boolean {
+  return rewriteError({ code: error.code === 13 ? "internal" : "", message: error.rawMessage }) !== undefined;
+}
+
 function rewriteError(error: unknown): { code: string; message: string } | undefined {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
   if (code !== "internal" || typeof message !== "string" || !message.startsWith(PARSE_BINARY)) return undefined;
