@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Code } from "@connectrpc/connect";
 import { connectPresignd, type NodePresignClient } from "../../src/cli/node-client.js";
+import { Operation } from "../../src/gen/presign/v1/presign_pb.js";
 import { type DevS3, startDevS3 } from "../../src/server/s3/dev-s3.js";
 import type { RunningServer } from "../../src/server/start.js";
 import { homePolicy, KEYS, writePolicy } from "../support/policy.js";
@@ -117,6 +118,27 @@ describe("cache windows: cacheable GET and HEAD URLs", () => {
     // The rule's window is for GET and HEAD only: an upload URL is signed as of now.
     const put = await alice.service.putObject({ key: "users/alice/up", contentLength: 1n });
     assert.ok(Math.abs(signedAt(put.url) - Date.now() / 1000) < 5);
+  });
+
+  it("through a handle: the URL ends no later than the handle; a window longer than its life left is refused", async () => {
+    const { handle, expiresAt } = await alice.service.createHandle({
+      key: "users/alice/photo.jpg",
+      operations: [Operation.GET],
+      expiresIn: { seconds: 1800n },
+    });
+    const presigned = await alice.service.getObject({ handle, expiresIn: { seconds: 3600n } });
+    assert.equal(signedAt(presigned.url) % 600, 0);
+    assert.ok((presigned.expiresAt?.seconds ?? 0n) <= (expiresAt?.seconds ?? 0n));
+    const short = await alice.service.createHandle({
+      key: "users/alice/photo.jpg",
+      operations: [Operation.GET],
+      expiresIn: { seconds: 300n },
+    });
+    await refused(
+      alice.service.getObject({ handle: short.handle, expiresIn: { seconds: 3600n } }),
+      Code.InvalidArgument,
+      /^cache_window: 10m is longer than the URL's lifetime of [45]m/,
+    );
   });
 
   it("the URL works: the embedded S3 serves the object through a URL dated back to the window start", async () => {
