@@ -9,7 +9,7 @@ import { type ClientFlags, clientFor, clientOptions } from "./client-options.js"
 import { type CommandFile, curlForm, curlRequest } from "./curl-command.js";
 import { GET_ONLY_FLAGS, type GetObjectFlags, getObjectOptions, getObjectRequest } from "./get-options.js";
 import { helpExamples } from "./help-examples.js";
-import { cappedTtlWarning, expiresIn, ttlOption } from "./ttl-option.js";
+import { cacheWindow, cacheWindowOption, cappedTtlWarning, expiresIn, ttlOption } from "./ttl-option.js";
 import { metadataOption } from "./upload-options.js";
 
 type Format = "json" | "url" | "curl";
@@ -28,6 +28,7 @@ interface PresignFlags extends ClientFlags, GetObjectFlags, ListFlags {
   contentLength?: bigint;
   metadata: Record<string, string>;
   ttl?: number;
+  cacheWindow?: number;
 }
 
 const LIST_FLAGS: readonly (keyof ListFlags)[] = ["delimiter", "maxKeys", "startAfter", "continuationToken"];
@@ -56,6 +57,7 @@ export function presignCommand(): Command {
     .option("-t, --content-type <type>", "put, post: Content-Type to sign; get: Content-Type of the response")
     .addOption(metadataOption())
     .addOption(ttlOption())
+    .addOption(cacheWindowOption())
     .option("--delimiter <text>", "list: group keys by this separator, e.g. / (S3 CommonPrefixes)")
     .addOption(new Option("--max-keys <n>", "list: at most this many keys per answer (1-1000)").argParser(wholeNumber))
     .option("--start-after <key>", "list: keys after this one")
@@ -71,6 +73,7 @@ export function presignCommand(): Command {
       "presignd presign post 'uploads/${filename}' -f report.csv --format curl",
       "presignd presign post 'uploads/${filename}' -l 10MiB       # a policy for files up to 10 MiB (JSON)",
       "presignd presign head reports/2026.csv --format curl      # curl --head …",
+      "presignd presign get site/logo.png --ttl 1h --cache-window 5m --format url   # the same URL for 5 minutes",
       "presignd presign delete reports/2026.csv --ttl 5m --format url",
       "presignd presign list reports/ --delimiter / --max-keys 100 --format curl   # ListObjectsV2 XML",
     ),
@@ -111,9 +114,9 @@ export function presignCommand(): Command {
     } else {
       const presigned =
         method === "get"
-          ? await client.service.getObject({ ...common, ...getObjectRequest(flags) })
+          ? await client.service.getObject({ ...common, ...getObjectRequest(flags), ...cacheWindow(flags.cacheWindow) })
           : method === "head"
-            ? await client.service.headObject({ ...common, ...versionId })
+            ? await client.service.headObject({ ...common, ...versionId, ...cacheWindow(flags.cacheWindow) })
             : method === "delete"
               ? await client.service.deleteObject({ ...common, ...versionId })
               : method === "list"
@@ -174,11 +177,11 @@ function refuseFlagsOf(method: Method, flags: PresignFlags): void {
   const objectOnly = [...GET_ONLY_FLAGS.filter((f) => f !== "versionId"), ...noBody, "file", ...LIST_FLAGS];
   const notFor: Record<Method, readonly string[]> = {
     get: ["contentLength", "metadata", ...LIST_FLAGS],
-    put: [...GET_ONLY_FLAGS, ...LIST_FLAGS],
-    post: [...GET_ONLY_FLAGS, ...LIST_FLAGS],
+    put: [...GET_ONLY_FLAGS, ...LIST_FLAGS, "cacheWindow"],
+    post: [...GET_ONLY_FLAGS, ...LIST_FLAGS, "cacheWindow"],
     head: objectOnly,
-    delete: objectOnly,
-    list: [...GET_ONLY_FLAGS, ...noBody],
+    delete: [...objectOnly, "cacheWindow"],
+    list: [...GET_ONLY_FLAGS, ...noBody, "cacheWindow"],
   };
   for (const name of notFor[method] ?? []) {
     const value = flags[name as keyof PresignFlags];

@@ -2,20 +2,34 @@ import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { InvalidArgumentError, Option } from "commander";
 import { DurationError, formatDuration, parseDurationSeconds } from "../core/duration.js";
 
+function durationSeconds(value: string): number {
+  try {
+    return parseDurationSeconds(value);
+  } catch (error) {
+    if (error instanceof DurationError) throw new InvalidArgumentError(error.message);
+    throw error;
+  }
+}
+
 /** --ttl in the server's duration grammar (90s, 15m, 1h, 7d), as seconds. */
 export const ttlOption = () =>
-  new Option("--ttl <duration>", "lifetime: 90s, 15m, 1h30m, 7d (default: the server's)").argParser((value) => {
-    try {
-      return parseDurationSeconds(value);
-    } catch (error) {
-      if (error instanceof DurationError) throw new InvalidArgumentError(error.message);
-      throw error;
-    }
-  });
+  new Option("--ttl <duration>", "lifetime: 90s, 15m, 1h30m, 7d (default: the server's)").argParser(durationSeconds);
+
+/** --cache-window (GetObjectRequest.cache_window), in the same grammar, as seconds. */
+export const cacheWindowOption = () =>
+  new Option(
+    "--cache-window <duration>",
+    "get, head: sign as of the start of a window this long (1s-1h), so that the same request within it gets the same, cacheable URL",
+  ).argParser(durationSeconds);
 
 /** The request field for --ttl. */
 export function expiresIn(ttl: number | undefined): { expiresIn?: { seconds: bigint } } {
   return ttl === undefined ? {} : { expiresIn: { seconds: BigInt(ttl) } };
+}
+
+/** The request field for --cache-window. */
+export function cacheWindow(seconds: number | undefined): { cacheWindow?: { seconds: bigint } } {
+  return seconds === undefined ? {} : { cacheWindow: { seconds: BigInt(seconds) } };
 }
 
 /**

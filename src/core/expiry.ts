@@ -1,3 +1,5 @@
+import { CACHE_WINDOW_FIELD, cacheWindowStart } from "./cache-window.js";
+import { formatDuration } from "./duration.js";
 import { invalidField, PresignError } from "./presign-error.js";
 
 /** SigV4 presigned requests live at most 7 days. */
@@ -19,7 +21,9 @@ export const DEFAULT_TTL_POLICY: TtlPolicy = {
 };
 
 export interface Expiry {
-  /** Whole seconds, as signed into X-Amz-Expires. */
+  /** The signed date (X-Amz-Date): the current second, or the start of the cache window. */
+  readonly signedAt: Date;
+  /** Whole seconds from signedAt, as signed into X-Amz-Expires. */
   readonly expiresInSeconds: number;
   readonly expiresAt: Date;
 }
@@ -38,6 +42,13 @@ const MAX_DURATION_SECONDS = 315_576_000_000n;
  * min(requested or default, max TTL, 7 days, credential expiry − skew).
  * A caller asking for more than the cap gets the cap (expires_at says so);
  * a malformed or sub-second request is refused.
+ *
+ * With a cache window (seconds, see cache-window.ts) the request is signed
+ * as of the window's start and the lifetime counts from there, so it is
+ * handed out with at least lifetime − window + 1 s left (the signed second
+ * included); a window longer than the lifetime is refused. The credentials'
+ * cap counts from the window's start too: the URL still ends `skew` before
+ * they do, and the same request in one window stays byte-identical.
  */
 export function resolveExpiry(
   requested: RequestedTtl | undefined,
@@ -45,6 +56,7 @@ export function resolveExpiry(
   now: Date,
   credentialExpiration?: Date,
   field = "expires_in",
+  cacheWindowSeconds?: number,
 ): Expiry {
   let seconds = policy.defaultSeconds;
   if (requested !== undefined && (requested.seconds !== 0n || requested.nanos !== 0)) {
@@ -65,6 +77,17 @@ export function resolveExpiry(
     seconds = s > BigInt(MAX_SIGV4_TTL_SECONDS) ? MAX_SIGV4_TTL_SECONDS : Number(s);
   }
   seconds = Math.min(seconds, policy.maxSeconds, MAX_SIGV4_TTL_SECONDS);
+  if (cacheWindowSeconds !== undefined && cacheWindowSeconds > seconds) {
+    throw invalidField(
+      CACHE_WINDOW_FIELD,
+      `${formatDuration(cacheWindowSeconds)} is longer than the URL's lifetime of ${formatDuration(seconds)}: a URL dated back to the window's start could be expired when handed out; ask for a longer expires_in or a shorter cache_window`,
+    );
+  }
+  // Signed dates have whole-second precision; expires_at must match the URL.
+  const signedAt =
+    cacheWindowSeconds === undefined
+      ? new Date(Math.floor(now.getTime() / 1000) * 1000)
+      : cacheWindowStart(now, cacheWindowSeconds);
   if (credentialExpiration !== undefined) {
     const usable = Math.floor((credentialExpiration.getTime() - now.getTime()) / 1000 - policy.credentialSkewSeconds);
     if (usable < 1) {
@@ -73,11 +96,13 @@ export function resolveExpiry(
         "the server's S3 credentials expire too soon to sign anything; retry once they are refreshed",
       );
     }
-    seconds = Math.min(seconds, usable);
+    // Counted from the signed date: the URL ends `skew` before the credentials either way.
+    const fromSigned = Math.floor(
+      (credentialExpiration.getTime() - signedAt.getTime()) / 1000 - policy.credentialSkewSeconds,
+    );
+    seconds = Math.min(seconds, fromSigned);
   }
-  // Signed dates have whole-second precision; expires_at must match the URL.
-  const signedAt = Math.floor(now.getTime() / 1000) * 1000;
-  return { expiresInSeconds: seconds, expiresAt: new Date(signedAt + seconds * 1000) };
+  return { signedAt, expiresInSeconds: seconds, expiresAt: new Date(signedAt.getTime() + seconds * 1000) };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { type BucketEndpoint, objectPath } from "./bucket-endpoint.js";
+import { cacheWindowOption } from "./cache-window.js";
 import { downloadDisposition } from "./download-filename.js";
 import type { RequestedTtl } from "./expiry.js";
 import { checkHeaderValue } from "./http-fields.js";
@@ -25,6 +26,8 @@ export interface GetObjectInput {
   readonly overrides?: ResponseOverrides;
   readonly range?: string;
   readonly expiresIn?: RequestedTtl;
+  /** Sign as of the start of a cache window this long, in seconds (resolveCacheWindow gives it). */
+  readonly cacheWindowSeconds?: number;
 }
 
 const OVERRIDES: [Exclude<keyof ResponseOverrides, "downloadFilename">, query: string, field: string][] = [
@@ -59,7 +62,14 @@ export async function presignGet(
   if (input.range) headers.range = checkRange(input.range);
   return signRequest(
     endpoint,
-    { method: "GET", path: objectPath(endpoint, key), query, headers, expiresIn: input.expiresIn },
+    {
+      method: "GET",
+      path: objectPath(endpoint, key),
+      query,
+      headers,
+      expiresIn: input.expiresIn,
+      ...cacheWindowOption(input),
+    },
     ctx,
   );
 }

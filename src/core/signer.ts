@@ -69,6 +69,8 @@ export interface SignOptions {
   /** Lower-case header names. All of them are signed and returned. */
   readonly headers: Record<string, string>;
   readonly expiresIn: RequestedTtl | undefined;
+  /** Sign as of the start of a window this long, in seconds (cache-window.ts); unset: as of now. */
+  readonly cacheWindowSeconds?: number;
 }
 
 // S3 presigned URLs do not sign the body; the signer reads this header for the
@@ -84,7 +86,14 @@ export async function signRequest(
   options: SignOptions,
   ctx: SigningContext,
 ): Promise<PresignedHttpRequest> {
-  const expiry: Expiry = resolveExpiry(options.expiresIn, ctx.ttl, ctx.now, ctx.credentials.expiration);
+  const expiry: Expiry = resolveExpiry(
+    options.expiresIn,
+    ctx.ttl,
+    ctx.now,
+    ctx.credentials.expiration,
+    "expires_in",
+    options.cacheWindowSeconds,
+  );
   const host = endpoint.port === undefined ? endpoint.hostname : `${endpoint.hostname}:${endpoint.port}`;
   const headerNames = Object.keys(options.headers);
   // Sign every header we were given (content-type, say, would otherwise go
@@ -104,7 +113,7 @@ export async function signRequest(
       headers: { ...options.headers, host, [PAYLOAD_HASH_HEADER]: UNSIGNED_PAYLOAD },
     }),
     {
-      signingDate: ctx.now,
+      signingDate: expiry.signedAt,
       signingRegion: endpoint.region,
       expiresIn: expiry.expiresInSeconds,
       signableHeaders: signable as Set<string>,

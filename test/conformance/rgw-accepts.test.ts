@@ -6,6 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Code } from "@connectrpc/connect";
+import { DEFAULT_TTL_POLICY } from "../../src/core/expiry.js";
+import { presignGet } from "../../src/core/presign-get.js";
+import { createPresigner } from "../../src/core/signer.js";
 import { collector } from "../support/collect.js";
 import { rawRequest } from "../support/raw-http.js";
 import { refusal } from "../support/refusal.js";
@@ -124,6 +127,47 @@ describe("RGW accepts what presignd signs", () => {
     assert.equal(res.headers["content-disposition"], 'attachment; filename="r.txt"');
     assert.equal(res.headers["cache-control"], "no-store");
     assert.equal(res.headers["content-language"], "en-GB");
+  });
+
+  it("accepts cacheable URLs: byte-identical within a window, dated back to its start (cache_window)", async () => {
+    await p.client.upload("cached.txt", Buffer.from("cached"), { params: { contentType: "text/plain" } });
+    const request = { key: "cached.txt", expiresIn: { seconds: 7200n }, cacheWindow: { seconds: 3600n } };
+    const first = await p.client.service.getObject(request);
+    const again = await p.client.service.getObject(request);
+    const dated = new URL(first.url).searchParams.get("X-Amz-Date") ?? "";
+    // Equal unless an hour boundary fell between the two calls.
+    if (new URL(again.url).searchParams.get("X-Amz-Date") === dated) assert.equal(again.url, first.url);
+    assert.match(dated, /^\d{8}T\d\d0000Z$/);
+    for (const url of [first.url, again.url]) assert.equal((await rawRequest(url)).body.toString(), "cached");
+    const head = await p.client.service.headObject(request);
+    assert.equal((await rawRequest(head.url, { method: "HEAD" })).status, 200);
+    // A URL a cache has held for 50 minutes: its window started then; RGW counts X-Amz-Expires from it.
+    const url = new URL(rgw.endpoint);
+    const credentials = {
+      accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? "",
+      secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? "",
+    };
+    const old = await presignGet(
+      {
+        bucket: rgw.bucket,
+        region: "us-east-1",
+        protocol: url.protocol === "https:" ? "https:" : "http:",
+        hostname: url.hostname,
+        port: Number(url.port),
+        pathPrefix: `/${rgw.bucket}`,
+      },
+      { key: "cached.txt", expiresIn: { seconds: 3600n, nanos: 0 }, cacheWindowSeconds: 60 },
+      {
+        presigner: createPresigner(credentials),
+        credentials,
+        now: new Date(Date.now() - 50 * 60_000),
+        ttl: DEFAULT_TTL_POLICY,
+      },
+    );
+    assert.ok(old.expiresAt.getTime() - Date.now() < 11 * 60_000);
+    const res = await rawRequest(old.url);
+    assert.equal(res.status, 200, res.body.toString());
+    assert.equal(res.body.toString(), "cached");
   });
 
   it("serves a download file name in any script as RFC 6266 Content-Disposition (download_filename)", async () => {

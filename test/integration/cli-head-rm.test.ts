@@ -112,8 +112,34 @@ describe("presignd head, rm and presign head|delete|list", () => {
     assert.equal((await head("hr/list/a.txt")).code, 1);
   });
 
+  it("presign get|head --cache-window: the same URL twice, signed as of the window start", async () => {
+    await put("hr/cached.txt", "cached");
+    for (const method of ["get", "head"]) {
+      const args = ["presign", method, "hr/cached.txt", "--ttl", "2h", "--cache-window", "1h", "--format", "url"];
+      const first = await run(PRESIGND, args, { env });
+      const again = await run(PRESIGND, args, { env });
+      assert.equal(first.code, 0, first.stderr);
+      assert.equal(first.stderr, "", "no capped-TTL warning: expires_at counts from X-Amz-Date");
+      const url = first.stdout.toString().trim();
+      assert.match(new URL(url).searchParams.get("X-Amz-Date") ?? "", /^\d{8}T\d\d0000Z$/);
+      // Equal unless an hour boundary fell between the two runs.
+      if (
+        new URL(again.stdout.toString().trim()).searchParams.get("X-Amz-Date") ===
+        new URL(url).searchParams.get("X-Amz-Date")
+      )
+        assert.equal(again.stdout.toString(), first.stdout.toString());
+      assert.equal((await fetch(url, { method: method.toUpperCase() })).status, 200);
+    }
+    const bad = await run(PRESIGND, ["presign", "get", "hr/cached.txt", "--ttl", "1m", "--cache-window", "5m"], {
+      env,
+    });
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /cache_window: 5m is longer than the URL's lifetime of 1m/);
+  });
+
   it("presign refuses flags that do not apply to the method", async () => {
     for (const [args, message] of [
+      [["put", "k", "-l", "1", "--cache-window", "5m"], "--cache-window does not apply to presign put"],
       [["delete", "k", "--range", "0-9"], "--range does not apply to presign delete"],
       [["head", "k", "-l", "5"], "--content-length does not apply to presign head"],
       [["get", "k", "--delimiter", "/"], "--delimiter does not apply to presign get"],

@@ -61,6 +61,27 @@ describe("bad input gets a precise code and a message naming the field", () => {
       Code.InvalidArgument,
       /^expires_in: is not a valid/,
     ));
+  it("cache_window under a second, over an hour, fractional or longer than the TTL", async () => {
+    const BOUNDS =
+      /^cache_window: must be greater than or equal to 1s and less than or equal to 3600s \[duration\.gte_lte\]$/;
+    await refused(get({ key: "k", cacheWindow: { nanos: 500_000_000 } }), Code.InvalidArgument, BOUNDS);
+    await refused(get({ key: "k", cacheWindow: { seconds: 3601n } }), Code.InvalidArgument, BOUNDS);
+    await refused(
+      get({ key: "k", cacheWindow: { seconds: 60n, nanos: 5 } }),
+      Code.InvalidArgument,
+      /^cache_window: must be whole seconds$/,
+    );
+    await refused(
+      get({ key: "k", expiresIn: { seconds: 60n }, cacheWindow: { seconds: 120n } }),
+      Code.InvalidArgument,
+      /^cache_window: 2m is longer than the URL's lifetime of 1m/,
+    );
+    await refused(
+      suite.client.service.headObject({ key: "k", cacheWindow: { seconds: 7200n } }),
+      Code.InvalidArgument,
+      BOUNDS,
+    );
+  });
   it("bad range", () => refused(get({ key: "k", range: "bytes=5-1" }), Code.InvalidArgument, /^range: last byte/));
   it("multi range", () =>
     refused(get({ key: "k", range: "bytes=0-1,5-6" }), Code.InvalidArgument, /^range: must be one byte range/));

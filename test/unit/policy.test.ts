@@ -169,7 +169,7 @@ describe("policy file", () => {
           .map((l) => l.trim());
         assert.deepEqual(lines, [
           "p.yaml:3:22: principals[0].api_key_sha256[0]: expected the lower-case hex SHA-256 of the key (sha256sum)",
-          "p.yaml:11:5: rules[0].colour: unknown setting; expected one of name, principals, operations, buckets, keys, max_content_length, content_types, max_ttl, required_metadata, allow_filename, networks",
+          "p.yaml:11:5: rules[0].colour: unknown setting; expected one of name, principals, operations, buckets, keys, max_content_length, content_types, max_ttl, cache_window, required_metadata, allow_filename, networks",
           'p.yaml:7:17: rules[0].operations: "remove" is not one of get, put, post, multipart, head, delete, list, confirm, watch',
           'p.yaml:9:12: rules[0].keys[0]: only a trailing "*" is a wildcard',
           'p.yaml:9:21: rules[0].keys[1]: must not contain "." or ".." segments',
@@ -178,6 +178,27 @@ describe("policy file", () => {
         return true;
       },
     );
+  });
+
+  it("reads a rule's cache_window, at most 1h and not longer than its max_ttl", () => {
+    const policyOf = (rule: Record<string, unknown>) =>
+      parsePolicy(
+        JSON.stringify({
+          principals: [{ name: "svc", api_key_sha256: ["a".repeat(64)] }],
+          rules: [{ name: "r", principals: ["svc"], operations: ["get"], buckets: ["*"], keys: ["*"], ...rule }],
+        }),
+        "p.json",
+      );
+    assert.equal(policyOf({ cache_window: "5m" }).rules[0]?.cacheWindowSeconds, 300);
+    assert.equal(policyOf({}).rules[0]?.cacheWindowSeconds, undefined);
+    assert.throws(() => policyOf({ cache_window: "2h" }), /rules\[0\]\.cache_window: must be at most 1h/);
+    assert.throws(() => policyOf({ cache_window: "500ms" }), /rules\[0\]\.cache_window: "500ms" must be at least 1s/);
+    assert.throws(
+      () => policyOf({ cache_window: "10m", max_ttl: "5m" }),
+      /rules\[0\]\.cache_window: must not be longer than max_ttl/,
+    );
+    const puts = policyOf({ cache_window: "5m", operations: ["put"] });
+    assert.match(puts.warnings.join("\n"), /cache_window: applies to get and head only/);
   });
 
   it("refuses YAML syntax errors and a policy nobody can authenticate against", () => {

@@ -103,6 +103,8 @@ export interface Rule {
   /** Exact media types, or "type/*". */
   readonly contentTypes?: readonly string[];
   readonly maxTtlSeconds?: number;
+  /** GETs and HEADs are signed as of the start of a window this long (seconds): cacheable URLs. */
+  readonly cacheWindowSeconds?: number;
   /** Metadata names every put/post must set. */
   readonly requiredMetadata?: readonly string[];
   /**
@@ -155,6 +157,8 @@ export type Decision =
       /** The key form the rule matched: the one to sign. */
       readonly key: string;
       readonly maxTtlSeconds?: number;
+      /** The allowing rule's cache window (seconds), the default and the longest a request may ask for. */
+      readonly cacheWindowSeconds?: number;
       /** The allowing rule's size limit, the default for a POST that names none. */
       readonly maxContentLength?: bigint;
       /** The allowing rule's conditions on an object (size, type, metadata), for ConfirmUpload. */
@@ -207,6 +211,7 @@ export function authorize(
       rule: rule.name,
       key,
       ...(rule.maxTtlSeconds === undefined ? {} : { maxTtlSeconds: rule.maxTtlSeconds }),
+      ...(rule.cacheWindowSeconds === undefined ? {} : { cacheWindowSeconds: rule.cacheWindowSeconds }),
       ...(rule.maxContentLength === undefined ? {} : { maxContentLength: rule.maxContentLength }),
       conditions: {
         ...(rule.maxContentLength === undefined ? {} : { maxContentLength: rule.maxContentLength }),

@@ -16,6 +16,8 @@ export interface Granted {
   readonly key: string;
   /** A lower TTL cap from the allowing rule. */
   readonly maxTtlSeconds?: number;
+  /** The allowing rule's cache window for GET and HEAD, in seconds (core/cache-window.ts). */
+  readonly cacheWindowSeconds?: number;
   /** The allowing rule's size limit, if it has one. */
   readonly maxContentLength?: bigint;
   /** The allowing rule's conditions on the object (none in development mode). */
@@ -144,6 +146,7 @@ export class Access {
     return {
       key,
       ...(decision.maxTtlSeconds === undefined ? {} : { maxTtlSeconds: decision.maxTtlSeconds }),
+      ...(decision.cacheWindowSeconds === undefined ? {} : { cacheWindowSeconds: decision.cacheWindowSeconds }),
       ...(decision.maxContentLength === undefined ? {} : { maxContentLength: decision.maxContentLength }),
       conditions: decision.conditions,
       signed: signed(key, decision.rule),

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from "yaml";
-import { parseDurationSeconds } from "../../core/duration.js";
+import { MAX_CACHE_WINDOW_SECONDS } from "../../core/cache-window.js";
+import { formatDuration, parseDurationSeconds } from "../../core/duration.js";
 import {
   ANONYMOUS_ENTRY,
   GROUP_NAMESPACES,
@@ -222,6 +223,7 @@ export function parsePolicy(text: string, source: string, options: { section?: s
       "max_content_length",
       "content_types",
       "max_ttl",
+      "cache_window",
       "required_metadata",
       "allow_filename",
       "networks",
@@ -268,6 +270,28 @@ export function parsePolicy(text: string, source: string, options: { section?: s
         at(ttlNode as Node, `${path}.max_ttl`, (error as Error).message);
       }
     }
+    const windowNode = node.get("cache_window", true);
+    let cacheWindowSeconds: number | undefined;
+    const window = v.optionalString(windowNode, `${path}.cache_window`, /^\S+$/, "a duration like 5m");
+    if (window !== undefined) {
+      try {
+        cacheWindowSeconds = parseDurationSeconds(window);
+      } catch (error) {
+        at(windowNode as Node, `${path}.cache_window`, (error as Error).message);
+      }
+    }
+    if (cacheWindowSeconds !== undefined) {
+      if (cacheWindowSeconds > MAX_CACHE_WINDOW_SECONDS)
+        at(windowNode as Node, `${path}.cache_window`, `must be at most ${formatDuration(MAX_CACHE_WINDOW_SECONDS)}`);
+      else if (maxTtlSeconds !== undefined && cacheWindowSeconds > maxTtlSeconds)
+        at(
+          windowNode as Node,
+          `${path}.cache_window`,
+          "must not be longer than max_ttl (a URL could be expired when handed out)",
+        );
+      else if (!operations.includes("get") && !operations.includes("head"))
+        warn(windowNode as Node, `${path}.cache_window`, "applies to get and head only, and this rule allows neither");
+    }
     const requiredMetadata = node.has("required_metadata")
       ? v.strings(node.get("required_metadata", true), `${path}.required_metadata`, true)
       : undefined;
@@ -303,6 +327,7 @@ export function parsePolicy(text: string, source: string, options: { section?: s
         ...(maxContentLength === undefined ? {} : { maxContentLength }),
         ...(contentTypes === undefined ? {} : { contentTypes }),
         ...(maxTtlSeconds === undefined ? {} : { maxTtlSeconds }),
+        ...(cacheWindowSeconds === undefined ? {} : { cacheWindowSeconds }),
         ...(requiredMetadata === undefined ? {} : { requiredMetadata }),
         ...(filenameValue === true ? { allowFilename: true } : {}),
         ...(networks ? { networks } : {}),

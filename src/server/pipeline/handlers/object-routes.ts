@@ -1,4 +1,5 @@
 import type { HandlerContext } from "@connectrpc/connect";
+import { resolveCacheWindow } from "../../../core/cache-window.js";
 import { presignDelete } from "../../../core/presign-delete.js";
 import { presignGet } from "../../../core/presign-get.js";
 import { presignHead } from "../../../core/presign-head.js";
@@ -9,6 +10,7 @@ import type {
   HeadObjectRequest,
   PutObjectRequest,
 } from "../../../gen/presign/v1/presign_pb.js";
+import type { Granted } from "../../access/access.js";
 import { presignObject } from "../presign-object.js";
 import { type PresignedRequestInit, presignedMessage } from "./presigned-message.js";
 import type { RouteDeps } from "./route-deps.js";
@@ -31,6 +33,7 @@ export function getObject(deps: RouteDeps) {
             versionId: req.versionId,
             range: req.range,
             ...(req.expiresIn ? { expiresIn: req.expiresIn } : {}),
+            ...cacheWindow(req, granted),
             ...(o
               ? {
                   overrides: {
@@ -115,12 +118,23 @@ export function headObject(deps: RouteDeps) {
       ({ endpoint, granted, context }) =>
         presignHead(
           endpoint,
-          { key: granted.key, versionId: req.versionId, ...(req.expiresIn ? { expiresIn: req.expiresIn } : {}) },
+          {
+            key: granted.key,
+            versionId: req.versionId,
+            ...(req.expiresIn ? { expiresIn: req.expiresIn } : {}),
+            ...cacheWindow(req, granted),
+          },
           context,
         ),
     );
     return presignedMessage(signed);
   };
+}
+
+/** The window a GET or HEAD is signed in: the request's, else the allowing rule's. */
+function cacheWindow(req: GetObjectRequest | HeadObjectRequest, granted: Granted): { cacheWindowSeconds?: number } {
+  const seconds = resolveCacheWindow(req.cacheWindow, granted.cacheWindowSeconds);
+  return seconds === undefined ? {} : { cacheWindowSeconds: seconds };
 }
 
 /** DeleteObject: presign a DELETE of one object (or version). */
