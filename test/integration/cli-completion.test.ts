@@ -43,6 +43,8 @@ describe("presignd completion", () => {
       "post",
       "head",
       "rm",
+      "watch",
+      "uploads",
       "presign",
       "completion",
       "help",
@@ -65,7 +67,7 @@ describe("presignd completion", () => {
   it("offers every option of every command, as --help lists them", async () => {
     const zsh = (await run(PRESIGND, ["completion", "zsh"])).stdout.toString();
     const fish = (await run(PRESIGND, ["completion", "fish"])).stdout.toString();
-    for (const command of ["serve", "config", "get", "put", "post", "head", "rm", "presign", "completion"]) {
+    for (const command of ["serve", "config", "get", "put", "post", "head", "rm", "watch", "presign", "completion"]) {
       const options = await helpOptions(command);
       assert.ok(options.includes("--help"), command);
       assert.deepEqual(await complete("presignd", command, "--"), options, `bash: ${command}`);
