@@ -98,7 +98,7 @@ export function classifyRegion(
       message: `signing for ${signingRegion} (${how}), as ${by} reports`,
     };
   }
-  const fix = `set --region ${facts.reportedRegion}${source === "--region" ? ", or leave --region unset to discover it" : ""}`;
+  const fix = `set --region ${facts.reportedRegion}${source === "--region" && by === "x-amz-bucket-region" ? ", or leave --region unset to discover it" : ""}`;
   const accepted = head !== undefined && "status" in head && head.status < 300;
   if (accepted) {
     return {
