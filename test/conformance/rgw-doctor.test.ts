@@ -6,6 +6,7 @@ import {
   DeleteBucketCommand,
   GetBucketCorsCommand,
   PutBucketCorsCommand,
+  PutBucketLifecycleConfigurationCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
 import { UNCONFIRMED_CORS } from "../../src/cli/doctor-command.js";
@@ -64,6 +65,21 @@ describe("presignd doctor against RGW", () => {
     await s3.send(new CreateBucketCommand({ Bucket: noCors }));
     await s3.send(new CreateBucketCommand({ Bucket: noEtag }));
     await s3.send(
+      new PutBucketLifecycleConfigurationCommand({
+        Bucket: noEtag,
+        LifecycleConfiguration: {
+          Rules: [
+            {
+              ID: "abort-uploads",
+              Status: "Enabled",
+              Filter: { Prefix: "" },
+              AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+            },
+          ],
+        },
+      }),
+    );
+    await s3.send(
       new PutBucketCorsCommand({
         Bucket: noEtag,
         CORSConfiguration: {
@@ -76,7 +92,10 @@ describe("presignd doctor against RGW", () => {
     );
   });
   after(async () => {
-    for (const bucket of [noCors, noEtag]) await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
+    for (const bucket of [noCors, noEtag]) {
+      // The POST probe stored nothing: the buckets delete (an object would make this fail).
+      await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
+    }
     s3.destroy();
   });
 
@@ -99,6 +118,18 @@ describe("presignd doctor against RGW", () => {
       new RegExp(`^ok {3}region ${noCors}: signing for default \\(--region\\), as GetBucketLocation reports$`, "m"),
     );
     assert.match(out, new RegExp(`^warn multipart-cleanup ${noCors}: nothing aborts .*--reap-interval\\)$`, "m"));
+    assert.match(
+      out,
+      new RegExp(
+        `^ok {3}multipart-cleanup ${noEtag}: lifecycle rule "abort-uploads" aborts incomplete multipart uploads after 1 d$`,
+        "m",
+      ),
+    );
+    // The profile says RGW implements POST Object: the probe proves it, writing nothing.
+    assert.match(
+      out,
+      new RegExp(`^ok {3}post-probe ${noCors}: Ceph RGW verifies POST policies .*HTTP 400 EntityTooLarge\\)$`, "m"),
+    );
     assert.match(out, /^\d+ ok, \d+ warn, 2 fail$/m);
   });
 
@@ -122,6 +153,18 @@ describe("presignd doctor against RGW", () => {
       [
         [noCors, "ok"],
         [noEtag, "ok"],
+      ],
+    );
+  });
+
+  it("the multipart reaper counts as cleanup", async () => {
+    const res = await doctor(["--region", "default", "--handle-store", "memory", "--reap-interval", "1m", "--json"]);
+    const cleanup = find(json(res.stdout).results, "multipart-cleanup", noCors);
+    assert.deepEqual(
+      [cleanup.status, cleanup.message],
+      [
+        "ok",
+        "the reaper aborts presignd's multipart uploads past their token every 60 s; no lifecycle rule for the others",
       ],
     );
   });

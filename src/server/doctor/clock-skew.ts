@@ -39,5 +39,6 @@ export function skewFromDate(date: string | null | undefined, receivedAt: Date):
   if (!date) return undefined;
   const storeTime = Date.parse(date);
   if (Number.isNaN(storeTime)) return undefined;
-  return classifySkew(receivedAt.getTime() - storeTime);
+  // The store's clock truncated to its second: on average half a second later than the header says.
+  return classifySkew(receivedAt.getTime() - (storeTime + 500));
 }

@@ -7,6 +7,7 @@ import { applyCorsFix, checkCors, type PlannedCorsFix, planCorsFix } from "./cor
 import { checkCredentials } from "./credentials-check.js";
 import type { CheckResult } from "./doctor-result.js";
 import { checkMultipartCleanup } from "./multipart-cleanup.js";
+import { checkPostProbe } from "./post-probe-check.js";
 import { checkPublicEndpoint } from "./public-endpoint-check.js";
 import { type SignedHeadAnswer, signedHead } from "./signed-head.js";
 import { checkVersioning } from "./versioning-check.js";
@@ -78,6 +79,10 @@ export async function runDoctor(config: ServerConfig, backend: S3Backend, deps: 
     if (origins.length > 0) results.push(await checkCors(client, bucket, origins));
     results.push(await checkMultipartCleanup(client, bucket, reaper));
     results.push(await checkVersioning(client, bucket));
+    const profile = backend.stores.get(bucket);
+    if (endpoint && profile && profile.postRefusal === undefined) {
+      results.push(await checkPostProbe(endpoint, profile, credentials, client));
+    }
   }
   if (origins.length === 0) {
     results.push({
