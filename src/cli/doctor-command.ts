@@ -43,6 +43,10 @@ export function doctorCommand(): Command {
       const config = configFromLayers(await settingLayers(command));
       if (config.dev) throw new Error("doctor checks a real store: --dev's embedded S3 is set up by presignd itself");
       if (flags.yes && !flags.fixCors) throw new Error("-y/--yes confirms --fix-cors: pass --fix-cors too");
+      if (flags.fixCors && !config.cors?.origins.length)
+        throw new Error(
+          "--fix-cors writes the bucket CORS the --cors-origin pages need: set --cors-origin, as serve has it",
+        );
       const deps = { logger: createLogger("silent") };
       const backend = await doctor.openDoctorBackend(config, deps);
       if (!("sdkClient" in backend)) return report([backend], flags, doctorExitCode);

@@ -101,7 +101,6 @@ export async function planCorsFixes(
   results: readonly CheckResult[],
 ): Promise<PlannedCorsFix[]> {
   const origins = config.cors?.origins ?? [];
-  if (origins.length === 0) throw new Error("--fix-cors needs the page origins: set --cors-origin (as serve has it)");
   const buckets = results
     .filter((r) => r.check === "cors" && r.bucket && r.status !== "ok")
     .map((r) => r.bucket as string);
