@@ -177,12 +177,24 @@ describe("presignd doctor against RGW", () => {
     assert.equal(region.fix, "set --region default");
   });
 
+  it("--public-endpoint: a name that resolves and answers, and one that does not resolve", async () => {
+    const good = await doctor(["--region", "default", "--public-endpoint", `http://localhost:${rgw.port}`, "--json"]);
+    const reached = find(json(good.stdout).results, "public-endpoint", noCors);
+    assert.deepEqual([reached.status, reached.message], ["ok", "a HEAD presigned for localhost is accepted"]);
+    const bad = await doctor(["--region", "default", "--public-endpoint", "http://doctor-nowhere.invalid", "--json"]);
+    assert.equal(bad.code, 1);
+    const unresolved = find(json(bad.stdout).results, "public-endpoint", noCors);
+    assert.equal(unresolved.status, "fail");
+    assert.match(unresolved.message, /^doctor-nowhere\.invalid does not resolve \(ENOTFOUND\)$/);
+  });
+
   it("a missing bucket fails, with its fix", async () => {
     const res = await doctor(["--region", "default", "-b", `doctor-missing-${suffix}`, "--json"]);
     assert.equal(res.code, 1);
     const bucket = find(json(res.stdout).results, "bucket", `doctor-missing-${suffix}`);
     assert.deepEqual([bucket.status, bucket.message], ["fail", "does not exist (HeadBucket: 404)"]);
     assert.match(bucket.fix ?? "", /create it/);
+    assert.equal(json(res.stdout).results.filter((r) => r.bucket === `doctor-missing-${suffix}`).length, 1);
   });
 
   it("--fix-cors without a terminal refuses unless -y/--yes, and writes nothing", async () => {

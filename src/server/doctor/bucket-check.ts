@@ -47,7 +47,14 @@ export async function checkBucket(client: S3Client, bucket: string): Promise<Buc
         "HeadBucket refused (403): the credentials may not use this bucket",
         "grant the credentials s3:ListBucket, s3:GetObject, s3:PutObject (and s3:AbortMultipartUpload) on it",
       );
-    return fail(`HeadBucket failed: ${label}`, "check --endpoint and that the store is up");
+    if (status === undefined) {
+      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
+      return fail(
+        `the store did not answer HeadBucket (${cause ?? (error as Error).message})`,
+        "check --endpoint and that the store is up",
+      );
+    }
+    return fail(`HeadBucket failed: ${label}`, "check --endpoint and the store's logs");
   }
   const ok: CheckResult = { check: "bucket", bucket, status: "ok", message: "exists; the credentials may use it" };
   if (headerRegion)

@@ -71,7 +71,8 @@ export async function runDoctor(config: ServerConfig, backend: S3Backend, deps: 
     const endpoint = backend.internalEndpoints.get(bucket);
     const facts = await checkBucket(client, bucket);
     results.push(facts.result);
-    if (endpoint)
+    // A bucket that is not there (or not reached) has no region to compare, unless S3 named it.
+    if (endpoint && (facts.exists || facts.reportedRegion))
       results.push(classifyRegion(bucket, endpoint.region, regionSource(config, bucket), facts, heads.get(bucket)));
     if (!facts.exists) continue;
     const publicEndpoint = backend.buckets.get(bucket);
