@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { completionCommand } from "./completion-command.js";
 import { configCommand } from "./config-command.js";
+import { doctorCommand } from "./doctor-command.js";
 import { describeError } from "./errors.js";
 import { reportFailure } from "./failure-line.js";
 import { getCommand } from "./get-command.js";
@@ -23,6 +24,7 @@ const program = new Command("presignd")
   .addHelpText("after", PROGRAM_EXAMPLES)
   .addCommand(serveCommand())
   .addCommand(configCommand())
+  .addCommand(doctorCommand())
   .addCommand(getCommand())
   .addCommand(putCommand())
   .addCommand(postCommand())

@@ -1,6 +1,6 @@
-import { createInterface } from "node:readline/promises";
 import { Command, Option } from "commander";
 import { type ClientFlags, clientFor, clientOptions } from "./client-options.js";
+import { confirmed } from "./confirm.js";
 import { helpExamples } from "./help-examples.js";
 
 interface RmFlags extends ClientFlags {
@@ -45,14 +45,4 @@ export function rmCommand(): Command {
     });
     if (!flags.quiet) process.stderr.write(`deleted ${target}\n`);
   });
-}
-
-/** Asks on the terminal (the question on stderr); only "y" or "yes" confirms. */
-async function confirmed(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return /^y(es)?$/i.test((await rl.question(question)).trim());
-  } finally {
-    rl.close();
-  }
 }

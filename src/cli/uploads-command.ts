@@ -1,6 +1,6 @@
-import { createInterface } from "node:readline/promises";
 import { Command, Option } from "commander";
 import type { HeldUpload } from "../server/uploads/upload-sweep.js";
+import { confirmed } from "./confirm.js";
 import { helpExamples } from "./help-examples.js";
 import { addServeOptions, settingLayers } from "./serve-options.js";
 
@@ -64,10 +64,7 @@ export function uploadsCommand(): Command {
             `not aborting without confirmation: stdin is not a terminal to ask on; pass -y/--yes to abort ${chosen.length} upload(s)`,
           );
         }
-        const rl = createInterface({ input: process.stdin, output: process.stderr });
-        const answer = await rl.question(`abort ${chosen.length} multipart upload(s)? [y/N] `);
-        rl.close();
-        if (!/^y(es)?$/i.test(answer.trim())) {
+        if (!(await confirmed(`abort ${chosen.length} multipart upload(s)? [y/N] `))) {
           process.stderr.write("not aborted\n");
           process.exitCode = 1;
           return;

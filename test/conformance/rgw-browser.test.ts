@@ -1,17 +1,15 @@
-import {
-  DeleteBucketCorsCommand,
-  ListMultipartUploadsCommand,
-  PutBucketCorsCommand,
-  S3Client,
-} from "@aws-sdk/client-s3";
+import assert from "node:assert/strict";
+import { DeleteBucketCorsCommand, ListMultipartUploadsCommand, S3Client } from "@aws-sdk/client-s3";
+import type { CheckResult } from "../../src/server/doctor/doctor-result.js";
 import { serveDevPage } from "../support/dev-page-server.js";
 import { devPageSuite } from "../support/dev-page-suite.js";
 import { KEYS, sha256, writePolicy } from "../support/policy.js";
 import { presigndForRgw, rgwFromEnv } from "../support/rgw.js";
+import { PRESIGND, run } from "../support/run.js";
 
 // The dev page against Ceph RGW: the page on an origin of its own, presignd in production mode
 // in front of RGW allowing that origin (--cors-origin), and the bucket CORS a browser needs
-// (README, "Browsers (CORS)"). The page sends no credentials: a rule admits anonymous loopback
+// (README, "Browsers (CORS)"), as `presignd doctor --fix-cors` writes it. The page sends no credentials: a rule admits anonymous loopback
 // callers to the keys the suite uses.
 const PAGE_POLICY = `principals:
   - name: admin
@@ -35,25 +33,25 @@ devPageSuite("rgw", async () => {
   const rgw = rgwFromEnv();
   const page = await serveDevPage();
   const s3 = new S3Client({ region: "us-east-1", endpoint: rgw.endpoint, forcePathStyle: true });
-  await s3.send(
-    new PutBucketCorsCommand({
-      Bucket: rgw.bucket,
-      CORSConfiguration: {
-        CORSRules: [
-          {
-            AllowedOrigins: [page.origin],
-            AllowedMethods: ["GET", "PUT", "POST", "DELETE", "HEAD"],
-            AllowedHeaders: ["*"],
-            ExposeHeaders: ["ETag", "Content-Range"],
-            MaxAgeSeconds: 3600,
-          },
-        ],
-      },
-    }),
+  const policy = await writePolicy(PAGE_POLICY);
+  // The bucket CORS the page needs, written by presignd doctor --fix-cors with the settings serve gets:
+  // the suite below proves the fix.
+  const fixed = await run(PRESIGND, [
+    "doctor",
+    "--fix-cors",
+    "--yes",
+    "--json",
+    ...["--policy", policy, "--endpoint", rgw.endpoint, "--path-style", "--provider", "ceph", "--region", "us-east-1"],
+    ...["-b", rgw.bucket, "--cors-origin", page.origin],
+  ]);
+  const cors = (JSON.parse(fixed.stdout.toString()) as { results: CheckResult[] }).results.find(
+    (r) => r.check === "cors" && r.bucket === rgw.bucket,
   );
+  assert.equal(cors?.status, "ok", `${fixed.stdout}${fixed.stderr}`);
+  assert.equal(fixed.code, 0, fixed.stderr);
   const presignd = await presigndForRgw(rgw, {
     corsOrigin: [page.origin],
-    policy: await writePolicy(PAGE_POLICY),
+    policy,
     handleStore: "memory",
     watchPollInterval: "200ms",
   });

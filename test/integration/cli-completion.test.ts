@@ -38,6 +38,7 @@ describe("presignd completion", () => {
     assert.deepEqual(await complete("presignd", ""), [
       "serve",
       "config",
+      "doctor",
       "get",
       "put",
       "post",
@@ -54,6 +55,7 @@ describe("presignd completion", () => {
     assert.deepEqual(await complete("presignd", "presign", "p"), ["put", "post"]);
     assert.deepEqual(await complete("presignd", "presign", "d"), ["delete"]);
     assert.deepEqual(await complete("presignd", "rm", "--y"), ["--yes"]);
+    assert.deepEqual(await complete("presignd", "doctor", "--fix"), ["--fix-cors"]);
     // An option's value is not an argument: "x.txt" does not take the method's place.
     assert.deepEqual(await complete("presignd", "presign", "-f", "x.txt", "g"), ["get"]);
     assert.deepEqual(await complete("presignd", "presign", "get", "key", "--format", "c"), ["curl"]);
@@ -67,7 +69,19 @@ describe("presignd completion", () => {
   it("offers every option of every command, as --help lists them", async () => {
     const zsh = (await run(PRESIGND, ["completion", "zsh"])).stdout.toString();
     const fish = (await run(PRESIGND, ["completion", "fish"])).stdout.toString();
-    for (const command of ["serve", "config", "get", "put", "post", "head", "rm", "watch", "presign", "completion"]) {
+    for (const command of [
+      "serve",
+      "config",
+      "doctor",
+      "get",
+      "put",
+      "post",
+      "head",
+      "rm",
+      "watch",
+      "presign",
+      "completion",
+    ]) {
       const options = await helpOptions(command);
       assert.ok(options.includes("--help"), command);
       assert.deepEqual(await complete("presignd", command, "--"), options, `bash: ${command}`);

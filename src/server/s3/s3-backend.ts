@@ -25,6 +25,13 @@ export interface S3Backend {
   /** Buckets by name, in configuration order (the first is the default). */
   readonly buckets: ReadonlyMap<string, BucketEndpoint>;
   readonly defaultBucket: string;
+  /** Where the server itself reaches each bucket (--endpoint, not --public-endpoint), by name. */
+  readonly internalEndpoints: ReadonlyMap<string, BucketEndpoint>;
+  /**
+   * The SDK client for a configured bucket: its signing region, the endpoint
+   * the server reaches, the server's credentials (presignd doctor's checks).
+   */
+  sdkClient(bucket: string): S3Client;
   /** Each bucket's store profile (what it can do), by name. */
   readonly stores: ReadonlyMap<string, StoreProfile>;
   /** The SDK's memoized, self-refreshing credential provider. */
@@ -186,6 +193,8 @@ export async function createS3Backend(
   return {
     buckets,
     defaultBucket: config.buckets[0] as string,
+    internalEndpoints: reachable,
+    sdkClient: (bucket) => clientFor(endpointOf(reachable, bucket).region),
     stores: new Map([...config.stores].map(([bucket, store]) => [bucket, store.profile])),
     credentials,
     probe: (signal) => probeBuckets(reachable, credentials, missingBuckets, signal, options.observer),
