@@ -90,6 +90,7 @@ describe("gRPC server reflection: tools need no proto files", () => {
         "google/protobuf/duration.proto",
         "google/protobuf/field_mask.proto",
         "google/protobuf/timestamp.proto",
+        "google/protobuf/wrappers.proto",
       ]);
       assert.deepEqual(files(1), files(0));
       assert.deepEqual(files(2), ["google/protobuf/duration.proto"]);
