@@ -3,7 +3,7 @@ import { after, before, describe, it } from "node:test";
 import { Webhook } from "standardwebhooks";
 import { connectPresignd } from "../../src/cli/node-client.js";
 import { PostgresHandleStore } from "../../src/server/handles/postgres-handle-store.js";
-import { DEV_CREDENTIALS } from "../../src/server/s3/dev-s3.js";
+import { useDevS3Credentials } from "../support/dev-s3-credentials.js";
 import { homePolicy, KEYS, writePolicy } from "../support/policy.js";
 import { type Postgres, startPostgres } from "../support/postgres.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
@@ -30,7 +30,7 @@ describe("webhooks across instances sharing a PostgreSQL store", () => {
   /** When the lease of an instance that "died" holding it expires (performance.now() clock). */
   let ghostExpiresAt: number;
   const stopped = new Set<TestServer>();
-  const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+  let restoreCredentials = () => {};
   const as = (server: TestServer) =>
     connectPresignd({ baseUrl: server.url, headers: { "x-api-key": KEYS.alice } }).service;
   const upload = async (server: TestServer, key: string, body: string) => {
@@ -52,8 +52,7 @@ describe("webhooks across instances sharing a PostgreSQL store", () => {
     receiver = await startWebhookReceiver();
     const policy = await writePolicy(homePolicy({ operations: ["put"] }));
     s3 = await startTestServer({ policy });
-    process.env.AWS_ACCESS_KEY_ID = DEV_CREDENTIALS.accessKeyId;
-    process.env.AWS_SECRET_ACCESS_KEY = DEV_CREDENTIALS.secretAccessKey;
+    restoreCredentials = useDevS3Credentials();
     const instance = () =>
       startTestServer(
         {
@@ -77,10 +76,7 @@ describe("webhooks across instances sharing a PostgreSQL store", () => {
     await s3?.close();
     await receiver?.close();
     await postgres?.close();
-    process.env.AWS_ACCESS_KEY_ID = saved.id;
-    process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
-    if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
-    if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
+    restoreCredentials();
   });
 
   it("waits out a dead holder's lease, then one instance delivers each event exactly once", async () => {

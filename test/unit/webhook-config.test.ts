@@ -4,16 +4,11 @@ import { ConfigError, parseServeOptions, type RawServeOptions } from "../../src/
 import { envValues, resolveSettings } from "../../src/server/config/layers.js";
 import { printSettings, REDACTED } from "../../src/server/config/print-settings.js";
 import { retryDelayMs, WEBHOOK_TIMING } from "../../src/server/uploads/webhook-deliverer.js";
+import { SERVE_DEFAULTS } from "../support/serve-options.js";
 import { WEBHOOK_SECRET } from "../support/webhook-receiver.js";
 
 const production: RawServeOptions = {
-  addr: "127.0.0.1:8080",
-  defaultTtl: "15m",
-  maxTtl: "7d",
-  logLevel: "info",
-  logKeys: "hash",
-  devDataDir: ".presignd/data",
-  devS3Addr: "127.0.0.1:4568",
+  ...SERVE_DEFAULTS,
   bucket: ["media"],
   policy: "policy.yaml",
   handleStore: "postgres://presignd@db/presignd",
