@@ -203,7 +203,7 @@ export const SERVE_SETTINGS: readonly ServeSetting[] = [
     arg: "<duration>",
     env: "PRESIGND_WATCH_POLL_INTERVAL",
     description:
-      "while WatchUploads has watchers, how often uploads signed and not yet landed are HEADed (at most 20 a run; 0 turns it off)",
+      "while WatchUploads has watchers (with webhooks: always), how often uploads signed and not yet landed are HEADed (at most 20 a run; 0 turns it off)",
     default: DEFAULT_WATCH_POLL_INTERVAL,
   },
   {

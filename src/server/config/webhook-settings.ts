@@ -1,4 +1,4 @@
-import { Webhook } from "standardwebhooks";
+import { createRequire } from "node:module";
 import type { RawServeOptions } from "./config.js";
 import { DEFAULT_WEBHOOK_MAX_ATTEMPTS } from "./settings.js";
 
@@ -99,6 +99,8 @@ function webhookUrl(value: string, dev: boolean): { problem?: string } {
 function secretProblem(secret: string): string | undefined {
   const expected = `expected whsec_ and base64 (${MIN_SECRET_BYTES} bytes at least, 32 recommended), as Standard Webhooks libraries read it`;
   try {
+    // Loaded only when a secret is set (the CLI's other commands need not pay for it); CommonJS, so require works.
+    const { Webhook } = createRequire(import.meta.url)("standardwebhooks") as typeof import("standardwebhooks");
     new Webhook(secret);
   } catch {
     return `is not a Standard Webhooks secret: ${expected}`;

@@ -184,7 +184,18 @@ export class WebhookDeliverer {
   ): Promise<"delivered" | "failed" | "lost" | "stopped"> {
     const { settings, logger, observer } = this.deps;
     const id = `upload_${idPrefix}_${event.seq}`;
-    const body = landedJson(event);
+    let body: string;
+    try {
+      body = landedJson(event);
+    } catch (error) {
+      // A row this build cannot read (never written so): skipped, or it would hold back every event after it.
+      observer?.webhookDelivery("failed");
+      logger.error(
+        { seq: event.seq.toString(), err: (error as Error).message },
+        `webhook event ${event.seq} cannot be read: skipped`,
+      );
+      return (await this.advance(event.seq)) ? "failed" : "lost";
+    }
     for (let attempt = 1; ; attempt++) {
       const held = await this.hold();
       // Taken back after another instance held it: where it stands now is that instance's doing.
