@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { DEV_CREDENTIALS } from "../src/server/s3/dev-s3.js";
 import { KEYS } from "./support/policy.js";
+import { WEBHOOK_SECRET } from "./support/webhook-receiver.js";
 
 // Runs after the rest of `npm test`, as its own step: every log and audit line that every test server
 // wrote during the whole suite, searched for anything secret.
@@ -25,6 +26,8 @@ describe("no secret in any log or audit line of the whole test suite", () => {
       ["a JWT", /eyJ[\w-]+\.eyJ/],
       ["a POST policy", /"Policy"|eyJleHBpcmF0aW9u/],
       ["an object handle (stored or sealed)", /psh_[\w-]{43}|eyJhbGciOiJkaXIi/],
+      // The suite's own secret, with or without its prefix, and any Standard Webhooks secret.
+      ["a webhook secret", new RegExp(`whsec_|${WEBHOOK_SECRET.slice("whsec_".length).replace(/[+/=]/g, "\\$&")}`)],
     ];
     for (const file of files) {
       for (const line of readFileSync(join(dir, file), "utf8").split("\n").filter(Boolean)) {

@@ -69,6 +69,7 @@ import { type NodeHandler, type NodeResponse, writeJson } from "./transport/node
 import { startMultipartReaper } from "./uploads/multipart-reaper.js";
 import { UploadFeed } from "./uploads/upload-feed.js";
 import { startUploadPoller } from "./uploads/upload-poller.js";
+import type { WebhookDeliverer, WebhookTiming } from "./uploads/webhook-deliverer.js";
 
 /** Requests are small; anything larger is refused with resource_exhausted. */
 export const MAX_REQUEST_BYTES = 256 * 1024;
@@ -95,6 +96,8 @@ export interface AppDeps {
   readonly rpcAdapter?: (options: ConnectNodeAdapterOptions) => NodeHandler;
   /** OpenTelemetry tracing, when the environment turned it on (tracing/tracing.ts): a span per RPC. */
   readonly tracing?: Tracing;
+  /** The webhook deliverer's delays, timeout and lease instead of WEBHOOK_TIMING's (tests: a short base delay). */
+  readonly webhookTiming?: Partial<WebhookTiming>;
 }
 
 /** presignd, composed: the one place that wires config to code. */
@@ -169,8 +172,41 @@ export async function createApp(deps: AppDeps): Promise<App> {
     const feed = handleStore ? new UploadFeed(handleStore.uploads, metrics) : undefined;
     const stopPoller =
       feed && config.watchPollIntervalMs > 0
-        ? startUploadPoller(feed, (bucket, key) => backend.headObject(bucket, key), logger, config.watchPollIntervalMs)
+        ? startUploadPoller(
+            feed,
+            (bucket, key) => backend.headObject(bucket, key),
+            logger,
+            config.watchPollIntervalMs,
+            {
+              // Webhooks want every landing, watched or not.
+              always: config.webhook !== undefined,
+            },
+          )
         : async () => {};
+    let webhooks: WebhookDeliverer | undefined;
+    if (handleStore && config.webhook) {
+      // standardwebhooks is loaded only when webhooks are on.
+      const { WebhookDeliverer } = await import("./uploads/webhook-deliverer.js");
+      webhooks = new WebhookDeliverer({
+        settings: config.webhook,
+        ledger: handleStore.uploads,
+        cursor: handleStore.webhooks,
+        logger,
+        observer: metrics,
+        timing: deps.webhookTiming,
+      });
+      try {
+        await webhooks.start();
+      } catch (error) {
+        await stopPoller();
+        throw error;
+      }
+      logger.info(
+        { webhook_host: new URL(config.webhook.url).host, webhook_prefix: config.webhook.prefix },
+        "webhooks on: each upload that lands is POSTed, signed",
+      );
+    }
+    const stopWebhooks = async () => webhooks?.stop();
     const stopReaper =
       handleStore && config.reapIntervalMs > 0
         ? startMultipartReaper(
@@ -235,7 +271,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       close: async () => {
         stopPurge();
         feed?.close();
-        await Promise.all([stopReaper(), stopPoller()]);
+        await Promise.all([stopReaper(), stopPoller(), stopWebhooks()]);
         await handleStore?.close();
         backend.close();
       },

@@ -33,7 +33,7 @@ export interface RunningServer {
 export async function startServer(
   config: ServerConfig,
   logger: Logger,
-  overrides: Pick<AppDeps, "rpcAdapter" | "tracing"> = {},
+  overrides: Pick<AppDeps, "rpcAdapter" | "tracing" | "webhookTiming"> = {},
 ): Promise<RunningServer> {
   let devS3: DevS3 | undefined;
   let app: App | undefined;

@@ -9,6 +9,7 @@ import { after, before, describe, it } from "node:test";
 import { connectPresignd } from "../../src/cli/node-client.js";
 import { makePki, type TestPki } from "../support/certs.js";
 import { PRESIGND, ROOT, run } from "../support/run.js";
+import { WEBHOOK_SECRET } from "../support/webhook-receiver.js";
 
 // `presignd serve --dev` as `npm start` runs it: logs, serves, stops cleanly.
 describe("presignd serve --dev", () => {
@@ -134,6 +135,26 @@ describe("presignd serve --dev", () => {
         "the PostgreSQL handle store does not answer",
         () => ["--handle-store", `postgres://presignd:hunter2@127.0.0.1:${closedPort}/presignd`],
         /^presignd: --handle-store \(PRESIGND_HANDLE_STORE\): cannot open postgres:\/\/presignd:REDACTED@127\.0\.0\.1:\d+\/presignd: connect ECONNREFUSED[^\n]*\n$/,
+      ],
+      [
+        "webhooks without a handle store",
+        () => ["--handle-store", "", "--webhook-url", "http://127.0.0.1:9/hooks", "--webhook-secret", WEBHOOK_SECRET],
+        /^presignd: --webhook-url \(PRESIGND_WEBHOOK_URL\): webhooks deliver the upload events kept in the handle store: set --handle-store \(PRESIGND_HANDLE_STORE\) too \(SQLite, or PostgreSQL shared by instances\)\n$/,
+      ],
+      [
+        "a webhook URL without a secret",
+        () => ["--webhook-url", "https://backend.example/hooks"],
+        /^presignd: --webhook-secret \(PRESIGND_WEBHOOK_SECRET\): is required with a webhook URL, to sign each delivery: [^\n]+\n$/,
+      ],
+      [
+        "a webhook secret that is not one (never repeated)",
+        () => ["--webhook-url", "https://backend.example/hooks", "--webhook-secret", "hunter2!"],
+        /^presignd: --webhook-secret \(PRESIGND_WEBHOOK_SECRET\): is not a Standard Webhooks secret: [^\n]+\n$/,
+      ],
+      [
+        "a webhook URL that is not one",
+        () => ["--webhook-url", "backend.example/hooks", "--webhook-secret", WEBHOOK_SECRET],
+        /^presignd: --webhook-url \(PRESIGND_WEBHOOK_URL\): not a URL like https:\/\/backend\.example\/hooks\/presignd\n$/,
       ],
       [
         "the data directory cannot be created",

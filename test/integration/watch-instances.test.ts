@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { connectPresignd } from "../../src/cli/node-client.js";
 import type { UploadLanded } from "../../src/gen/presign/v1/presign_pb.js";
-import { DEV_CREDENTIALS } from "../../src/server/s3/dev-s3.js";
+import { useDevS3Credentials } from "../support/dev-s3-credentials.js";
 import { homePolicy, KEYS, writePolicy } from "../support/policy.js";
 import { type Postgres, startPostgres } from "../support/postgres.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
@@ -13,7 +13,7 @@ describe("WatchUploads across instances sharing a PostgreSQL store", () => {
   let postgres: Postgres;
   let a: TestServer;
   let b: TestServer;
-  const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+  let restoreCredentials = () => {};
   const as = (server: TestServer) =>
     connectPresignd({ baseUrl: server.url, headers: { "x-api-key": KEYS.alice } }).service;
 
@@ -28,8 +28,7 @@ describe("WatchUploads across instances sharing a PostgreSQL store", () => {
     );
     a = await startTestServer({ policy, handleStore, watchPollInterval: "100ms" });
     // B signs for A's embedded S3 with its credentials, from the SDK's chain as in production.
-    process.env.AWS_ACCESS_KEY_ID = DEV_CREDENTIALS.accessKeyId;
-    process.env.AWS_SECRET_ACCESS_KEY = DEV_CREDENTIALS.secretAccessKey;
+    restoreCredentials = useDevS3Credentials();
     b = await startTestServer({
       dev: false,
       policy,
@@ -44,10 +43,7 @@ describe("WatchUploads across instances sharing a PostgreSQL store", () => {
   after(async () => {
     await Promise.all([a?.close(), b?.close()]);
     await postgres?.close();
-    process.env.AWS_ACCESS_KEY_ID = saved.id;
-    process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
-    if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
-    if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
+    restoreCredentials();
   });
 
   it("a watcher on B sees uploads signed on A, once, whichever instance saw them land", async () => {

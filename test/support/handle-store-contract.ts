@@ -161,4 +161,44 @@ export function handleStoreContract(open: () => Promise<HandleStore>): void {
       await store.close();
     }
   });
+
+  it("keeps one webhook cursor: one lease holder at a time, taken over once the lease expires, advanced only by its holder", async () => {
+    const store = await open();
+    try {
+      const cursor = store.webhooks;
+      const t0 = new Date("2026-12-01T10:00:00Z");
+      const at = (s: number) => new Date(t0.getTime() + s * 1000);
+      await cursor.init(41n, t0);
+      await cursor.init(7n, t0); // a second instance starting: the cursor stays where it is
+      const a = await cursor.claim("a", t0, at(30));
+      assert.equal(a?.position, 41n);
+      assert.match(a?.idPrefix ?? "", /^[0-9a-f]{16}$/);
+      assert.equal(await cursor.claim("b", at(10), at(40)), undefined, "held by a");
+      assert.deepEqual(await cursor.claim("a", at(10), at(40)), a, "a renews");
+      assert.equal(await cursor.advance("a", 42n, at(11)), true);
+      assert.equal(await cursor.advance("b", 43n, at(11)), false, "only the holder advances");
+      assert.equal(await cursor.advance("a", 40n, at(12)), false, "never backwards");
+      assert.equal(await cursor.claim("b", at(39), at(69)), undefined, "not before the lease expires");
+      const b = await cursor.claim("b", at(41), at(71));
+      assert.deepEqual(b, { position: 42n, idPrefix: a?.idPrefix }, "b takes over where a left it");
+      assert.equal(await cursor.advance("a", 43n, at(42)), false, "a, back from a pause, is fenced off");
+      assert.equal(await cursor.claim("a", at(42), at(72)), undefined);
+      await cursor.release("a"); // not a's to release
+      assert.equal(await cursor.claim("a", at(43), at(73)), undefined);
+      await cursor.release("b");
+      assert.equal((await cursor.claim("a", at(44), at(74)))?.position, 42n, "released: free at once");
+      await store.uploads.appendEvent({
+        bucket: "dev",
+        key: "a.txt",
+        kind: "put",
+        landedAt: t0,
+        detail: { size: "1", etag: '"x"', contentType: "", metadata: {}, verified: [], unverified: [] },
+      });
+      const [event] = await store.uploads.allEventsAfter(0n, 10);
+      assert.equal(event?.key, "a.txt");
+      assert.deepEqual(await store.uploads.allEventsAfter(event?.seq ?? 0n, 10), []);
+    } finally {
+      await store.close();
+    }
+  });
 }

@@ -30,7 +30,7 @@ export interface TestServer extends RunningServer {
 export async function startTestServer(
   overrides: Partial<RawServeOptions> = {},
   /** What to compose differently, e.g. `{ rpcAdapter: connectNodeAdapter }`: connect-es's adapter alone, no fast path. */
-  start: Pick<AppDeps, "rpcAdapter" | "tracing"> = {},
+  start: Pick<AppDeps, "rpcAdapter" | "tracing" | "webhookTiming"> = {},
 ): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), "presignd-test-"));
   const lines: string[] = [];

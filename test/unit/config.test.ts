@@ -12,16 +12,9 @@ import {
   type RawServeOptions,
 } from "../../src/server/config/config.js";
 import { rawServeOptions, resolveSettings } from "../../src/server/config/layers.js";
+import { SERVE_DEFAULTS } from "../support/serve-options.js";
 
-const base: RawServeOptions = {
-  addr: "127.0.0.1:8080",
-  defaultTtl: "15m",
-  maxTtl: "7d",
-  logLevel: "info",
-  logKeys: "hash",
-  devDataDir: ".presignd/data",
-  devS3Addr: "127.0.0.1:4568",
-};
+const base: RawServeOptions = SERVE_DEFAULTS;
 
 describe("serve configuration", () => {
   it("parses durations", () => {

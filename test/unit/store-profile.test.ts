@@ -15,6 +15,7 @@ import {
 } from "../../src/core/store-profile.js";
 import { parseServeOptions, type RawServeOptions } from "../../src/server/config/config.js";
 import { configFromLayers, envValues } from "../../src/server/config/layers.js";
+import { SERVE_DEFAULTS } from "../support/serve-options.js";
 
 const put = (fields: Partial<Omit<Extract<StoreRequest, { rpc: "PutObject" }>, "rpc">> = {}): StoreRequest => ({
   rpc: "PutObject",
@@ -243,13 +244,7 @@ describe("equal parts (R2)", () => {
 
 describe("--provider and --bucket-provider", () => {
   const base: RawServeOptions = {
-    addr: "127.0.0.1:8080",
-    defaultTtl: "15m",
-    maxTtl: "7d",
-    logLevel: "info",
-    logKeys: "hash",
-    devDataDir: ".presignd/data",
-    devS3Addr: "127.0.0.1:4568",
+    ...SERVE_DEFAULTS,
     policy: "p.yaml",
     bucket: ["media", "backups"],
   };

@@ -17,6 +17,7 @@ import {
   settingOf,
 } from "./settings.js";
 import { type BucketStore, bucketStores } from "./store-settings.js";
+import { isLoopbackHost, type WebhookSettings, webhookSettings } from "./webhook-settings.js";
 
 /** How object keys appear in logs: keys can carry personal data. */
 export type KeyLogging = "full" | "hash" | "none";
@@ -54,8 +55,10 @@ export interface ServerConfig {
   readonly handleStore?: HandleStoreSetting;
   /** How often the multipart reaper runs (with a handle store); 0: never. */
   readonly reapIntervalMs: number;
-  /** How often pending uploads are HEADed while WatchUploads has watchers; 0: never. */
+  /** How often pending uploads are HEADed while WatchUploads has watchers (always, with webhooks); 0: never. */
   readonly watchPollIntervalMs: number;
+  /** Landed uploads POSTed to a backend, signed (--webhook-url); undefined: no webhooks. */
+  readonly webhook?: WebhookSettings;
   /** Timeouts and caps on connections and HTTP/2 streams. */
   readonly limits: ConnectionLimits;
   /** Graceful shutdown (SIGTERM): how long to keep serving while NOT_SERVING, then how long in-flight requests get. */
@@ -115,6 +118,11 @@ export interface RawServeOptions {
   reapInterval?: string;
   /** Unset: DEFAULT_WATCH_POLL_INTERVAL. */
   watchPollInterval?: string;
+  webhookUrl?: string;
+  webhookSecret?: string;
+  webhookPrefix?: string;
+  /** Unset: DEFAULT_WEBHOOK_MAX_ATTEMPTS. */
+  webhookMaxAttempts?: string;
   /** Comma-separated CIDRs. */
   trustedProxies?: string;
   /** Connection limits; unset: CONNECTION_LIMIT_DEFAULTS. */
@@ -324,10 +332,24 @@ export function parseServeOptions(raw: RawServeOptions, origins?: SettingOrigins
   const handleStore = p.check("handleStore", (label) =>
     handleStoreSetting(raw.handleStore ?? (dev ? "memory" : undefined), label),
   );
+  const hooks = webhookSettings(
+    {
+      url: raw.webhookUrl,
+      secret: raw.webhookSecret,
+      prefix: raw.webhookPrefix,
+      maxAttempts: raw.webhookMaxAttempts,
+      // A bad --handle-store is its own problem, not also the webhooks'.
+      handleStore: handleStore !== undefined || Boolean(raw.handleStore?.trim()),
+      dev,
+    },
+    (key) => p.label(key),
+  );
+  for (const { key, message } of hooks.problems) p.add(key, message);
+  const webhook = hooks.webhook ? { webhook: hooks.webhook } : {};
   if (dev) {
     if (endpoint) p.add("endpoint", `--dev runs its own S3 server; do not combine it with ${p.label("endpoint")}`);
     const s3 = p.check("devS3Addr", (label) => parseAddr(raw.devS3Addr, label));
-    if (!raw.policy && main && !isLoopback(main.host)) {
+    if (!raw.policy && main && !isLoopbackHost(main.host)) {
       p.add(
         "addr",
         `--dev without --policy authenticates nobody: listen on a loopback address, not ${main.host} (or pass --policy FILE)`,
@@ -337,6 +359,7 @@ export function parseServeOptions(raw: RawServeOptions, origins?: SettingOrigins
     return {
       ...common,
       ...(handleStore ? { handleStore } : {}),
+      ...webhook,
       buckets: buckets.length > 0 ? buckets : [DEV_BUCKET],
       region: raw.region ?? "us-east-1",
       pathStyle: true,
@@ -356,6 +379,7 @@ export function parseServeOptions(raw: RawServeOptions, origins?: SettingOrigins
   return {
     ...common,
     ...(handleStore ? { handleStore } : {}),
+    ...webhook,
     buckets,
     // The default bucket's store decides (MinIO and RGW: path style).
     pathStyle: raw.pathStyle ?? [...stores.values()][0]?.profile.addressing === "path",
@@ -450,10 +474,6 @@ function tlsSettings(raw: RawServeOptions): Pick<ServerConfig, "tls"> {
   return {
     tls: { certFile: raw.tlsCert, keyFile: raw.tlsKey, ...(raw.tlsClientCa ? { clientCaFile: raw.tlsClientCa } : {}) },
   };
-}
-
-function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 /** A duration setting (grammar in src/core/duration.ts) → seconds; a bad value names the setting. */

@@ -18,7 +18,7 @@ const SECRET_POLICY_FIELDS = new Set(["secret_base64", "api_key_sha256"]);
  * The effective settings as a config file (YAML) would write them, each with
  * its source as a comment (`# flag`, `# env PRESIGND_ADDR`, `# file
  * presignd.yaml:3:7`, `# default`); unset settings as comments. Secrets are
- * redacted: a handle store URL's password, and in an inline policy the
+ * redacted: a handle store URL's password, the webhook secret, and in an inline policy the
  * sealing keys and API key digests. With `stores` (the settings are valid),
  * a closing comment names each bucket's store profile and how it was chosen.
  */
@@ -40,7 +40,9 @@ export function printSettings(
     const inline = setting.key === "policy" && source === "file" && file?.policyInline && file.inlinePolicy;
     const node = inline
       ? redactPolicy(doc.createNode(file.inlinePolicy.toJSON()) as Node)
-      : doc.createNode(setting.secret ? redactSecret(value) : value);
+      : doc.createNode(
+          setting.secret === "value" ? REDACTED : setting.secret === "url-password" ? redactPassword(value) : value,
+        );
     const key = doc.createNode(setting.name);
     if (isScalar(node)) node.comment = ` ${origin}`;
     else pending.push(` ${origin}`);
@@ -65,7 +67,7 @@ export function storeLabel(store: BucketStore): string {
 }
 
 /** A handle store URL without its password (a setting that does not parse is not shown at all). */
-function redactSecret(value: SettingValue): SettingValue {
+function redactPassword(value: SettingValue): SettingValue {
   if (typeof value !== "string") return REDACTED;
   try {
     const setting = parseHandleStore(value);

@@ -25,8 +25,11 @@ export interface ServeSetting {
   readonly default?: string;
   /** What an unset setting means, for help and `config print`. */
   readonly unsetMeans?: string;
-  /** The value can carry a password (a PostgreSQL URL): shown only redacted. */
-  readonly secret?: true;
+  /**
+   * Shown only redacted: "url-password", a URL that can carry a password (a
+   * PostgreSQL URL: the password is); "value", the whole value is a secret.
+   */
+  readonly secret?: "url-password" | "value";
 }
 
 /** --drain-delay's default; 0s with --dev, so that Ctrl-C in `npm start` stops at once. */
@@ -38,6 +41,9 @@ export const DEFAULT_POST_MAX_SIZE = "5GiB";
 export const DEFAULT_REAP_INTERVAL = "5m";
 /** --watch-poll-interval's default: how often pending uploads are HEADed while someone watches. */
 export const DEFAULT_WATCH_POLL_INTERVAL = "2s";
+
+/** --webhook-max-attempts' default: 1 s, 2 s, 4 s … 256 s between them, about 8 minutes in all (less the jitter). */
+export const DEFAULT_WEBHOOK_MAX_ATTEMPTS = "10";
 
 /** Every setting of `presignd serve`, in --help's order. */
 export const SERVE_SETTINGS: readonly ServeSetting[] = [
@@ -180,7 +186,7 @@ export const SERVE_SETTINGS: readonly ServeSetting[] = [
     env: "PRESIGND_HANDLE_STORE",
     description: "stored object handles: FILE or sqlite:FILE (SQLite), postgres://… (shared by instances), memory",
     unsetMeans: "none; memory with --dev",
-    secret: true,
+    secret: "url-password",
   },
   {
     name: "reap-interval",
@@ -197,8 +203,42 @@ export const SERVE_SETTINGS: readonly ServeSetting[] = [
     arg: "<duration>",
     env: "PRESIGND_WATCH_POLL_INTERVAL",
     description:
-      "while WatchUploads has watchers, how often uploads signed and not yet landed are HEADed (at most 20 a run; 0 turns it off)",
+      "while WatchUploads has watchers (with webhooks: always), how often uploads signed and not yet landed are HEADed (at most 20 a run; 0 turns it off)",
     default: DEFAULT_WATCH_POLL_INTERVAL,
+  },
+  {
+    name: "webhook-url",
+    key: "webhookUrl",
+    arg: "<url>",
+    env: "PRESIGND_WEBHOOK_URL",
+    description:
+      "POST each upload that lands to this URL, signed (Standard Webhooks), retried with backoff (needs --handle-store; http only to loopback or with --dev)",
+    unsetMeans: "no webhooks",
+  },
+  {
+    name: "webhook-secret",
+    key: "webhookSecret",
+    arg: "<secret>",
+    env: "PRESIGND_WEBHOOK_SECRET",
+    description: "the webhooks' signing secret: whsec_<base64> (prefer the environment or the config file to the flag)",
+    unsetMeans: "required with --webhook-url",
+    secret: "value",
+  },
+  {
+    name: "webhook-prefix",
+    key: "webhookPrefix",
+    arg: "<prefix>",
+    env: "PRESIGND_WEBHOOK_PREFIX",
+    description: "deliver only uploads whose key starts with this (in every bucket)",
+    unsetMeans: "every upload",
+  },
+  {
+    name: "webhook-max-attempts",
+    key: "webhookMaxAttempts",
+    arg: "<n>",
+    env: "PRESIGND_WEBHOOK_MAX_ATTEMPTS",
+    description: "attempts per event (1 s, 2 s, 4 s … apart, at most 5 min) before it is logged, counted and skipped",
+    default: DEFAULT_WEBHOOK_MAX_ATTEMPTS,
   },
   {
     name: "header-timeout",

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Operation, Principal } from "../../core/policy/policy.js";
 import type { UploadLedger } from "../uploads/upload-ledger.js";
+import type { WebhookCursor } from "../uploads/webhook-cursor.js";
 
 /** What a handle grants: the object, the operations, who minted it, until when. */
 export interface HandleGrant {
@@ -28,6 +29,8 @@ export interface HandleStore {
   readonly engine: string;
   /** The record of signed uploads, in the same database. */
   readonly uploads: UploadLedger;
+  /** Where webhook delivery stands (one instance delivers at a time), in the same database. */
+  readonly webhooks: WebhookCursor;
   insert(digest: string, grant: HandleGrant, now: Date): Promise<void>;
   find(digest: string): Promise<StoredGrant | undefined>;
   /** Marks it revoked; false when it already was (or does not exist). */

@@ -90,6 +90,20 @@ export const MIGRATIONS: readonly Migration[] = [
       ],
     },
   },
+  {
+    version: 4,
+    name: "webhook cursor (one delivering instance at a time, by lease)",
+    statements: [
+      `CREATE TABLE presignd_webhook_cursor (
+        name TEXT PRIMARY KEY,
+        seq BIGINT NOT NULL,
+        id_prefix TEXT NOT NULL,
+        owner TEXT,
+        lease_until BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+      )`,
+    ],
+  },
 ];
 
 export const SCHEMA_TABLE = `CREATE TABLE IF NOT EXISTS presignd_schema (

@@ -1,5 +1,6 @@
 import pg from "pg";
-import { numberedPlaceholders, SqlUploadLedger } from "../uploads/sql-upload-ledger.js";
+import { numberedPlaceholders, type SqlExecutor, SqlUploadLedger } from "../uploads/sql-upload-ledger.js";
+import { SqlWebhookCursor } from "../uploads/webhook-cursor.js";
 import {
   grantToRow,
   type HandleGrant,
@@ -27,13 +28,16 @@ const MIGRATION_LOCK = 7_270_148_613;
 export class PostgresHandleStore implements HandleStore {
   readonly engine = "postgres";
   readonly uploads: SqlUploadLedger;
+  readonly webhooks: SqlWebhookCursor;
 
   private constructor(private readonly pool: pg.Pool) {
-    this.uploads = new SqlUploadLedger({
+    const sql: SqlExecutor = {
       all: async <T>(sql: string, params: readonly unknown[]) =>
         (await pool.query(numberedPlaceholders(sql), [...params])).rows as T[],
       run: async (sql, params) => (await pool.query(numberedPlaceholders(sql), [...params])).rowCount ?? 0,
-    });
+    };
+    this.uploads = new SqlUploadLedger(sql);
+    this.webhooks = new SqlWebhookCursor(sql);
   }
 
   /** Connects, then migrates under an advisory lock (instances may start together). */

@@ -1,5 +1,6 @@
 import Database from "better-sqlite3";
-import { SqlUploadLedger } from "../uploads/sql-upload-ledger.js";
+import { type SqlExecutor, SqlUploadLedger } from "../uploads/sql-upload-ledger.js";
+import { SqlWebhookCursor } from "../uploads/webhook-cursor.js";
 import {
   grantToRow,
   type HandleGrant,
@@ -17,6 +18,7 @@ import { pendingMigrations, SCHEMA_TABLE, statementsFor } from "./migrations.js"
 export class SqliteHandleStore implements HandleStore {
   readonly engine = "sqlite";
   readonly uploads: SqlUploadLedger;
+  readonly webhooks: SqlWebhookCursor;
   private readonly insertRow: Database.Statement;
   private readonly findRow: Database.Statement<[string], HandleRow>;
   private readonly revokeRow: Database.Statement;
@@ -41,10 +43,12 @@ export class SqliteHandleStore implements HandleStore {
       }
       return prepared;
     };
-    this.uploads = new SqlUploadLedger({
+    const sql: SqlExecutor = {
       all: async <T>(sql: string, params: readonly unknown[]) => statement(sql).all(...params) as T[],
       run: async (sql, params) => statement(sql).run(...params).changes,
-    });
+    };
+    this.uploads = new SqlUploadLedger(sql);
+    this.webhooks = new SqlWebhookCursor(sql);
   }
 
   /** Opens (creating if needed) and migrates the database at `path`. */

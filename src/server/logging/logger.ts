@@ -2,12 +2,12 @@ import { type Logger, pino } from "pino";
 
 const CENSOR = "[REDACTED]";
 /** Secret-bearing property names, censored one level below any logged field. */
-const SECRET_FIELDS = ["secretAccessKey", "sessionToken", "credentials", "authorization", "url"];
+const SECRET_FIELDS = ["secretAccessKey", "sessionToken", "credentials", "authorization", "url", "secret"];
 
 /**
  * The server's JSON logger. Secret-bearing fields are censored wherever they
  * appear, as a second line of defence behind never logging them: pino's
- * redact paths `*.secretAccessKey`, `*.sessionToken`, `*.credentials`,
+ * redact paths `*.secretAccessKey`, `*.sessionToken`, `*.credentials`, `*.secret`,
  * `*.authorization`, `*.headers.authorization` and `*.url`, checked by a log
  * formatter instead of pino's `redact` option, which parses every path and
  * clones for every line (~15 µs per line, a log line per RPC); a line of

@@ -14,7 +14,8 @@ export type HandleStoreOperation =
   | "ping"
   | "record_upload"
   | "find_uploads"
-  | "settle_upload";
+  | "settle_upload"
+  | "webhook_cursor";
 
 /** A handle store that times every call and counts the failed ones; otherwise the store itself. */
 export function measuredHandleStore(store: HandleStore, observer: HandleStoreObserver): HandleStore {
@@ -32,6 +33,7 @@ export function measuredHandleStore(store: HandleStore, observer: HandleStoreObs
       }
     };
   const ledger = store.uploads;
+  const cursor = store.webhooks;
   return {
     engine: store.engine,
     uploads: {
@@ -45,7 +47,14 @@ export function measuredHandleStore(store: HandleStore, observer: HandleStoreObs
       toPoll: timed("find_uploads", ledger.toPoll.bind(ledger)),
       appendEvent: timed("record_upload", ledger.appendEvent.bind(ledger)),
       eventsAfter: timed("find_uploads", ledger.eventsAfter.bind(ledger)),
+      allEventsAfter: timed("find_uploads", ledger.allEventsAfter.bind(ledger)),
       latestEvent: timed("find_uploads", ledger.latestEvent.bind(ledger)),
+    },
+    webhooks: {
+      init: timed("webhook_cursor", cursor.init.bind(cursor)),
+      claim: timed("webhook_cursor", cursor.claim.bind(cursor)),
+      advance: timed("webhook_cursor", cursor.advance.bind(cursor)),
+      release: timed("webhook_cursor", cursor.release.bind(cursor)),
     },
     insert: timed("insert", store.insert.bind(store)),
     find: timed("find", store.find.bind(store)),

@@ -2,6 +2,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 import type { DecisionObserver } from "../access/access.js";
 import type { S3CallObserver } from "../s3/s3-backend.js";
 import type { UploadEvent, UploadEventObserver } from "../uploads/upload-events.js";
+import type { WebhookObserver, WebhookOutcome } from "../uploads/webhook-deliverer.js";
 import type { HandleStoreObserver } from "./measured-handle-store.js";
 
 /** The bucket label of a bucket the server does not serve (never a caller's free text). */
@@ -26,7 +27,9 @@ export interface GaugeSources {
  * protocol and code names, configured buckets, policy rule names and fixed
  * operation and outcome names; never keys, principals, handles or messages.
  */
-export class Metrics implements DecisionObserver, S3CallObserver, HandleStoreObserver, UploadEventObserver {
+export class Metrics
+  implements DecisionObserver, S3CallObserver, HandleStoreObserver, UploadEventObserver, WebhookObserver
+{
   private readonly registry = new Registry();
   private sources: GaugeSources | undefined;
   private readonly rpcs: Counter<"method" | "protocol" | "code">;
@@ -37,6 +40,7 @@ export class Metrics implements DecisionObserver, S3CallObserver, HandleStoreObs
   private readonly storeErrors: Counter<"operation">;
   private readonly s3Calls: Counter<"call" | "outcome">;
   private readonly multipartUploads: Counter<"event">;
+  private readonly webhookDeliveries: Counter<"outcome">;
 
   constructor(private readonly buckets: ReadonlySet<string>) {
     const registers = [this.registry];
@@ -91,6 +95,13 @@ export class Metrics implements DecisionObserver, S3CallObserver, HandleStoreObs
       registers,
     });
     for (const event of ["started", "completed", "aborted", "reaped"] as const) this.multipartUploads.inc({ event }, 0);
+    this.webhookDeliveries = new Counter({
+      name: "presignd_webhook_deliveries_total",
+      help: "Webhook delivery attempts, by outcome: delivered (a 2xx), retried (failed, tried again after a backoff), failed (failed the last attempt: the event was given up).",
+      labelNames: ["outcome"],
+      registers,
+    });
+    for (const outcome of ["delivered", "retried", "failed"] as const) this.webhookDeliveries.inc({ outcome }, 0);
     const sources = () => this.sources;
     new Gauge({
       name: "presignd_ready",
@@ -144,6 +155,10 @@ export class Metrics implements DecisionObserver, S3CallObserver, HandleStoreObs
 
   uploadEvent(event: UploadEvent): void {
     this.multipartUploads.inc({ event });
+  }
+
+  webhookDelivery(outcome: WebhookOutcome): void {
+    this.webhookDeliveries.inc({ outcome });
   }
 
   handleStoreCall(operation: string, seconds: number, failed: boolean): void {

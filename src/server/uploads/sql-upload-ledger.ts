@@ -116,19 +116,20 @@ export class SqlUploadLedger implements UploadLedger {
 
   async eventsAfter(seq: bigint, bucket: string, prefix: string, limit: number): Promise<LandedEvent[]> {
     const rows = await this.sql.all<EventRow>(
-      `SELECT seq, bucket, object_key, kind, landed_at, event FROM presignd_upload_events
+      `SELECT ${EVENT_COLUMNS} FROM presignd_upload_events
        WHERE seq > ? AND bucket = ? AND substr(object_key, 1, ?) = ? ORDER BY seq LIMIT ?`,
       // substr counts characters (code points) on both engines.
       [seq.toString(), bucket, [...prefix].length, prefix, limit],
     );
-    return rows.map((row) => ({
-      seq: BigInt(row.seq),
-      bucket: row.bucket,
-      key: row.object_key,
-      kind: row.kind as LandedEvent["kind"],
-      landedAt: new Date(Number(row.landed_at)),
-      detail: JSON.parse(row.event) as LandedEvent["detail"],
-    }));
+    return rows.map(rowToEvent);
+  }
+
+  async allEventsAfter(seq: bigint, limit: number): Promise<LandedEvent[]> {
+    const rows = await this.sql.all<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM presignd_upload_events WHERE seq > ? ORDER BY seq LIMIT ?`,
+      [seq.toString(), limit],
+    );
+    return rows.map(rowToEvent);
   }
 
   async latestEvent(): Promise<bigint> {
@@ -150,6 +151,19 @@ interface EventRow {
   kind: string;
   landed_at: number | string;
   event: string;
+}
+
+const EVENT_COLUMNS = "seq, bucket, object_key, kind, landed_at, event";
+
+function rowToEvent(row: EventRow): LandedEvent {
+  return {
+    seq: BigInt(row.seq),
+    bucket: row.bucket,
+    key: row.object_key,
+    kind: row.kind as LandedEvent["kind"],
+    landedAt: new Date(Number(row.landed_at)),
+    detail: JSON.parse(row.event) as LandedEvent["detail"],
+  };
 }
 
 /** `?` placeholders as PostgreSQL's `$1, $2, …` (the statements above hold no literal "?"). */

@@ -62,6 +62,8 @@ export interface UploadLedger {
   appendEvent(event: Omit<LandedEvent, "seq">): Promise<LandedEvent>;
   /** Events after `seq` for keys in `bucket` starting with `prefix`, in order. */
   eventsAfter(seq: bigint, bucket: string, prefix: string, limit: number): Promise<LandedEvent[]>;
+  /** Every event after `seq`, in order (webhook delivery). */
+  allEventsAfter(seq: bigint, limit: number): Promise<LandedEvent[]>;
   /** The newest event's sequence number (0 when none). */
   latestEvent(): Promise<bigint>;
 }

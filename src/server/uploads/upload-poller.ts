@@ -43,17 +43,21 @@ export async function pollPendingUploads(
   return landed;
 }
 
-/** Polls every `intervalMs` while this instance has watchers; `stop` resolves once a running pass ends. */
+/**
+ * Polls every `intervalMs` while this instance has watchers (`always`: whether
+ * or not, for webhooks); `stop` resolves once a running pass ends.
+ */
 export function startUploadPoller(
   feed: UploadFeed,
   head: S3Backend["headObject"],
   logger: Logger,
   intervalMs: number,
+  options: { readonly always?: boolean } = {},
 ): () => Promise<void> {
   let running: Promise<unknown> = Promise.resolve();
   let busy = false;
   const timer = setInterval(() => {
-    if (busy || feed.watchers === 0) return;
+    if (busy || (feed.watchers === 0 && !options.always)) return;
     busy = true;
     running = pollPendingUploads(feed, head, logger)
       .catch((error: unknown) =>

@@ -1440,7 +1440,9 @@ export const WatchUploadsRequestSchema: GenMessage<WatchUploadsRequest> = /*@__P
 
 /**
  * UploadLanded is one upload presignd signed that is now in the store, as
- * it verified it.
+ * it verified it. Webhooks (--webhook-url) POST this message as its JSON,
+ * the same a Connect watcher receives, with `webhook-id`
+ * "upload_<store id>_<cursor>".
  *
  * @generated from message presign.v1.UploadLanded
  */

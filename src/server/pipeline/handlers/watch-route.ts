@@ -1,13 +1,10 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext } from "@connectrpc/connect";
 import { invalidField, PresignError } from "../../../core/presign-error.js";
-import { UploadKind, type UploadLandedSchema, type WatchUploadsRequest } from "../../../gen/presign/v1/presign_pb.js";
-import type { LandedEvent } from "../../uploads/upload-ledger.js";
+import type { UploadLandedSchema, WatchUploadsRequest } from "../../../gen/presign/v1/presign_pb.js";
+import { landedMessage } from "../../uploads/landed-message.js";
 import { ledgerUnavailable } from "../presign-object.js";
 import type { RouteDeps } from "./route-deps.js";
-
-const KINDS = { put: UploadKind.PUT, post: UploadKind.POST, multipart: UploadKind.MULTIPART } as const;
 
 /** A cursor as UploadLanded.cursor gives it: the event's sequence number. */
 const CURSOR = /^(0|[1-9][0-9]{0,18})$/;
@@ -39,28 +36,5 @@ export function watchUploads(deps: RouteDeps) {
     granted.allowed();
     const after = req.cursor ? BigInt(req.cursor) : await feed.ledger.latestEvent().catch(ledgerUnavailable);
     for await (const event of feed.watch(endpoint.bucket, granted.key, after, ctx.signal)) yield landedMessage(event);
-  };
-}
-
-function landedMessage(event: LandedEvent): MessageInitShape<typeof UploadLandedSchema> {
-  const d = event.detail;
-  return {
-    cursor: event.seq.toString(),
-    object: {
-      bucket: event.bucket,
-      key: event.key,
-      size: BigInt(d.size),
-      etag: d.etag,
-      versionId: d.versionId ?? "",
-      ...(d.lastModified ? { lastModified: timestampFromDate(new Date(d.lastModified)) } : {}),
-      contentType: d.contentType,
-      metadata: { ...d.metadata },
-      checksumSha256: d.checksumSha256 ?? "",
-      checksumCrc32c: d.checksumCrc32c ?? "",
-    },
-    kind: KINDS[event.kind],
-    landedAt: timestampFromDate(event.landedAt),
-    verified: [...d.verified],
-    unverified: [...d.unverified],
   };
 }
