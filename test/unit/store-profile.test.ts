@@ -24,7 +24,11 @@ const put = (fields: Partial<Omit<Extract<StoreRequest, { rpc: "PutObject" }>, "
   ...fields,
 });
 const post = (contentType = "text/plain"): StoreRequest => ({ rpc: "PostPolicy", contentType });
-const multipart = (contentType = "text/plain"): StoreRequest => ({ rpc: "CreateMultipartUpload", contentType });
+const multipart = (contentType = "text/plain", checksumAlgorithm = ""): StoreRequest => ({
+  rpc: "CreateMultipartUpload",
+  contentType,
+  checksumAlgorithm,
+});
 
 /** The refusal of a request by a store: its message and field; undefined when it is signed. */
 function refusalOf(provider: Provider, request: StoreRequest): { message: string; field?: string } | undefined {
