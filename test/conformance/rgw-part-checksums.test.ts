@@ -4,17 +4,12 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { Crc32c } from "@aws-crypto/crc32c";
 import { ChecksumAlgorithm } from "../../src/gen/presign/v1/presign_pb.js";
+import { crc32cBase64 as crc32c } from "../support/checksums.js";
 import { rawRequest } from "../support/raw-http.js";
 import { presigndForRgw, type RgwPresignd, rgwFromEnv } from "../support/rgw.js";
 
 const MiB = 1024 * 1024;
-const crc32c = (bytes: Uint8Array) => {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(new Crc32c().update(bytes).digest() >>> 0);
-  return b.toString("base64");
-};
 
 describe("per-part checksums against RGW", () => {
   const rgw = rgwFromEnv();

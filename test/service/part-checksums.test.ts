@@ -5,24 +5,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
-import { Crc32c } from "@aws-crypto/crc32c";
 import { Code } from "@connectrpc/connect";
 import { fileStateStore, isAbortError, isRpcError } from "@presignd/client/node";
 import { connectPresignd, type NodePresignClient } from "../../src/cli/node-client.js";
 import { ChecksumAlgorithm } from "../../src/gen/presign/v1/presign_pb.js";
+import { crc32cBase64 as crc32c, sha256Base64 as sha256 } from "../support/checksums.js";
 import { rawRequest } from "../support/raw-http.js";
 import { type RecordingProxy, startRecordingProxy } from "../support/recording-proxy.js";
 import { refusal } from "../support/refusal.js";
+import { PRESIGND, run } from "../support/run.js";
 import { serverForSuite, startTestServer, type TestServer } from "../support/test-server.js";
 
 const MiB = 1024 * 1024;
-/** CRC32C computed independently of the client (the CRC32C the client uses is the same package; the vector in test/unit pins it). */
-const crc32c = (bytes: Uint8Array) => {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(new Crc32c().update(bytes).digest() >>> 0);
-  return b.toString("base64");
-};
-const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("base64");
 
 describe("per-part checksums against the embedded S3", () => {
   let proxy: RecordingProxy;
@@ -242,6 +236,33 @@ describe("per-part checksums against the embedded S3", () => {
     const target = join(dir, "resumed.bin");
     await client.download("sums/resumed.bin", target);
     assert.ok((await readFile(target)).equals(data));
+  });
+
+  it("presignd put --checksum crc32c|sha256: each part's PUT carries its checksum; other algorithms are refused", async () => {
+    for (const algorithm of ["crc32c", "sha256"] as const) {
+      proxy.reset();
+      const put = await run(
+        PRESIGND,
+        ["put", `sums/cli-${algorithm}.bin`, "-f", file, "--part-size", "5MiB", "--checksum", algorithm, "--json"],
+        { env: { PRESIGND_SERVER: server.url } },
+      );
+      assert.equal(put.code, 0, put.stderr);
+      assert.equal((JSON.parse(String(put.stdout)) as { parts: number }).parts, 3);
+      const digest = algorithm === "crc32c" ? crc32c : sha256;
+      const sent = proxy.exchanges
+        .filter((e) => e.method === "PUT")
+        .map((e) => [Number(e.url.searchParams.get("partNumber")), e.headers[`x-amz-checksum-${algorithm}`]])
+        .sort(([a], [b]) => Number(a) - Number(b));
+      assert.deepEqual(
+        sent,
+        partsOf(data, 5 * MiB).map((bytes, i) => [i + 1, digest(bytes)]),
+      );
+    }
+    const bad = await run(PRESIGND, ["put", "sums/x", "-f", file, "--checksum", "md5"], {
+      env: { PRESIGND_SERVER: server.url },
+    });
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /--checksum.*md5.*crc32c, sha256/s);
   });
 
   it("checksum with a one-PUT parameter is refused before anything is sent", async () => {

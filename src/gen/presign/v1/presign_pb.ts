@@ -1852,7 +1852,8 @@ export const PresignService: GenService<{
   },
   /**
    * PresignUploadParts presigns one PUT per part, each signing its exact
-   * Content-Length (and Content-MD5 when given). Parts can be presigned
+   * Content-Length (and Content-MD5 when given, and its checksum when the
+   * upload has a checksum_algorithm). Parts can be presigned
    * again, e.g. when a URL expired before its part was sent.
    * (Not marked NO_SIDE_EFFECTS, although it has none: 1000 parts do not
    * fit in the URL of a Connect GET.)
