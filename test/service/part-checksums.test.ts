@@ -171,7 +171,9 @@ describe("per-part checksums against the embedded S3", () => {
 
     it(`upload({ checksum: "${algorithm}" }) of a stream, and of a small file (one part): checksums computed as read`, async () => {
       proxy.reset();
-      const streamed = await client.upload(`sums/stream-${algorithm}.bin`, Readable.from(partsOf(data, 64 * 1024)), {
+      // Chunks of 100,003 bytes straddle the part boundaries: a chunk's bytes count toward the right parts.
+      const chunks = Readable.from(partsOf(data, 100_003));
+      const streamed = await client.upload(`sums/stream-${algorithm}.bin`, chunks, {
         checksum: algorithm,
         partSize: 5 * MiB,
       });
