@@ -14,6 +14,7 @@ interface PutFlags extends UploadFlags {
   maxSize?: number;
   resume?: boolean | string;
   confirm?: boolean;
+  checksum?: "crc32c" | "sha256";
 }
 
 export function putCommand(): Command {
@@ -41,6 +42,12 @@ export function putCommand(): Command {
         "multipart: record progress in a state file (default <file>.presignd-upload.json); keep the upload on failure and resume it when run again",
       ),
     )
+    .addOption(
+      new Option(
+        "--checksum <algorithm>",
+        "sign each part's checksum, computed as it is read (the store keeps only intact parts); always multipart",
+      ).choices(["crc32c", "sha256"]),
+    )
     .option(
       "--confirm",
       "then ask presignd to verify the object (ConfirmUpload): size, type, metadata, checksums as signed; fails if it differs",
@@ -54,6 +61,7 @@ export function putCommand(): Command {
       "presignd put big.iso -f big.iso --resume -c 8          # rerun to resume",
       "presignd put notes.txt -f notes.txt --json             # {key, bytes, etag, parts, seconds …}",
       "presignd put report.pdf -f report.pdf --confirm        # verified by presignd after the upload",
+      "presignd put big.iso -f big.iso --checksum crc32c      # each part's CRC32C signed and checked by S3",
     ),
   );
   return cmd.action((key: string, flags: PutFlags) => {
@@ -83,6 +91,7 @@ export function putCommand(): Command {
           ...(flags.maxSize !== undefined ? { maxSize: flags.maxSize } : {}),
           ...(resumeState !== undefined ? { resume: { store: fileStateStore(resumeState), keepOnAbort: true } } : {}),
           ...(flags.confirm ? { confirm: true } : {}),
+          ...(flags.checksum ? { checksum: flags.checksum } : {}),
         }),
       ...(resumeState !== undefined ? [() => keptForResume(resumeState, resumeState, "nothing was stored")] : []),
     );

@@ -3,6 +3,7 @@
 
 export { Code, ConnectError } from "@connectrpc/connect";
 export { PresignService } from "../gen/client/presign/v1/presign_pb.js";
+export type { PartChecksumAlgorithm } from "./body/part-checksum.js";
 export type { UploadSource } from "./body/source.js";
 export {
   createPresignClient,

@@ -52,6 +52,9 @@ export function checkUploadOptions(options: UploadOptions): void {
   integer("concurrency", options.concurrency, 1, DEFAULTS.maxConcurrency);
   integer("maxSize", options.maxSize, 1, 5 * 1024 * 1024 * MiB, " bytes");
   integer("params.expiresIn", options.params?.expiresIn, 1, 7 * 24 * 3600, " s");
+  if (options.checksum !== undefined && options.checksum !== "crc32c" && options.checksum !== "sha256") {
+    throw new InvalidOptionError("checksum", `must be "crc32c" or "sha256", got ${JSON.stringify(options.checksum)}`);
+  }
   if (options.resume && typeof options.resume.store?.get !== "function") {
     throw new InvalidOptionError("resume.store", "must be a StateStore (get, set, delete)");
   }

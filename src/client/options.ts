@@ -1,3 +1,4 @@
+import type { PartChecksumAlgorithm } from "./body/part-checksum.js";
 import type { StateStore } from "./state/state-store.js";
 
 /** What to act on: an object key, or a handle minted by CreateHandle. */
@@ -80,6 +81,22 @@ export interface UploadSettings extends TransferSettings {
   readonly maxSize?: number;
   /** Makes a multipart upload resumable: its progress is saved as parts finish. */
   readonly resume?: ResumeOptions;
+  /**
+   * A checksum per part, computed as the part is read (CRC32C over its
+   * chunks, SHA-256 over the buffered part) and signed into its PUT
+   * (x-amz-checksum-crc32c or -sha256), so the store keeps a part only if
+   * its bytes arrived intact; the upload is completed with the checksums.
+   * The upload then goes multipart whatever its size (one part for a small
+   * source), and each part is read into memory before it is sent (one part
+   * buffer per part in flight, as for streams). Not with a one-PUT
+   * parameter (params.contentMd5, params.checksumSha256, a handle); an empty
+   * source is one PUT of 0 signed bytes. Stores that refuse it (B2, Google
+   * Cloud Storage, Spaces) answer FailedPrecondition; Ceph RGW 16 accepts it
+   * but verifies nothing.
+   * @default undefined: no per-part checksums
+   * @example { checksum: "crc32c" }
+   */
+  readonly checksum?: PartChecksumAlgorithm;
   /**
    * After the upload, ask presignd to verify it (ConfirmUpload: a HEAD with
    * its credentials, checked against what it signed, the bytes sent and

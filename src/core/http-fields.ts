@@ -21,10 +21,15 @@ export function checkContentType(value: string, field: string): string {
 }
 
 /** The base64 of a digest of a known size (MD5: 16 bytes, SHA-256: 32). */
-export function checkBase64Digest(value: string, bytes: number, field: string): string {
+export function checkBase64Digest(
+  value: string,
+  bytes: number,
+  field: string,
+  what = `a ${bytes}-byte digest`,
+): string {
   const decoded = BASE64.test(value) ? Buffer.from(value, "base64") : undefined;
   if (decoded === undefined || decoded.length !== bytes || decoded.toString("base64") !== value) {
-    throw invalidField(field, `must be the base64 of a ${bytes}-byte digest`);
+    throw invalidField(field, `must be the base64 of ${what}`);
   }
   return value;
 }

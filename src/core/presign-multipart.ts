@@ -3,6 +3,7 @@ import { MiB } from "./byte-size.js";
 import type { RequestedTtl } from "./expiry.js";
 import { checkBase64Digest, checkContentType, metadataHeaders } from "./http-fields.js";
 import { checkObjectKey } from "./object-key.js";
+import { type ChecksumAlgorithm, partChecksumHeader } from "./part-checksum.js";
 import { invalidField } from "./presign-error.js";
 import { type PresignedHttpRequest, type SigningContext, signRequest } from "./signer.js";
 
@@ -91,17 +92,26 @@ export function createMultipartHeaders(input: CreateMultipartInput): {
 export interface UploadTarget {
   readonly key: string;
   readonly uploadId: string;
+  /** The upload's per-part checksum algorithm (CreateMultipartUpload's checksum_algorithm), if any. */
+  readonly checksumAlgorithm?: ChecksumAlgorithm | undefined;
 }
 
 export interface UploadPartInput {
   readonly partNumber: number;
   readonly contentLength: number;
   readonly contentMd5?: string;
+  /** Base64 of the part's checksum in the upload's algorithm; "" or absent: none. */
+  readonly checksum?: string;
   /** e.g. "parts[2]" for errors. */
   readonly field: string;
 }
 
-/** Presigns S3 UploadPart: a PUT of exactly `contentLength` bytes. */
+/**
+ * Presigns S3 UploadPart: a PUT of exactly `contentLength` bytes, and, for an
+ * upload with a checksum algorithm, of bytes with exactly the part's signed
+ * checksum (x-amz-checksum-crc32c or -sha256: S3 verifies it; the signature
+ * binds the value). S3 needs no x-amz-sdk-checksum-algorithm beside it.
+ */
 export function presignUploadPart(
   endpoint: BucketEndpoint,
   target: UploadTarget,
@@ -113,6 +123,7 @@ export function presignUploadPart(
   checkPart(layout, part.partNumber, part.contentLength, part.field);
   const headers: Record<string, string> = { "content-length": String(part.contentLength) };
   if (part.contentMd5) headers["content-md5"] = checkBase64Digest(part.contentMd5, 16, `${part.field}.content_md5`);
+  Object.assign(headers, partChecksumHeader(target.checksumAlgorithm, part.checksum ?? "", `${part.field}.checksum`));
   return signRequest(
     endpoint,
     {

@@ -29,7 +29,13 @@ export interface StoreProfile {
   readonly postRefusal?: string;
   /** A signed x-amz-checksum-sha256 (checksum_sha256): absent when the store verifies it. */
   readonly checksumRefusal?: string;
-  /** One checksum per request: Content-MD5 and x-amz-checksum-sha256 not together. */
+  /**
+   * Per-part checksums of a multipart upload (checksum_algorithm: a signed
+   * x-amz-checksum-crc32c/-sha256 per part, the checksums in Complete's XML):
+   * absent when the store accepts them.
+   */
+  readonly partChecksumRefusal?: string;
+  /** One checksum per request: Content-MD5 and x-amz-checksum-* not together. */
   readonly oneChecksum: boolean;
   /** Uploads (PutObject, PostPolicy, CreateMultipartUpload) need an explicit Content-Type. */
   readonly requiresContentType: boolean;
@@ -49,6 +55,10 @@ export interface StoreProfile {
 }
 
 const NO_POST = "does not implement POST Object; use PutObject";
+const B2_CHECKSUMS = "rejects x-amz-checksum-* headers; use content_md5";
+const GCS_CHECKSUMS =
+  "does not verify x-amz-checksum-* headers (its XML API ignores S3's flexible checksums); use content_md5";
+const SPACES_CHECKSUMS = "fails uploads that carry x-amz-checksum-* headers; use content_md5";
 
 const PROFILES: Readonly<Record<Provider, StoreProfile>> = {
   aws: {
@@ -81,7 +91,8 @@ const PROFILES: Readonly<Record<Provider, StoreProfile>> = {
     provider: "b2",
     describe: "Backblaze B2",
     postRefusal: NO_POST,
-    checksumRefusal: "rejects x-amz-checksum-* headers; use content_md5",
+    checksumRefusal: B2_CHECKSUMS,
+    partChecksumRefusal: B2_CHECKSUMS,
     oneChecksum: false,
     requiresContentType: false,
     equalParts: false,
@@ -92,8 +103,8 @@ const PROFILES: Readonly<Record<Provider, StoreProfile>> = {
   gcs: {
     provider: "gcs",
     describe: "Google Cloud Storage",
-    checksumRefusal:
-      "does not verify x-amz-checksum-* headers (its XML API ignores S3's flexible checksums); use content_md5",
+    checksumRefusal: GCS_CHECKSUMS,
+    partChecksumRefusal: GCS_CHECKSUMS,
     oneChecksum: false,
     requiresContentType: true,
     equalParts: false,
@@ -105,7 +116,8 @@ const PROFILES: Readonly<Record<Provider, StoreProfile>> = {
   spaces: {
     provider: "spaces",
     describe: "DigitalOcean Spaces",
-    checksumRefusal: "fails uploads that carry x-amz-checksum-* headers; use content_md5",
+    checksumRefusal: SPACES_CHECKSUMS,
+    partChecksumRefusal: SPACES_CHECKSUMS,
     oneChecksum: false,
     requiresContentType: false,
     equalParts: false,
@@ -130,6 +142,8 @@ const PROFILES: Readonly<Record<Provider, StoreProfile>> = {
     describe: "Ceph RGW",
     checksumRefusal:
       "(RGW 16) stores no body checksum, so a signed x-amz-checksum-sha256 would not be verified; use content_md5",
+    // Per-part checksums are accepted: RGW 16 takes the headers and the XML but stores and verifies none (the
+    // signature still binds each value; test/conformance/rgw-part-checksums.test.ts); RGW 18 verifies them.
     oneChecksum: false,
     requiresContentType: false,
     equalParts: false,
@@ -271,7 +285,8 @@ export type StoreRequest =
     }
   /** contentType: content_type or content_type_prefix (either puts a Content-Type field in the form). */
   | { readonly rpc: "PostPolicy"; readonly contentType: string }
-  | { readonly rpc: "CreateMultipartUpload"; readonly contentType: string };
+  /** checksumAlgorithm: "" for none. */
+  | { readonly rpc: "CreateMultipartUpload"; readonly contentType: string; readonly checksumAlgorithm: string };
 
 /**
  * Refuses, before anything is signed, what the store cannot do: a
@@ -302,6 +317,9 @@ export function checkStoreRequest(profile: StoreProfile, request: StoreRequest):
       );
     }
   }
+  if (request.rpc === "CreateMultipartUpload" && request.checksumAlgorithm && profile.partChecksumRefusal) {
+    refuse("checksum_algorithm", profile.partChecksumRefusal, "checksum_algorithm");
+  }
   if (profile.requiresContentType && request.contentType === "") {
     const also = request.rpc === "PostPolicy" ? " (or content_type_prefix)" : "";
     refuse("content_type", `needs an explicit Content-Type on uploads; set content_type${also}`, "content_type");
@@ -329,5 +347,24 @@ export function checkEqualParts(profile: StoreProfile, partSize: number, parts: 
         `parts[${i}].content_length`,
       );
     }
+  }
+}
+
+/** One part of a PresignUploadParts request, as the one-checksum rule sees it. */
+export interface PartChecksums {
+  readonly contentMd5: string;
+  readonly checksum: string;
+}
+
+/** The one-checksum rule (R2): a part carries content_md5 or its checksum, not both. */
+export function checkOneChecksumPerPart(profile: StoreProfile, parts: readonly PartChecksums[]): void {
+  if (!profile.oneChecksum) return;
+  const i = parts.findIndex((p) => p.contentMd5 !== "" && p.checksum !== "");
+  if (i >= 0) {
+    throw new PresignError(
+      "failed_precondition",
+      `parts[${i}].checksum: ${profile.describe} accepts one checksum per request; send content_md5 or checksum, not both`,
+      `parts[${i}].checksum`,
+    );
   }
 }

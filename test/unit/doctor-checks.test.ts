@@ -43,7 +43,14 @@ describe("bucket CORS against a page origin", () => {
   });
 
   it("allowed headers must cover every signed header, x-amz-meta-* as a prefix", () => {
-    const listed = ["content-type", "content-md5", "x-amz-checksum-sha256", "x-amz-meta-*", "range"];
+    const listed = [
+      "content-type",
+      "content-md5",
+      "x-amz-checksum-sha256",
+      "x-amz-checksum-crc32c",
+      "x-amz-meta-*",
+      "range",
+    ];
     assert.deepEqual(evaluateCors([{ ...FULL, AllowedHeaders: listed }], ORIGIN).problems, []);
     assert.deepEqual(
       evaluateCors([{ ...FULL, AllowedHeaders: ["Content-Type", "Content-MD5", "x-amz-*", "Range"] }], ORIGIN).problems,
@@ -53,7 +60,14 @@ describe("bucket CORS against a page origin", () => {
       [
         {
           ...FULL,
-          AllowedHeaders: ["content-type", "content-md5", "x-amz-checksum-sha256", "x-amz-meta-owner", "range"],
+          AllowedHeaders: [
+            "content-type",
+            "content-md5",
+            "x-amz-checksum-sha256",
+            "x-amz-checksum-crc32c",
+            "x-amz-meta-owner",
+            "range",
+          ],
         },
       ],
       ORIGIN,

@@ -25,7 +25,11 @@ const put = (fields: Partial<Omit<Extract<StoreRequest, { rpc: "PutObject" }>, "
   ...fields,
 });
 const post = (contentType = "text/plain"): StoreRequest => ({ rpc: "PostPolicy", contentType });
-const multipart = (contentType = "text/plain"): StoreRequest => ({ rpc: "CreateMultipartUpload", contentType });
+const multipart = (contentType = "text/plain", checksumAlgorithm = ""): StoreRequest => ({
+  rpc: "CreateMultipartUpload",
+  contentType,
+  checksumAlgorithm,
+});
 
 /** The refusal of a request by a store: its message and field; undefined when it is signed. */
 function refusalOf(provider: Provider, request: StoreRequest): { message: string; field?: string } | undefined {
@@ -359,11 +363,16 @@ describe("the README's store × capability table", () => {
     const named = rows.map((cells) => /\(`([a-z0-9]+)`\)/.exec(cells[0] ?? "")?.[1]);
     assert.deepEqual(named, [...PROVIDERS]);
     for (const [i, provider] of PROVIDERS.entries()) {
-      const [, post = "", checksum = "", , parts = "", addressing = ""] = rows[i] ?? [];
+      const [, post = "", checksum = "", , parts = "", partChecksums = "", addressing = ""] = rows[i] ?? [];
       const profile = storeProfile(provider);
       assert.equal(post.includes("**refused**"), profile.postRefusal !== undefined, `${provider}: POST`);
       assert.equal(checksum.includes("**refused**"), profile.checksumRefusal !== undefined, `${provider}: checksum`);
       assert.equal(parts.includes("**equal**"), profile.equalParts, `${provider}: parts`);
+      assert.equal(
+        partChecksums.includes("**refused**"),
+        profile.partChecksumRefusal !== undefined,
+        `${provider}: per-part checksums`,
+      );
       assert.equal(addressing.includes("**path**"), profile.addressing === "path", `${provider}: addressing`);
     }
   });

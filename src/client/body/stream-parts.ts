@@ -1,3 +1,4 @@
+import { crc32cOf } from "./part-checksum.js";
 import type { StreamSource } from "./source.js";
 
 /** A part read from a stream: its bytes, whether it is the last, and a way to give its buffer back. */
@@ -5,6 +6,8 @@ export interface StreamPart {
   readonly number: number;
   readonly bytes: Uint8Array;
   readonly last: boolean;
+  /** Base64 CRC32C of the bytes, computed as they were read (when asked for). */
+  readonly crc32c?: string;
   /** Done with the part (uploaded or failed): its buffer may be reused. */
   release(): void;
 }
@@ -14,8 +17,14 @@ export interface StreamPart {
  * reused once released: fresh 8 MiB buffers per part left ~10 dead ones for
  * the GC at any time (peak RSS 174 MiB for a 5 GiB stream, 4 in flight).
  * One chunk is read ahead, so that a part knows whether it is the last.
+ * With `crc32c`, each part's CRC32C is accumulated over the chunks as they
+ * are copied in: no second pass over the part.
  */
-export async function* streamParts(source: StreamSource, partSize: number): AsyncGenerator<StreamPart> {
+export async function* streamParts(
+  source: StreamSource,
+  partSize: number,
+  options: { readonly crc32c?: boolean } = {},
+): AsyncGenerator<StreamPart> {
   const free: Uint8Array[] = [];
   let carry: Uint8Array | undefined;
   let ended = false;
@@ -33,11 +42,14 @@ export async function* streamParts(source: StreamSource, partSize: number): Asyn
   for (let number = 1; ; number++) {
     const buffer = free.pop() ?? new Uint8Array(partSize);
     let filled = 0;
+    const crc = options.crc32c ? crc32cOf() : undefined;
     while (filled < partSize) {
       const chunk = await read();
       if (!chunk) break;
       const take = Math.min(chunk.byteLength, partSize - filled);
-      buffer.set(chunk.subarray(0, take), filled);
+      const taken = chunk.subarray(0, take);
+      buffer.set(taken, filled);
+      crc?.update(taken);
       filled += take;
       if (take < chunk.byteLength) carry = chunk.subarray(take);
     }
@@ -47,7 +59,8 @@ export async function* streamParts(source: StreamSource, partSize: number): Asyn
     }
     const last = !carry && ended;
     if (filled === 0 && number > 1) return;
-    yield { number, bytes: buffer.subarray(0, filled), last, release: () => free.push(buffer) };
+    const bytes = buffer.subarray(0, filled);
+    yield { number, bytes, last, ...(crc ? { crc32c: crc.base64() } : {}), release: () => free.push(buffer) };
     if (last) return;
   }
 }

@@ -1,3 +1,4 @@
+import { checksummedPayload, PART_CHECKSUMS, type PartChecksumAlgorithm, sha256Of } from "../body/part-checksum.js";
 import { bytesPayload, type Payload } from "../body/payload.js";
 import type { SizedSource, StreamSource } from "../body/source.js";
 import type { StreamPart } from "../body/stream-parts.js";
@@ -21,6 +22,7 @@ export interface MultipartSettings {
   readonly partSize?: number | undefined;
   readonly maxSize?: number | undefined;
   readonly resume?: ResumeOptions | undefined;
+  readonly checksum?: PartChecksumAlgorithm | undefined;
 }
 
 /** A resumable upload's record in the state store. */
@@ -35,6 +37,16 @@ interface UploadRecord {
   readonly fingerprint: string;
   /** Part number → ETag, for parts S3 acknowledged. */
   readonly parts: Record<string, string>;
+  /** The upload's per-part checksum algorithm, if any. */
+  readonly checksum?: PartChecksumAlgorithm;
+  /** Part number → the checksum its PUT was signed with (uploads with a checksum). */
+  readonly checksums?: Record<string, string>;
+}
+
+/** A part S3 has: its ETag and, for an upload with a checksum algorithm, its checksum. */
+interface DonePart {
+  readonly etag: string;
+  readonly checksum?: string | undefined;
 }
 
 /** A stream already being cut into parts (its first part read, to choose between PUT and multipart). @private */
@@ -47,6 +59,9 @@ export interface StreamPartsSource extends Omit<StreamSource, "kind" | "chunks">
 interface Part {
   readonly number: number;
   readonly payload: Payload;
+  /** A streamed part's bytes (already in memory) and CRC32C (computed as it was read). */
+  readonly bytes?: Uint8Array;
+  readonly crc32c?: string | undefined;
   release?(): void;
 }
 
@@ -77,18 +92,30 @@ export async function uploadMultipart(
       `the resume state of ${bucket ? `${bucket}/` : ""}${key} records an upload of other bytes (the source changed since the upload began); delete that state to start over`,
     );
   }
-  const done = new Map<number, string>();
+  const checksum = settings.checksum;
+  if (record && record.checksum !== checksum) {
+    throw new PresignClientError(
+      `the resume state of ${bucket ? `${bucket}/` : ""}${key} records an upload ${record.checksum ? `with checksum "${record.checksum}"` : "without checksums"}; resume it with the same checksum option, or delete that state to start over`,
+    );
+  }
+  const done = new Map<number, DonePart>();
   let resumedParts = 0;
   let equalPartsMismatch: string | undefined;
   if (record) {
-    for (const [n, etag] of Object.entries(record.parts)) done.set(Number(n), etag);
+    for (const [n, etag] of Object.entries(record.parts)) {
+      done.set(Number(n), { etag, checksum: record.checksums?.[n] });
+    }
     // What S3 has wins over the record: a part may have landed after the last save.
-    const listed = await listUploadedParts(context, record.uploadToken, settings);
+    const listed = await listUploadedParts(context, record.uploadToken, checksum, settings);
     if (listed) {
       for (const [n, part] of listed) {
-        if (part.size === expectedPartSize(n, record.partSize, record.size)) done.set(n, part.etag);
+        if (part.size !== expectedPartSize(n, record.partSize, record.size)) continue;
+        done.set(n, { etag: part.etag, checksum: part.checksum ?? done.get(n)?.checksum });
       }
     }
+    // Complete needs every part's checksum: a part whose checksum neither S3 (ListParts) nor the record
+    // knows is sent again, its checksum computed anew.
+    if (checksum) for (const [n, part] of done) if (!part.checksum) done.delete(n);
     resumedParts = done.size;
     // One report of what is already there, so the first progress event counts from it.
     const resumed = record;
@@ -108,10 +135,17 @@ export async function uploadMultipart(
           ...(contentType ? { contentType } : {}),
           metadata: { ...params.metadata },
           ...(params.expiresIn !== undefined ? { expiresIn: seconds(params.expiresIn) } : {}),
+          ...(checksum ? { checksumAlgorithm: PART_CHECKSUMS[checksum].message } : {}),
         },
         call,
       ),
     );
+    if (checksum && created.checksumAlgorithm !== PART_CHECKSUMS[checksum].message) {
+      await abortUpload(context, created.uploadToken).catch(() => {});
+      throw new PresignClientError(
+        `presignd did not take checksum "${checksum}" for the upload (a server without per-part checksums?): nothing was uploaded`,
+      );
+    }
     // A stream is cut before presignd answers: a store that needs equal parts (R2) must get the size it was cut in.
     if (created.equalParts && source.kind === "parts" && Number(created.partSize) !== partSize) {
       equalPartsMismatch = `presignd chose part_size ${created.partSize} for a stream cut in parts of ${partSize} bytes, and the bucket's store needs every part but the last to be exactly part_size`;
@@ -126,6 +160,7 @@ export async function uploadMultipart(
       size: source.kind === "sized" ? source.size : -1,
       fingerprint,
       parts: {},
+      ...(checksum ? { checksum, checksums: {} } : {}),
     };
     if (resume) await resume.store.set(stateId, JSON.stringify(record));
   }
@@ -134,7 +169,13 @@ export async function uploadMultipart(
     ? coalesced(() =>
         resume.store.set(
           stateId,
-          JSON.stringify({ ...upload, parts: Object.fromEntries([...done].map(([n, e]) => [String(n), e])) }),
+          JSON.stringify({
+            ...upload,
+            parts: Object.fromEntries([...done].map(([n, p]) => [String(n), p.etag])),
+            ...(checksum
+              ? { checksums: Object.fromEntries([...done].map(([n, p]) => [String(n), p.checksum ?? ""])) }
+              : {}),
+          }),
         ),
       )
     : undefined;
@@ -202,8 +243,30 @@ function streamedParts(source: StreamPartsSource): () => Promise<Part | undefine
       part = next.value;
     }
     if (part.bytes.byteLength === 0 && part.number > 1) return undefined;
-    return { number: part.number, payload: bytesPayload(part.bytes), release: part.release };
+    return {
+      number: part.number,
+      payload: bytesPayload(part.bytes),
+      bytes: part.bytes,
+      crc32c: part.crc32c,
+      release: part.release,
+    };
   };
+}
+
+/**
+ * A part's bytes and checksum: a streamed part is in memory already (its
+ * CRC32C computed as it was read); a slice of a file or Blob is read once
+ * into memory, its checksum computed on the way.
+ */
+async function withChecksum(
+  part: Part,
+  algorithm: PartChecksumAlgorithm,
+): Promise<{ payload: Payload; checksum: string }> {
+  if (part.bytes) {
+    if (algorithm === "sha256") return { payload: part.payload, checksum: await sha256Of(part.bytes) };
+    if (part.crc32c) return { payload: part.payload, checksum: part.crc32c };
+  }
+  return checksummedPayload(part.payload, algorithm);
 }
 
 /** One part: presign, PUT, retry (presigning again once the URL expired). */
@@ -214,11 +277,15 @@ async function uploadPart(
   settings: MultipartSettings,
   signal: AbortSignal,
   meter: ProgressMeter,
-): Promise<string> {
+): Promise<DonePart> {
+  const algorithm = settings.checksum;
+  const { payload, checksum } = algorithm
+    ? await withChecksum(part, algorithm)
+    : { payload: part.payload, checksum: "" };
   const presign = async (): Promise<PresignedHttp> => {
     const answer = await rpc(signal, (call) =>
       context.service.presignUploadParts(
-        { uploadToken, parts: [{ partNumber: part.number, contentLength: BigInt(part.payload.size) }] },
+        { uploadToken, parts: [{ partNumber: part.number, contentLength: BigInt(payload.size), checksum }] },
         call,
       ),
     );
@@ -226,7 +293,7 @@ async function uploadPart(
     if (!presigned) throw new TransferError(`presignd returned no URL for part ${part.number}`, false);
     return presigned;
   };
-  const reply = await sendPresigned(presign, part.payload, { ...settings, signal }, meter);
+  const reply = await sendPresigned(presign, payload, { ...settings, signal }, meter);
   const etag = reply.headers.get("etag");
   if (!etag) {
     throw new TransferError(
@@ -234,21 +301,24 @@ async function uploadPart(
       false,
     );
   }
-  return etag;
+  return { etag, ...(checksum ? { checksum } : {}) };
 }
 
 async function complete(
   context: ClientContext,
   uploadToken: string,
-  done: ReadonlyMap<number, string>,
+  done: ReadonlyMap<number, DonePart>,
   count: number,
   settings: MultipartSettings,
 ): Promise<{ status: number; etag?: string }> {
+  const element = settings.checksum ? PART_CHECKSUMS[settings.checksum].xmlElement : undefined;
   let xml = "<CompleteMultipartUpload>";
   for (let n = 1; n <= count; n++) {
-    const etag = done.get(n);
-    if (etag === undefined) throw new TransferError(`part ${n} was not uploaded`, false);
-    xml += `<Part><PartNumber>${n}</PartNumber><ETag>${escapeText(etag)}</ETag></Part>`;
+    const part = done.get(n);
+    if (part === undefined) throw new TransferError(`part ${n} was not uploaded`, false);
+    // An upload with a checksum algorithm is completed with each part's checksum, as signed for its PUT.
+    const sum = element && part.checksum ? `<${element}>${escapeText(part.checksum)}</${element}>` : "";
+    xml += `<Part><PartNumber>${n}</PartNumber><ETag>${escapeText(part.etag)}</ETag>${sum}</Part>`;
   }
   xml += "</CompleteMultipartUpload>";
   const presigned = await rpc(settings.signal, (call) =>
@@ -285,9 +355,12 @@ async function abortUpload(context: ClientContext, uploadToken: string): Promise
 async function listUploadedParts(
   context: ClientContext,
   uploadToken: string,
+  checksum: PartChecksumAlgorithm | undefined,
   settings: MultipartSettings,
-): Promise<Map<number, { etag: string; size: number }> | undefined> {
-  const parts = new Map<number, { etag: string; size: number }>();
+): Promise<Map<number, { etag: string; size: number; checksum?: string }> | undefined> {
+  const parts = new Map<number, { etag: string; size: number; checksum?: string }>();
+  // AWS reports each part's checksum (ChecksumCRC32C, ChecksumSHA256); stores that keep none (RGW 16) do not.
+  const element = checksum ? PART_CHECKSUMS[checksum].xmlElement : undefined;
   let marker = 0;
   for (;;) {
     const presigned = await rpc(settings.signal, (call) =>
@@ -308,9 +381,11 @@ async function listUploadedParts(
       throw error;
     }
     for (const part of elements(answer.text, "Part")) {
+      const sum = element ? leafText(part, element) : undefined;
       parts.set(Number(leafText(part, "PartNumber")), {
         etag: leafText(part, "ETag") ?? "",
         size: Number(leafText(part, "Size")),
+        ...(sum ? { checksum: sum } : {}),
       });
     }
     const nextMarker = leafText(answer.text, "NextPartNumberMarker");

@@ -53,6 +53,12 @@ async function transfer(
       `resuming is for multipart uploads, and ${onePut} makes this upload one PUT`,
     );
   }
+  if (onePut && options.checksum) {
+    throw new InvalidOptionError(
+      "checksum",
+      `is per part of a multipart upload, and ${onePut} makes this upload one PUT (for one PUT, give params.checksumSha256 alone)`,
+    );
+  }
   if (onePut && options.maxSize !== undefined && options.maxSize > DEFAULTS.maxPutSize) {
     throw new InvalidOptionError(
       onePut,
@@ -83,9 +89,11 @@ async function transfer(
       } else {
         // A stream that ends within one part is one PUT; a longer one goes multipart.
         const partSize = streamPartSize(options);
-        const parts = streamParts(source, partSize);
+        const parts = streamParts(source, partSize, { crc32c: options.checksum === "crc32c" });
         const first = await parts.next();
-        if (!first.done && first.value.last && first.value.bytes.byteLength <= threshold) {
+        // With per-part checksums, any non-empty stream goes multipart (the checksum is per part).
+        const onePart = !first.done && first.value.last && first.value.bytes.byteLength <= threshold;
+        if (onePart && (!options.checksum || first.value.bytes.byteLength === 0)) {
           source = bytesSource(first.value.bytes, source.filename, source.type);
         } else {
           return await uploadMultipart(
@@ -113,7 +121,9 @@ async function transfer(
       }
       return await putObject(context, fields, sized, params, settings, meter);
     }
-    const multipart = sized.size > threshold || (options.resume !== undefined && sized.size > 0);
+    // Resuming and per-part checksums are multipart things: any non-empty source goes multipart for them.
+    const multipart =
+      sized.size > threshold || ((options.resume !== undefined || options.checksum !== undefined) && sized.size > 0);
     if (!multipart) return await putObject(context, fields, sized, params, settings, meter);
     if (options.resume && sized.fingerprint === undefined) {
       throw new InvalidOptionError(
@@ -149,6 +159,7 @@ function multipartSettings(
     partSize: options.partSize,
     maxSize: options.maxSize,
     resume: options.resume,
+    checksum: options.checksum,
   };
 }
 

@@ -11,7 +11,14 @@ export const REQUIRED_METHODS = ["PUT", "POST", "GET", "HEAD"] as const;
 /** Allowed too by the fix; without it a cancelled browser multipart upload is not aborted (warned about). */
 export const OPTIONAL_METHODS = ["DELETE"] as const;
 /** Request headers presignd signs (or a page sends for ranges); `x-amz-meta-*` stands for every metadata name. */
-export const REQUIRED_HEADERS = ["content-type", "content-md5", "x-amz-checksum-sha256", "x-amz-meta-*", "range"];
+export const REQUIRED_HEADERS = [
+  "content-type",
+  "content-md5",
+  "x-amz-checksum-sha256",
+  "x-amz-checksum-crc32c",
+  "x-amz-meta-*",
+  "range",
+];
 /** ETag: browser multipart completion reads each part's; Content-Range: ranged downloads. */
 export const REQUIRED_EXPOSED = "ETag";
 export const OPTIONAL_EXPOSED = "Content-Range";

@@ -82,6 +82,8 @@ export interface NewMultipartUpload {
   readonly key: string;
   readonly contentType?: string;
   readonly metadata: Record<string, string>;
+  /** S3's ChecksumAlgorithm for the parts (CreateMultipartUpload's x-amz-checksum-algorithm). */
+  readonly checksumAlgorithm?: "CRC32C" | "SHA256";
 }
 
 export interface S3BackendOptions {
@@ -211,6 +213,7 @@ export async function createS3Backend(
             Key: upload.key,
             ...(upload.contentType ? { ContentType: upload.contentType } : {}),
             Metadata: upload.metadata,
+            ...(upload.checksumAlgorithm ? { ChecksumAlgorithm: upload.checksumAlgorithm } : {}),
           }),
           { abortSignal: AbortSignal.timeout(S3_CALL_TIMEOUT_MS) },
         ),

@@ -1,3 +1,4 @@
+import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from "../../core/part-checksum.js";
 import type { Principal } from "../../core/policy/policy.js";
 import { PresignError } from "../../core/presign-error.js";
 import type { PartLayout } from "../../core/presign-multipart.js";
@@ -15,6 +16,8 @@ export interface UploadClaims {
   readonly layout: PartLayout;
   /** The store needs every part but the last to be exactly layout.partSize (R2). */
   readonly equalParts: boolean;
+  /** The upload's per-part checksum algorithm: every part is signed with its checksum. */
+  readonly checksumAlgorithm?: ChecksumAlgorithm | undefined;
   readonly expiresAt: Date;
 }
 
@@ -38,6 +41,7 @@ export class UploadTokens {
       ps: claims.layout.partSize,
       n: claims.layout.maxParts,
       ...(claims.equalParts ? { eq: true } : {}),
+      ...(claims.checksumAlgorithm ? { ca: claims.checksumAlgorithm } : {}),
       exp: Math.floor(claims.expiresAt.getTime() / 1000),
     });
   }
@@ -63,6 +67,9 @@ export class UploadTokens {
       owner: caller,
       layout: { maxSize: Number(p.max), partSize: Number(p.ps), maxParts: Number(p.n) },
       equalParts: p.eq === true,
+      ...(CHECKSUM_ALGORITHMS.includes(p.ca as ChecksumAlgorithm)
+        ? { checksumAlgorithm: p.ca as ChecksumAlgorithm }
+        : {}),
       expiresAt,
     };
   }

@@ -2,6 +2,7 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext } from "@connectrpc/connect";
 import { resolveExpiry, secondsLeft } from "../../../core/expiry.js";
+import { CHECKSUM_SPECS, type ChecksumAlgorithm } from "../../../core/part-checksum.js";
 import { invalidField } from "../../../core/presign-error.js";
 import {
   createMultipartHeaders,
@@ -12,15 +13,16 @@ import {
   presignUploadPart,
 } from "../../../core/presign-multipart.js";
 import type { SigningContext } from "../../../core/signer.js";
-import { checkEqualParts } from "../../../core/store-profile.js";
-import type {
-  AbortMultipartUploadRequest,
-  CompleteMultipartUploadRequest,
-  CreateMultipartUploadRequest,
-  CreateMultipartUploadResponseSchema,
-  ListPartsRequest,
-  PresignUploadPartsRequest,
-  PresignUploadPartsResponseSchema,
+import { checkEqualParts, checkOneChecksumPerPart } from "../../../core/store-profile.js";
+import {
+  type AbortMultipartUploadRequest,
+  ChecksumAlgorithm as ChecksumAlgorithmMessage,
+  type CompleteMultipartUploadRequest,
+  type CreateMultipartUploadRequest,
+  type CreateMultipartUploadResponseSchema,
+  type ListPartsRequest,
+  type PresignUploadPartsRequest,
+  type PresignUploadPartsResponseSchema,
 } from "../../../gen/presign/v1/presign_pb.js";
 import { ANONYMOUS, PRINCIPAL } from "../../auth/principal.js";
 import { s3Failure } from "../../s3/s3-failure.js";
@@ -33,6 +35,12 @@ import type { RouteDeps } from "./route-deps.js";
 /** An upload token lives 24 h unless the caller asks otherwise (capped like URLs). */
 const DEFAULT_UPLOAD_SECONDS = 24 * 3600;
 
+/** The contract's checksum algorithms, as the core names them (UNSPECIFIED: none). */
+const CHECKSUM_ALGORITHM: Readonly<Partial<Record<ChecksumAlgorithmMessage, ChecksumAlgorithm>>> = {
+  [ChecksumAlgorithmMessage.CRC32C]: "crc32c",
+  [ChecksumAlgorithmMessage.SHA256]: "sha256",
+};
+
 /** CreateMultipartUpload: authorise, start the upload at S3, seal the token. */
 export function createMultipartUpload(deps: RouteDeps) {
   return async (
@@ -42,6 +50,7 @@ export function createMultipartUpload(deps: RouteDeps) {
     const endpoint = deps.signing.bucket(req.bucket);
     const layout = planParts(Number(req.maxSize), Number(req.partSize));
     const headers = createMultipartHeaders(req);
+    const checksumAlgorithm = CHECKSUM_ALGORITHM[req.checksumAlgorithm];
     const granted = deps.access.check(ctx, {
       operation: "multipart",
       bucket: endpoint.bucket,
@@ -53,7 +62,7 @@ export function createMultipartUpload(deps: RouteDeps) {
     const { profile, maxTtlSeconds } = storeStage(
       deps.signing,
       endpoint,
-      { rpc: "CreateMultipartUpload", contentType: req.contentType },
+      { rpc: "CreateMultipartUpload", contentType: req.contentType, checksumAlgorithm: checksumAlgorithm ?? "" },
       granted.maxTtlSeconds,
     );
     const context = await deps.signing.context(maxTtlSeconds);
@@ -70,6 +79,7 @@ export function createMultipartUpload(deps: RouteDeps) {
           key: granted.key,
           ...(headers.contentType ? { contentType: headers.contentType } : {}),
           metadata: headers.metadata,
+          ...(checksumAlgorithm ? { checksumAlgorithm: CHECKSUM_SPECS[checksumAlgorithm].s3Name } : {}),
         },
         ctx.signal,
       );
@@ -84,6 +94,7 @@ export function createMultipartUpload(deps: RouteDeps) {
       owner,
       layout,
       equalParts: profile.equalParts,
+      checksumAlgorithm,
       expiresAt: expiry.expiresAt,
     });
     // Unrecorded, the upload would be invisible to the reaper: abort it rather than orphan it.
@@ -116,6 +127,7 @@ export function createMultipartUpload(deps: RouteDeps) {
       maxParts: layout.maxParts,
       expiresAt: timestampFromDate(expiry.expiresAt),
       equalParts: profile.equalParts,
+      checksumAlgorithm: checksumAlgorithm ? req.checksumAlgorithm : ChecksumAlgorithmMessage.UNSPECIFIED,
     };
   };
 }
@@ -143,6 +155,7 @@ export function presignUploadParts(deps: RouteDeps) {
           partNumber: part.partNumber,
           contentLength: Number(part.contentLength),
           contentMd5: part.contentMd5,
+          checksum: part.checksum,
           field: `parts[${i}]`,
         },
         req.expiresIn,
@@ -151,10 +164,12 @@ export function presignUploadParts(deps: RouteDeps) {
       parts.push({ partNumber: part.partNumber, request: presignedMessage(signed) });
     }
     // After each part's own checks (invalid_argument first), before any URL leaves.
+    const store = deps.signing.store(endpoint);
     if (claims.equalParts) {
       const sizes = req.parts.map((p) => ({ partNumber: p.partNumber, contentLength: Number(p.contentLength) }));
-      checkEqualParts(deps.signing.store(endpoint), claims.layout.partSize, sizes);
+      checkEqualParts(store, claims.layout.partSize, sizes);
     }
+    checkOneChecksumPerPart(store, req.parts);
     return { parts };
   };
 }
