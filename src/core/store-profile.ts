@@ -142,8 +142,10 @@ const PROFILES: Readonly<Record<Provider, StoreProfile>> = {
     describe: "Ceph RGW",
     checksumRefusal:
       "(RGW 16) stores no body checksum, so a signed x-amz-checksum-sha256 would not be verified; use content_md5",
-    // Per-part checksums are accepted: RGW 16 takes the headers and the XML but stores and verifies none (the
-    // signature still binds each value; test/conformance/rgw-part-checksums.test.ts); RGW 18 verifies them.
+    // RGW 16 takes per-part checksum headers and Complete's XML but stores and verifies none
+    // (test/conformance/rgw-part-checksums.test.ts pins it); RGW 18 verifies them: `generic` signs them.
+    partChecksumRefusal:
+      "(RGW 16) stores and verifies no part checksums, so signed x-amz-checksum-* headers would not be verified; use content_md5 per part",
     oneChecksum: false,
     requiresContentType: false,
     equalParts: false,

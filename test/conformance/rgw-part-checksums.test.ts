@@ -4,9 +4,11 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { Code } from "@connectrpc/connect";
 import { ChecksumAlgorithm } from "../../src/gen/presign/v1/presign_pb.js";
 import { crc32cBase64 as crc32c } from "../support/checksums.js";
 import { rawRequest } from "../support/raw-http.js";
+import { refusal } from "../support/refusal.js";
 import { presigndForRgw, type RgwPresignd, rgwFromEnv } from "../support/rgw.js";
 
 const MiB = 1024 * 1024;
@@ -18,7 +20,9 @@ describe("per-part checksums against RGW", () => {
   let data: Buffer;
   let file: string;
   before(async () => {
-    p = await presigndForRgw(rgw);
+    // "generic", not "ceph": the ceph profile refuses per-part checksums RGW 16 would not verify (the
+    // last case), and this suite shows what RGW 16 does with them.
+    p = await presigndForRgw(rgw, { provider: "generic" });
     dir = await mkdtemp(join(tmpdir(), "presignd-rgw-sums-"));
     data = randomBytes(10 * MiB + 4321);
     file = join(dir, "source.bin");
@@ -137,4 +141,24 @@ describe("per-part checksums against RGW", () => {
       assert.equal(one.parts, 1);
     });
   }
+
+  it("the ceph profile refuses checksum_algorithm with FAILED_PRECONDITION naming the store, before S3 sees anything", async () => {
+    const ceph = await presigndForRgw(rgw);
+    try {
+      const failure = await refusal(
+        ceph.client.service.createMultipartUpload({
+          key: "sums/ceph.bin",
+          maxSize: 10n * BigInt(MiB),
+          checksumAlgorithm: ChecksumAlgorithm.CRC32C,
+        }),
+      );
+      assert.equal(failure.code, Code.FailedPrecondition);
+      assert.match(
+        failure.rawMessage,
+        /^checksum_algorithm: Ceph RGW \(RGW 16\) stores and verifies no part checksums/,
+      );
+    } finally {
+      await ceph.server.close();
+    }
+  });
 });

@@ -307,8 +307,13 @@ describe("per-part checksums: store profiles (--dev --provider)", () => {
     assert.match(viaClient.rawMessage, /^checksum_algorithm: Backblaze B2/);
   });
 
-  it("Ceph RGW's profile accepts it (RGW 16 verifies none; the signature binds each value)", async () => {
-    const up = await ceph.client.upload("a.bin", Buffer.from("abc"), { checksum: "crc32c" });
-    assert.equal(up.parts, 1);
+  it("Ceph RGW's profile refuses it too (RGW 16 verifies none), and says to use content_md5", async () => {
+    const error = await ceph.client.upload("a.bin", Buffer.from("abc"), { checksum: "crc32c" }).then(
+      () => assert.fail("expected a refusal"),
+      (e: unknown) => e,
+    );
+    assert.ok(isRpcError(error), String(error));
+    assert.equal(error.code, Code.FailedPrecondition);
+    assert.match(error.rawMessage, /^checksum_algorithm: Ceph RGW \(RGW 16\) .* use content_md5 per part$/);
   });
 });

@@ -155,8 +155,17 @@ describe("per-part checksums: store profiles", () => {
     assert.match(refusal(create("spaces", "crc32c")).message, /^checksum_algorithm: DigitalOcean Spaces fails uploads/);
   });
 
-  it("AWS, R2 (composite CRC32C and SHA-256), Ceph RGW, MinIO, Wasabi and generic accept it", () => {
-    for (const provider of ["aws", "r2", "ceph", "minio", "wasabi", "generic"] as const) {
+  it("Ceph RGW (16) refuses it, as it refuses checksum_sha256: it would verify nothing", () => {
+    assert.deepEqual(refusal(create("ceph", "crc32c")), {
+      reason: "failed_precondition",
+      message:
+        "checksum_algorithm: Ceph RGW (RGW 16) stores and verifies no part checksums, so signed x-amz-checksum-* headers would not be verified; use content_md5 per part",
+      field: "checksum_algorithm",
+    });
+  });
+
+  it("AWS, R2 (composite CRC32C and SHA-256), MinIO, Wasabi and generic accept it", () => {
+    for (const provider of ["aws", "r2", "minio", "wasabi", "generic"] as const) {
       for (const algorithm of ["crc32c", "sha256"]) create(provider, algorithm)();
     }
     // Without checksums nothing changes on the refusing stores.
