@@ -1773,9 +1773,11 @@ export const UploadKindSchema: GenEnum<UploadKind> = /*@__PURE__*/
 
 /**
  * PresignService signs requests for objects in the buckets the server is
- * configured for. It performs no I/O against S3 per call: every answer is a
- * pure function of the request, the server's configuration, its credentials
- * and the clock.
+ * configured for. The presigning RPCs perform no I/O against S3: each answer
+ * is a pure function of the request, the server's configuration, its
+ * credentials and the clock. The exceptions say so: CreateMultipartUpload
+ * starts the upload at S3, ConfirmUpload HEADs the object, and WatchUploads
+ * streams what the server saw land.
  *
  * @generated from service presign.v1.PresignService
  */
