@@ -40,7 +40,7 @@ export function printSettings(
     const inline = setting.key === "policy" && source === "file" && file?.policyInline && file.inlinePolicy;
     const node = inline
       ? redactPolicy(doc.createNode(file.inlinePolicy.toJSON()) as Node)
-      : doc.createNode(setting.secret ? redactSecret(value) : value);
+      : doc.createNode(setting.secret === "value" ? REDACTED : setting.secret ? redactSecret(value) : value);
     const key = doc.createNode(setting.name);
     if (isScalar(node)) node.comment = ` ${origin}`;
     else pending.push(` ${origin}`);

@@ -25,8 +25,11 @@ export interface ServeSetting {
   readonly default?: string;
   /** What an unset setting means, for help and `config print`. */
   readonly unsetMeans?: string;
-  /** The value can carry a password (a PostgreSQL URL): shown only redacted. */
-  readonly secret?: true;
+  /**
+   * A secret: "url-password", a URL that can carry a password (a PostgreSQL
+   * URL), shown without it; "value", shown only as REDACTED. Never logged.
+   */
+  readonly secret?: "url-password" | "value";
 }
 
 /** --drain-delay's default; 0s with --dev, so that Ctrl-C in `npm start` stops at once. */
@@ -180,7 +183,7 @@ export const SERVE_SETTINGS: readonly ServeSetting[] = [
     env: "PRESIGND_HANDLE_STORE",
     description: "stored object handles: FILE or sqlite:FILE (SQLite), postgres://… (shared by instances), memory",
     unsetMeans: "none; memory with --dev",
-    secret: true,
+    secret: "url-password",
   },
   {
     name: "reap-interval",
@@ -199,6 +202,16 @@ export const SERVE_SETTINGS: readonly ServeSetting[] = [
     description:
       "while WatchUploads has watchers, how often uploads signed and not yet landed are HEADed (at most 20 a run; 0 turns it off)",
     default: DEFAULT_WATCH_POLL_INTERVAL,
+  },
+  {
+    name: "notification-secret",
+    key: "notificationSecret",
+    arg: "<secret>",
+    env: "PRESIGND_NOTIFICATION_SECRET",
+    description:
+      "serve POST /s3-notifications for Ceph RGW bucket notifications whose topic's OpaqueData is this secret (16+ characters; needs --handle-store)",
+    unsetMeans: "no notification endpoint",
+    secret: "value",
   },
   {
     name: "header-timeout",

@@ -1,6 +1,11 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { DecisionObserver } from "../access/access.js";
 import type { S3CallObserver } from "../s3/s3-backend.js";
+import {
+  NOTIFICATION_OUTCOMES,
+  type NotificationObserver,
+  type NotificationOutcome,
+} from "../uploads/s3-notifications.js";
 import type { UploadEvent, UploadEventObserver } from "../uploads/upload-events.js";
 import type { HandleStoreObserver } from "./measured-handle-store.js";
 
@@ -26,7 +31,9 @@ export interface GaugeSources {
  * protocol and code names, configured buckets, policy rule names and fixed
  * operation and outcome names; never keys, principals, handles or messages.
  */
-export class Metrics implements DecisionObserver, S3CallObserver, HandleStoreObserver, UploadEventObserver {
+export class Metrics
+  implements DecisionObserver, S3CallObserver, HandleStoreObserver, UploadEventObserver, NotificationObserver
+{
   private readonly registry = new Registry();
   private sources: GaugeSources | undefined;
   private readonly rpcs: Counter<"method" | "protocol" | "code">;
@@ -37,6 +44,7 @@ export class Metrics implements DecisionObserver, S3CallObserver, HandleStoreObs
   private readonly storeErrors: Counter<"operation">;
   private readonly s3Calls: Counter<"call" | "outcome">;
   private readonly multipartUploads: Counter<"event">;
+  private readonly notifications: Counter<"outcome">;
 
   constructor(private readonly buckets: ReadonlySet<string>) {
     const registers = [this.registry];
@@ -91,6 +99,13 @@ export class Metrics implements DecisionObserver, S3CallObserver, HandleStoreObs
       registers,
     });
     for (const event of ["started", "completed", "aborted", "reaped"] as const) this.multipartUploads.inc({ event }, 0);
+    this.notifications = new Counter({
+      name: "presignd_s3_notifications_total",
+      help: "S3 bucket notifications received at /s3-notifications: records landed or ignored; requests unauthenticated, invalid or failed.",
+      labelNames: ["outcome"],
+      registers,
+    });
+    for (const outcome of NOTIFICATION_OUTCOMES) this.notifications.inc({ outcome }, 0);
     const sources = () => this.sources;
     new Gauge({
       name: "presignd_ready",
@@ -144,6 +159,10 @@ export class Metrics implements DecisionObserver, S3CallObserver, HandleStoreObs
 
   uploadEvent(event: UploadEvent): void {
     this.multipartUploads.inc({ event });
+  }
+
+  notification(outcome: NotificationOutcome): void {
+    this.notifications.inc({ outcome });
   }
 
   handleStoreCall(operation: string, seconds: number, failed: boolean): void {
