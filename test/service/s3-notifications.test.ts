@@ -55,6 +55,17 @@ describe("POST /s3-notifications (RGW bucket notifications)", () => {
     const res = await fetch(put.url, { method: "PUT", headers: put.headers, body });
     assert.equal(res.status, 200, await res.text());
   };
+  /** An object written with S3 credentials, not through a URL presignd signed. */
+  const writeDirectly = async (key: string, body: string) => {
+    const s3 = new S3Client({
+      region: "us-east-1",
+      endpoint: server.devS3Endpoint as string,
+      forcePathStyle: true,
+      credentials: DEV_CREDENTIALS,
+    });
+    await s3.send(new PutObjectCommand({ Bucket: "dev", Key: key, Body: body }));
+    s3.destroy();
+  };
   const counts = async () => {
     const text = await (await fetch(`${server.url}/metrics`)).text();
     const out: Record<string, number> = {};
@@ -134,26 +145,12 @@ describe("POST /s3-notifications (RGW bucket notifications)", () => {
       const absent = await post(rgwNotification("users/alice/n/absent.txt", SECRET));
       assert.deepEqual(await absent.json(), { landed: 0, ignored: 1 });
       // There, but written with S3 credentials, not through a URL presignd signed.
-      const s3 = new S3Client({
-        region: "us-east-1",
-        endpoint: server.devS3Endpoint,
-        forcePathStyle: true,
-        credentials: DEV_CREDENTIALS,
-      });
-      await s3.send(new PutObjectCommand({ Bucket: "dev", Key: "users/alice/n/unsigned.txt", Body: "mine" }));
-      s3.destroy();
+      await writeDirectly("users/alice/n/unsigned.txt", "mine");
       const unsigned = await post(rgwNotification("users/alice/n/unsigned.txt", SECRET));
       assert.deepEqual(await unsigned.json(), { landed: 0, ignored: 1 });
       // Signed for 4 bytes, 5 written (by S3 credentials): not what was signed.
       await alice().putObject({ key: "users/alice/n/swapped.txt", contentLength: 4n, contentType: "text/plain" });
-      const s3b = new S3Client({
-        region: "us-east-1",
-        endpoint: server.devS3Endpoint,
-        forcePathStyle: true,
-        credentials: DEV_CREDENTIALS,
-      });
-      await s3b.send(new PutObjectCommand({ Bucket: "dev", Key: "users/alice/n/swapped.txt", Body: "five!" }));
-      s3b.destroy();
+      await writeDirectly("users/alice/n/swapped.txt", "five!");
       const swapped = await post(rgwNotification("users/alice/n/swapped.txt", SECRET));
       assert.deepEqual(await swapped.json(), { landed: 0, ignored: 1 });
       await upload("users/alice/n/removed.txt", "gone");
