@@ -26,7 +26,7 @@ describe("RGW bucket notifications: presignd notifications setup, then RGW's own
   const s3 = new S3Client({ region: "us-east-1", endpoint: rgw.endpoint, forcePathStyle: true });
   let p: RgwPresignd;
   let policy: string;
-  const setup = () =>
+  const setup = (pushEndpoint = `${p.server.url}/s3-notifications`) =>
     run(PRESIGND, [
       "notifications",
       "setup",
@@ -45,7 +45,7 @@ describe("RGW bucket notifications: presignd notifications setup, then RGW's own
       "--topic",
       `presignd-${bucket}`,
       "--push-endpoint",
-      `${p.server.url}/s3-notifications`,
+      pushEndpoint,
     ]);
   const watch = () => {
     const controller = new AbortController();
@@ -97,6 +97,17 @@ describe("RGW bucket notifications: presignd notifications setup, then RGW's own
       config.TopicConfigurations?.map((t) => [t.Id, t.Events]),
       [["presignd", ["s3:ObjectCreated:*"]]],
     );
+    for (const [url, why] of [
+      [`${p.server.url}/notify`, "presignd: --push-endpoint: the path must be /s3-notifications, not /notify"],
+      [
+        `${p.server.url}/s3-notifications?token=${SECRET}`,
+        "presignd: --push-endpoint: must carry no user info and no query (the secret travels as the topic's OpaqueData)",
+      ],
+    ] as const) {
+      const refused = await setup(url);
+      assert.equal(refused.code, 1);
+      assert.equal(refused.stderr.trim(), why);
+    }
     const again = await setup();
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout.toString(), new RegExp(`bucket ${bucket}: notification presignd already sends`));
