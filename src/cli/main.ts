@@ -8,6 +8,7 @@ import { getCommand } from "./get-command.js";
 import { headCommand } from "./head-command.js";
 import { PROGRAM_EXAMPLES } from "./help-examples.js";
 import { Interrupted } from "./interrupt.js";
+import { notificationsCommand } from "./notifications-command.js";
 import { packageVersion } from "./package-version.js";
 import { postCommand } from "./post-command.js";
 import { presignCommand } from "./presign-command.js";
@@ -32,6 +33,7 @@ const program = new Command("presignd")
   .addCommand(rmCommand())
   .addCommand(watchCommand())
   .addCommand(uploadsCommand())
+  .addCommand(notificationsCommand())
   .addCommand(presignCommand())
   .addCommand(completionCommand());
 

@@ -23,6 +23,7 @@ import { healthEndpoints } from "./health/probes.js";
 import { withCors } from "./http/cors.js";
 import { devPage, isDevPageRequest } from "./http/dev-page.js";
 import { REST_PREFIX, restPresign } from "./http/rest-presign.js";
+import { isNotificationRequest, notificationEndpoint } from "./http/s3-notification-endpoint.js";
 import { measuredHandleStore } from "./metrics/measured-handle-store.js";
 import type { Metrics } from "./metrics/metrics.js";
 import { isMetricsRequest, metricsEndpoint } from "./metrics/metrics-endpoint.js";
@@ -67,6 +68,7 @@ import { decodeProtobufStringsStrictly } from "./transport/connect-patches/proto
 import { unaryFastPath, unaryInvoker } from "./transport/connect-patches/unary-fast-path.js";
 import { type NodeHandler, type NodeResponse, writeJson } from "./transport/node-http.js";
 import { startMultipartReaper } from "./uploads/multipart-reaper.js";
+import { type NotificationRecord, receiveNotification } from "./uploads/s3-notifications.js";
 import { UploadFeed } from "./uploads/upload-feed.js";
 import { startUploadPoller } from "./uploads/upload-poller.js";
 import type { WebhookDeliverer, WebhookTiming } from "./uploads/webhook-deliverer.js";
@@ -250,8 +252,29 @@ export async function createApp(deps: AppDeps): Promise<App> {
       ...(deps.tracing ? [deps.tracing.interceptor] : []),
       ...rpcInterceptors({ authenticator, logger, logKeys: config.logKeys, metrics }),
     ];
+    if (config.notificationSecret && !feed)
+      logger.warn(
+        "--notification-secret without --handle-store: /s3-notifications answers 404, there is no record of signed uploads to match",
+      );
+    const notifications =
+      config.notificationSecret === undefined
+        ? undefined
+        : notificationEndpoint({
+            secret: config.notificationSecret,
+            receive:
+              feed &&
+              ((records: readonly NotificationRecord[]) =>
+                receiveNotification(records, {
+                  feed,
+                  head: (bucket, key) => backend.headObject(bucket, key),
+                  buckets: new Set(config.buckets),
+                })),
+            logger,
+            ...(metrics ? { observer: metrics } : {}),
+          });
     const handler = portHandler({
       routes: routesOf(services),
+      notifications,
       interceptors,
       health,
       logger,
@@ -331,8 +354,10 @@ function portHandler(options: {
   config: ServerConfig;
   metrics: Metrics | undefined;
   rpcAdapter: NonNullable<AppDeps["rpcAdapter"]>;
+  /** POST /s3-notifications, when --notification-secret is set. */
+  notifications: NodeHandler | undefined;
 }): NodeHandler {
-  const { routes, interceptors, config, metrics, logger } = options;
+  const { routes, interceptors, config, metrics, logger, notifications } = options;
   // Bytes that are not UTF-8 are refused, never replaced (a protobuf-es global: once, here).
   decodeProtobufStringsStrictly();
   const adapterOptions: ConnectNodeAdapterOptions = {
@@ -364,6 +389,10 @@ function portHandler(options: {
     }
     if (scrape && isMetricsRequest(req)) {
       scrape(req, res);
+      return;
+    }
+    if (notifications && isNotificationRequest(req)) {
+      notifications(req, res);
       return;
     }
     if (req.url?.startsWith(REST_PREFIX)) {

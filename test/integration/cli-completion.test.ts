@@ -46,6 +46,7 @@ describe("presignd completion", () => {
       "rm",
       "watch",
       "uploads",
+      "notifications",
       "presign",
       "completion",
       "help",

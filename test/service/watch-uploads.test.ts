@@ -2,35 +2,13 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Code } from "@connectrpc/connect";
 import { connectPresignd } from "../../src/cli/node-client.js";
-import { UploadKind, type UploadLanded } from "../../src/gen/presign/v1/presign_pb.js";
+import { UploadKind } from "../../src/gen/presign/v1/presign_pb.js";
 import { homePolicy, KEYS, writePolicy } from "../support/policy.js";
 import { refusal } from "../support/refusal.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
+import { watching } from "../support/watching.js";
 
 const policy = homePolicy({ operations: ["get", "put", "post", "multipart", "confirm", "watch"] });
-
-/** A watch as a backend holds it: the events as they come, and a way to stop. */
-function watching(stream: AsyncIterable<UploadLanded>, controller: AbortController) {
-  const events: UploadLanded[] = [];
-  const done = (async () => {
-    try {
-      for await (const event of stream) events.push(event);
-    } catch (error) {
-      if (!controller.signal.aborted) throw error;
-    }
-  })();
-  const next = async (count: number, ms = 10_000) => {
-    const deadline = Date.now() + ms;
-    while (events.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-    assert.equal(events.length, count, `${count} events within ${ms} ms`);
-    return events[count - 1] as UploadLanded;
-  };
-  const stop = async () => {
-    controller.abort();
-    await done;
-  };
-  return { events, next, stop };
-}
 
 describe("WatchUploads", () => {
   let server: TestServer;

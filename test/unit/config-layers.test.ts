@@ -184,7 +184,11 @@ describe("config layers", () => {
       "dev: true\nhandle-store: postgres://presignd:hunter2@db/presignd\npolicy:\n  principals:\n    - name: a\n      api_key_sha256: [abc123]\n  handles:\n    keys:\n      - kid: k1\n        secret_base64: c2VjcmV0\n",
       "p.yaml",
     );
-    const layers: Layers = { flags: { maxTtl: "1h" }, env: envValues({ PRESIGND_LOG_LEVEL: "debug" }), file: f };
+    const layers: Layers = {
+      flags: { maxTtl: "1h" },
+      env: envValues({ PRESIGND_LOG_LEVEL: "debug", PRESIGND_NOTIFICATION_SECRET: "sixteen-or-more-chars" }),
+      file: f,
+    };
     const text = printSettings(resolveSettings(layers), f);
     assert.match(text, /^max-ttl: 1h # flag$/m);
     assert.match(text, /^log-level: debug # env PRESIGND_LOG_LEVEL$/m);
@@ -192,9 +196,11 @@ describe("config layers", () => {
     assert.match(text, /^addr: 127\.0\.0\.1:8080 # default$/m);
     assert.match(text, /^# region: unset \(discovered per bucket with HeadBucket\)$/m);
     assert.match(text, /^# file p\.yaml:4:3\npolicy:\n/m);
-    for (const secret of ["hunter2", "abc123", "c2VjcmV0"]) assert.ok(!text.includes(secret), secret);
+    for (const secret of ["hunter2", "abc123", "c2VjcmV0", "sixteen-or-more"])
+      assert.ok(!text.includes(secret), secret);
     const printed = parse(text) as Record<string, unknown>;
     assert.equal(printed["handle-store"], `postgres://presignd:${REDACTED}@db/presignd`);
+    assert.equal(printed["notification-secret"], REDACTED);
     assert.deepEqual(printed.policy, {
       principals: [{ name: "a", api_key_sha256: [REDACTED] }],
       handles: { keys: [{ kid: "k1", secret_base64: REDACTED }] },

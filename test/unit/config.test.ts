@@ -17,6 +17,21 @@ import { SERVE_DEFAULTS } from "../support/serve-options.js";
 const base: RawServeOptions = SERVE_DEFAULTS;
 
 describe("serve configuration", () => {
+  it("--notification-secret: 16 characters at least, refused without echoing it", () => {
+    assert.equal(
+      parseServeOptions({ ...base, dev: true, notificationSecret: "x".repeat(16) }).notificationSecret,
+      "x".repeat(16),
+    );
+    assert.equal(parseServeOptions({ ...base, dev: true }).notificationSecret, undefined);
+    assert.throws(
+      () => parseServeOptions({ ...base, dev: true, notificationSecret: "short-secret" }),
+      (error: Error) =>
+        error.message ===
+          "--notification-secret (PRESIGND_NOTIFICATION_SECRET): must be at least 16 characters (e.g. openssl rand -hex 24)" &&
+        !error.message.includes("short-secret"),
+    );
+  });
+
   it("parses durations", () => {
     assert.equal(parseDuration("15m", "x"), 900);
     assert.equal(parseDuration("1h30m", "x"), 5400);

@@ -59,6 +59,8 @@ export interface ServerConfig {
   readonly watchPollIntervalMs: number;
   /** Landed uploads POSTed to a backend, signed (--webhook-url); undefined: no webhooks. */
   readonly webhook?: WebhookSettings;
+  /** The secret RGW bucket notifications carry (OpaqueData); undefined: no /s3-notifications. */
+  readonly notificationSecret?: string;
   /** Timeouts and caps on connections and HTTP/2 streams. */
   readonly limits: ConnectionLimits;
   /** Graceful shutdown (SIGTERM): how long to keep serving while NOT_SERVING, then how long in-flight requests get. */
@@ -123,6 +125,8 @@ export interface RawServeOptions {
   webhookPrefix?: string;
   /** Unset: DEFAULT_WEBHOOK_MAX_ATTEMPTS. */
   webhookMaxAttempts?: string;
+  /** Shared with the RGW topic as its OpaqueData. */
+  notificationSecret?: string;
   /** Comma-separated CIDRs. */
   trustedProxies?: string;
   /** Connection limits; unset: CONNECTION_LIMIT_DEFAULTS. */
@@ -248,6 +252,19 @@ function corsSetting(values: readonly string[] | undefined, dev: boolean, label:
   return { cors: { origins: [...origins], anyOrigin, localhost: dev } };
 }
 
+/** Shorter secrets could be guessed by anyone who can reach the port. */
+const MIN_NOTIFICATION_SECRET = 16;
+
+function notificationSecret(value: string | undefined, label: string): { notificationSecret?: string } {
+  if (value === undefined || value === "") return {};
+  // The value itself is never part of a message.
+  if (value.length < MIN_NOTIFICATION_SECRET)
+    throw new ConfigError(
+      `${label}: must be at least ${MIN_NOTIFICATION_SECRET} characters (e.g. openssl rand -hex 24)`,
+    );
+  return { notificationSecret: value };
+}
+
 function trustedProxies(value: string | undefined, label: string): { trustedProxies?: Networks } {
   if (value === undefined || value.trim() === "") return {};
   const parsed = Networks.parse(value.split(",").map((c) => c.trim()));
@@ -324,6 +341,7 @@ export function parseServeOptions(raw: RawServeOptions, origins?: SettingOrigins
     stores,
     ...(publicEndpoint ? { publicEndpoint } : {}),
     ...(raw.policy ? { policyFile: raw.policy, ...(raw.policyInline ? { policyInline: true } : {}) } : {}),
+    ...(p.check("notificationSecret", (label) => notificationSecret(raw.notificationSecret, label)) ?? {}),
     ...(p.check("trustedProxies", (label) => trustedProxies(raw.trustedProxies, label)) ?? {}),
     ...(p.check("tlsCert", () => tlsSettings(raw)) ?? {}),
     ...metricsSetting(raw, main, p),

@@ -18,7 +18,7 @@ const SECRET_POLICY_FIELDS = new Set(["secret_base64", "api_key_sha256"]);
  * The effective settings as a config file (YAML) would write them, each with
  * its source as a comment (`# flag`, `# env PRESIGND_ADDR`, `# file
  * presignd.yaml:3:7`, `# default`); unset settings as comments. Secrets are
- * redacted: a handle store URL's password, the webhook secret, and in an inline policy the
+ * redacted: a handle store URL's password, the webhook and notification secrets, and in an inline policy the
  * sealing keys and API key digests. With `stores` (the settings are valid),
  * a closing comment names each bucket's store profile and how it was chosen.
  */

@@ -241,6 +241,16 @@ export const SERVE_SETTINGS: readonly ServeSetting[] = [
     default: DEFAULT_WEBHOOK_MAX_ATTEMPTS,
   },
   {
+    name: "notification-secret",
+    key: "notificationSecret",
+    arg: "<secret>",
+    env: "PRESIGND_NOTIFICATION_SECRET",
+    description:
+      "serve POST /s3-notifications for Ceph RGW bucket notifications whose topic's OpaqueData is this secret (16+ characters; needs --handle-store)",
+    unsetMeans: "no notification endpoint",
+    secret: "value",
+  },
+  {
     name: "header-timeout",
     key: "headerTimeout",
     arg: "<duration>",

@@ -1,6 +1,11 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { DecisionObserver } from "../access/access.js";
 import type { S3CallObserver } from "../s3/s3-backend.js";
+import {
+  NOTIFICATION_OUTCOMES,
+  type NotificationObserver,
+  type NotificationOutcome,
+} from "../uploads/s3-notifications.js";
 import type { UploadEvent, UploadEventObserver } from "../uploads/upload-events.js";
 import type { WebhookObserver, WebhookOutcome } from "../uploads/webhook-deliverer.js";
 import type { HandleStoreObserver } from "./measured-handle-store.js";
@@ -28,7 +33,13 @@ export interface GaugeSources {
  * operation and outcome names; never keys, principals, handles or messages.
  */
 export class Metrics
-  implements DecisionObserver, S3CallObserver, HandleStoreObserver, UploadEventObserver, WebhookObserver
+  implements
+    DecisionObserver,
+    S3CallObserver,
+    HandleStoreObserver,
+    UploadEventObserver,
+    WebhookObserver,
+    NotificationObserver
 {
   private readonly registry = new Registry();
   private sources: GaugeSources | undefined;
@@ -41,6 +52,7 @@ export class Metrics
   private readonly s3Calls: Counter<"call" | "outcome">;
   private readonly multipartUploads: Counter<"event">;
   private readonly webhookDeliveries: Counter<"outcome">;
+  private readonly notifications: Counter<"outcome">;
 
   constructor(private readonly buckets: ReadonlySet<string>) {
     const registers = [this.registry];
@@ -102,6 +114,13 @@ export class Metrics
       registers,
     });
     for (const outcome of ["delivered", "retried", "failed"] as const) this.webhookDeliveries.inc({ outcome }, 0);
+    this.notifications = new Counter({
+      name: "presignd_s3_notifications_total",
+      help: "S3 bucket notifications received at /s3-notifications: records landed or ignored; requests unauthenticated, invalid or failed.",
+      labelNames: ["outcome"],
+      registers,
+    });
+    for (const outcome of NOTIFICATION_OUTCOMES) this.notifications.inc({ outcome }, 0);
     const sources = () => this.sources;
     new Gauge({
       name: "presignd_ready",
@@ -159,6 +178,10 @@ export class Metrics
 
   webhookDelivery(outcome: WebhookOutcome): void {
     this.webhookDeliveries.inc({ outcome });
+  }
+
+  notification(outcome: NotificationOutcome): void {
+    this.notifications.inc({ outcome });
   }
 
   handleStoreCall(operation: string, seconds: number, failed: boolean): void {

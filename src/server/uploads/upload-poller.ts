@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
-import { mayHaveWritten, verifyObject } from "../../core/upload-expectation.js";
 import type { S3Backend } from "../s3/s3-backend.js";
 import { sdkErrorLabel } from "../s3/sdk-error-label.js";
+import { landIfVerified } from "./land-upload.js";
 import type { UploadFeed } from "./upload-feed.js";
 
 /** HEADs per run, at most: the poller's bound on the load it puts on S3. */
@@ -31,14 +31,7 @@ export async function pollPendingUploads(
       );
       continue;
     }
-    if (!object || !mayHaveWritten(upload.signedAt, object.lastModified)) continue;
-    let checks: ReturnType<typeof verifyObject>;
-    try {
-      checks = verifyObject(object, upload.expectation, "signed");
-    } catch {
-      continue;
-    }
-    if (await feed.landed(upload, object, checks)) landed++;
+    if (await landIfVerified(feed, upload, object)) landed++;
   }
   return landed;
 }
