@@ -29,6 +29,8 @@ export interface LoadResult {
   readonly seconds: number;
   /** e.g. "12 non-2xx answers, 3 socket errors"; undefined when every request succeeded. */
   readonly failures: string | undefined;
+  /** Latency percentiles in ms, where the generator reports them (wrk does, h2load does not). */
+  readonly latencyMs?: { readonly p50: number; readonly p99: number };
 }
 
 export type LoadGenerator = (request: LoadRequest, options: LoadOptions) => Promise<LoadResult>;
@@ -48,8 +50,9 @@ export const wrk: LoadGenerator = async (request, options) => {
     ...(request.body ? [`wrk.body = ${luaString(request.body)}`] : []),
     "done = function(summary, latency, requests)",
     "  local e = summary.errors",
-    '  io.write(string.format(\'\\n{"requests":%d,"duration_us":%d,"status":%d,"socket":%d}\\n\',',
-    "    summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout))",
+    '  io.write(string.format(\'\\n{"requests":%d,"duration_us":%d,"status":%d,"socket":%d,"p50_us":%d,"p99_us":%d}\\n\',',
+    "    summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,",
+    "    latency:percentile(50), latency:percentile(99)))",
     "end",
   ];
   await writeFile(script, `${lines.join("\n")}\n`);
@@ -63,11 +66,19 @@ export const wrk: LoadGenerator = async (request, options) => {
   ]);
   const json = stdout.split("\n").findLast((line) => line.startsWith("{"));
   if (!json) throw new Error(`wrk printed no summary:\n${stdout}`);
-  const s = JSON.parse(json) as { requests: number; duration_us: number; status: number; socket: number };
+  const s = JSON.parse(json) as {
+    requests: number;
+    duration_us: number;
+    status: number;
+    socket: number;
+    p50_us: number;
+    p99_us: number;
+  };
   return {
     requests: s.requests,
     seconds: s.duration_us / 1e6,
     failures: describeFailures(s.requests, s.status, s.socket),
+    latencyMs: { p50: s.p50_us / 1000, p99: s.p99_us / 1000 },
   };
 };
 

@@ -19,25 +19,35 @@
 // the window ÷ requests). Medians and ranges over rounds; ratios are taken
 // within each round, then their median and range reported.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { closeSync, openSync, readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import { dirname, join } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { GetObjectRequestSchema } from "../src/gen/presign/v1/presign_pb.js";
-import { DEV_CREDENTIALS, startDevS3 } from "../src/server/s3/dev-s3.js";
+import { startDevS3 } from "../src/server/s3/dev-s3.js";
 import { buildGoExample } from "../test/support/go-example.js";
 import { ALLOW_ALL, KEYS, writePolicy } from "../test/support/policy.js";
 import { hasCommand, installDebianPackages } from "./debian-packages.js";
 import { h2load, type LoadGenerator, type LoadRequest, wrk } from "./load-generators.js";
 import { processCpuUs } from "./proc-cpu.js";
+import {
+  machine,
+  median,
+  presigndListening,
+  REGION,
+  readyz,
+  type Server,
+  serverEnv,
+  startServer,
+  stopServers,
+} from "./server-process.js";
 
 const SECONDS = Number(process.argv[2] ?? 4);
 const ROUNDS = Number(process.argv[3] ?? 5);
 const WARM_UP_SECONDS = 1;
 const CONNECTIONS = 32;
 const BUCKET = "bench";
-const REGION = "us-east-1";
 const KEY = "some/key";
 const REST_PATH = `/presign/${KEY}?method=GET`;
 const GET_OBJECT_PATH = "/presign.v1.PresignService/GetObject";
@@ -55,74 +65,6 @@ const children: ChildProcess[] = [];
 let completed = false;
 /** Directories the helpers create (the Go binary's, the policy file's), removed at the end. */
 const temporaries: string[] = [];
-
-interface Server {
-  readonly url: string;
-  readonly pid: number;
-  readonly logFile: string;
-}
-
-/** Starts a server with stdout+stderr appended to `logFile`; resolves once a log line yields its URL. */
-async function startServer(
-  command: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  logFile: string,
-  urlFromLine: (line: string) => string | undefined,
-): Promise<Server> {
-  const fd = openSync(logFile, "a");
-  const child = spawn(command, args, { env, stdio: ["ignore", fd, fd] });
-  closeSync(fd);
-  children.push(child);
-  let exited: string | undefined;
-  child.once("exit", (code, signal) => {
-    exited = `${command} ${args.join(" ")} exited (${signal ?? code}); its log: ${logFile}`;
-  });
-  for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
-    for (const line of readFileSync(logFile, "utf8").split("\n")) {
-      const url = urlFromLine(line);
-      if (url) return { url, pid: child.pid as number, logFile };
-    }
-    if (exited) throw new Error(exited);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`${command} did not start within 30 s; its log: ${logFile}`);
-}
-
-/** An environment with only PATH and HOME of ours, plus static credentials: no profile, no instance metadata. */
-function serverEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    AWS_ACCESS_KEY_ID: DEV_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: DEV_CREDENTIALS.secretAccessKey,
-    AWS_REGION: REGION,
-    AWS_CONFIG_FILE: "/dev/null",
-    AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
-    AWS_EC2_METADATA_DISABLED: "true",
-    ...extra,
-  };
-}
-
-async function readyz(server: Server): Promise<void> {
-  let last = "";
-  for (const deadline = Date.now() + 15_000; Date.now() < deadline; ) {
-    const res = await fetch(`${server.url}/readyz`);
-    last = `${res.status} ${await res.text()}`;
-    if (res.status === 200) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`presignd is not ready: /readyz answered ${last}`);
-}
-
-const machine = {
-  cpus: os.availableParallelism(),
-  model: /^model name\s*:\s*(.*)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? "unknown CPU",
-  memGiB: Math.round(os.totalmem() / 2 ** 30),
-  node: process.version,
-  date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
-  load: os.loadavg()[0]?.toFixed(2),
-};
 
 /** The first line a tool prints about its version, or that it is missing. */
 function toolVersion(command: string, args: string[]): string {
@@ -172,6 +114,7 @@ try {
       join(work, "go.log"),
       (line) => /^Starting Server On: (http:\/\/\S+)$/.exec(line)?.[1],
     );
+    children.push(go.child);
     const presignd = await startServer(
       process.execPath,
       [
@@ -191,12 +134,9 @@ try {
       ],
       serverEnv({ AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" }),
       join(work, "presignd.log"),
-      (line) => {
-        if (!line.startsWith("{")) return undefined;
-        const entry = JSON.parse(line) as { msg?: string; url?: string };
-        return entry.msg?.startsWith("presignd listening") ? entry.url : undefined;
-      },
+      presigndListening,
     );
+    children.push(presignd.child);
     await readyz(presignd);
 
     const apiKey = { "x-api-key": KEYS.admin };
@@ -293,12 +233,7 @@ try {
     report(cases, goRest, grpc, h2cNote);
     completed = true;
   } finally {
-    for (const child of children) child.kill("SIGTERM");
-    await Promise.all(
-      children.map((child) =>
-        child.exitCode === null && child.signalCode === null ? new Promise((r) => child.once("exit", r)) : undefined,
-      ),
-    );
+    await stopServers(children);
     await s3.close();
   }
 } finally {
@@ -331,12 +266,6 @@ async function grpcVsGrpcJs(): Promise<GrpcComparison> {
   const ratio = /GetObject ([\d.]+)×/.exec(out)?.[1];
   if (code !== 0 || !ratio) throw new Error(`bench/rpc.ts failed (${code}):\n${out}`);
   return { rows: out.split("\n").filter((line) => line.startsWith("|")), ratio: Number(ratio) };
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 /** "median (min–max)" of values, each formatted by `format`. */
