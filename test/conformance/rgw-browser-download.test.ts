@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 import type { Browser } from "playwright-core";
-import { launchChromium } from "../support/chromium.js";
+import { downloadInChromium, launchChromium } from "../support/chromium.js";
 import { presigndForRgw, type RgwPresignd, rgwFromEnv } from "../support/rgw.js";
 
 // download_filename (issue #14) against RGW: the Content-Disposition RGW serves from the signed
@@ -29,21 +28,10 @@ describe("Chromium saves an RGW download under its download_filename", () => {
         key: "downloads/named.bin",
         overrides: { downloadFilename: name },
       });
-      const context = await browser.newContext({ acceptDownloads: true });
-      try {
-        const page = await context.newPage();
-        const [download] = await Promise.all([
-          page.waitForEvent("download"),
-          page.evaluate((url) => {
-            location.href = url;
-          }, presigned.url),
-        ]);
-        // Chromium itself replaces characters no file system allows everywhere (here ") with "_".
-        assert.equal(download.suggestedFilename(), name.replaceAll('"', "_"));
-        assert.deepEqual(await readFile(await download.path()), body);
-      } finally {
-        await context.close();
-      }
+      const saved = await downloadInChromium(browser, presigned.url);
+      // Chromium itself replaces characters no file system allows everywhere (here ") with "_".
+      assert.equal(saved.name, name.replaceAll('"', "_"));
+      assert.deepEqual(saved.bytes, body);
     });
   }
 });

@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 import type { Browser } from "playwright-core";
 import { connectPresignd } from "../../src/cli/node-client.js";
-import { launchChromium } from "../support/chromium.js";
+import { downloadInChromium, launchChromium } from "../support/chromium.js";
 import { type DevServerProcess, startDevServerProcess } from "../support/dev-server-process.js";
 
 // download_filename (issue #14): what Chromium saves a presigned GET as, for names in any script.
@@ -29,22 +28,10 @@ describe("Chromium saves a download under its download_filename", () => {
         key: "downloads/object.bin",
         overrides: { downloadFilename: name },
       });
-      const context = await browser.newContext({ acceptDownloads: true });
-      try {
-        const page = await context.newPage();
-        const [download] = await Promise.all([
-          page.waitForEvent("download"),
-          page.evaluate((url) => {
-            location.href = url;
-          }, presigned.url),
-        ]);
-        // Chromium itself replaces characters no file system allows everywhere (here ") with "_".
-        assert.equal(download.suggestedFilename(), name.replaceAll('"', "_"));
-        const path = await download.path();
-        assert.deepEqual(await readFile(path), body);
-      } finally {
-        await context.close();
-      }
+      const saved = await downloadInChromium(browser, presigned.url);
+      // Chromium itself replaces characters no file system allows everywhere (here ") with "_".
+      assert.equal(saved.name, name.replaceAll('"', "_"));
+      assert.deepEqual(saved.bytes, body);
     });
   }
 });

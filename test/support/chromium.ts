@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { type Browser, chromium } from "playwright-core";
 
 /** Debian's Chromium (.ci/run installs it); CHROMIUM_PATH overrides. */
@@ -20,4 +21,21 @@ export function launchChromium(extraArgs: readonly string[] = []): Promise<Brows
       ...extraArgs,
     ],
   });
+}
+
+/** What Chromium saves when it navigates to `url` (a download): the file name it suggests, and the bytes. */
+export async function downloadInChromium(browser: Browser, url: string): Promise<{ name: string; bytes: Buffer }> {
+  const context = await browser.newContext({ acceptDownloads: true });
+  try {
+    const page = await context.newPage();
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.evaluate((target) => {
+        location.href = target;
+      }, url),
+    ]);
+    return { name: download.suggestedFilename(), bytes: await readFile(await download.path()) };
+  } finally {
+    await context.close();
+  }
 }
