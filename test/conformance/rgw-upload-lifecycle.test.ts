@@ -108,7 +108,8 @@ describe("upload lifecycle against RGW: ConfirmUpload and the multipart reaper",
       assert.equal((await rawRequest(put.url, { method: "PUT", headers: put.headers, body: "12345" })).status, 200);
       return upload.uploadId;
     };
-    const abandoned = await start("lifecycle/reaper/abandoned.bin", 2n);
+    // 5 s: long enough for its part PUT and the listing below on a loaded machine, short enough to wait out.
+    const abandoned = await start("lifecycle/reaper/abandoned.bin", 5n);
     const kept = await start("lifecycle/reaper/kept.bin");
     const listed = async () =>
       (
@@ -116,7 +117,7 @@ describe("upload lifecycle against RGW: ConfirmUpload and the multipart reaper",
         []
       ).map((u) => u.UploadId);
     assert.deepEqual((await listed()).sort(), [abandoned, kept].sort(), "both uploads started");
-    for (let i = 0; i < 100 && (await listed()).includes(abandoned); i++) await sleep(100);
+    for (let i = 0; i < 200 && (await listed()).includes(abandoned); i++) await sleep(100);
     assert.deepEqual(await listed(), [kept], "the expired upload was aborted; the live one kept");
     await s3.send(
       new AbortMultipartUploadCommand({ Bucket: rgw.bucket, Key: "lifecycle/reaper/kept.bin", UploadId: kept }),
