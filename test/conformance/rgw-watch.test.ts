@@ -3,10 +3,11 @@ import { randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import type { LandedUpload } from "@presignd/client";
-import { KEYS } from "../support/policy.js";
+import { ALLOW_ALL, KEYS, writePolicy } from "../support/policy.js";
 import { type Postgres, startPostgres } from "../support/postgres.js";
-import { presigndForRgw, type RgwPresignd, rgwFromEnv } from "../support/rgw.js";
+import { presigndForRgw, type RgwPresignd, rgwFromEnv, setupRgwNotifications } from "../support/rgw.js";
 import { PRESIGND, run, start } from "../support/run.js";
 import { tempDir } from "../support/temp-dir.js";
 import { waitFor } from "../support/wait-for.js";
@@ -15,32 +16,55 @@ import { waitFor } from "../support/wait-for.js";
 const until = (ready: () => boolean, timeoutMs: number, what: string) =>
   waitFor(() => (ready() ? true : undefined), timeoutMs).catch(() => assert.fail(`waited in vain for ${what}`));
 
-// WatchUploads against RGW, as a backend would run it: two presignd instances in front of one RGW and
-// one PostgreSQL handle store. Uploads signed on one instance land for watchers connected to the other;
-// RGW's own HEADs prove each event. A watcher whose instance restarts reconnects and resumes from its
-// cursor: what landed while it was away comes first, and nothing twice.
-describe("WatchUploads against RGW: two instances on one PostgreSQL store, the CLI watcher, a resumed watch", () => {
+// WatchUploads against RGW with its real bucket notifications, as a backend would run it: two presignd
+// instances in front of one RGW and one PostgreSQL handle store, RGW pushing to A (`presignd
+// notifications setup`), the pollers set to an hour so that only RGW's notifications can deliver.
+// Uploads signed on A land for watchers connected to B; A's HEADs prove each event. A watcher whose
+// instance restarts reconnects and resumes from its cursor: what landed while it was away comes first,
+// and nothing twice.
+describe("WatchUploads against RGW's notifications: two instances on one PostgreSQL store, the CLI watcher, a resumed watch", () => {
   const rgw = rgwFromEnv();
+  // A bucket of its own: its notification (left in place: RGW 16 answers an empty
+  // PutBucketNotificationConfiguration with an error) must not push other suites' uploads anywhere.
+  const bucket = `watch-${randomBytes(4).toString("hex")}`;
+  const secret = randomBytes(24).toString("hex");
+  const s3 = new S3Client({ region: "us-east-1", endpoint: rgw.endpoint, forcePathStyle: true });
   let postgres: Postgres;
   let handleStore: string;
   let a: RgwPresignd;
   let b: RgwPresignd;
   let dir: string;
-  const options = () => ({ handleStore, watchPollInterval: "200ms", provider: "ceph" as const });
+  const options = () => ({
+    bucket: [bucket],
+    handleStore,
+    watchPollInterval: "1h",
+    notificationSecret: secret,
+    provider: "ceph" as const,
+  });
 
   before(async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     postgres = await startPostgres();
     handleStore = await postgres.createDatabase("rgwwatch");
     a = await presigndForRgw(rgw, options());
     b = await presigndForRgw(rgw, options());
     dir = tempDir("rgw-watch");
+    const setup = await setupRgwNotifications(rgw, {
+      bucket,
+      secret,
+      policy: await writePolicy(ALLOW_ALL),
+      pushEndpoint: `${a.server.url}/s3-notifications`,
+      topic: `presignd-${bucket}`,
+    });
+    assert.equal(setup.code, 0, setup.stderr);
   });
   after(async () => {
+    s3.destroy();
     await Promise.all([a?.server.close(), b?.server.close()]);
     await postgres?.close();
   });
 
-  it("a `presignd watch --json` on B sees what `presignd put` uploaded through A, once each, verified by RGW", async () => {
+  it("a `presignd watch --json` on B sees what `presignd put` uploaded through A, once each, verified by A's HEAD", async () => {
     const watcher = start(PRESIGND, ["watch", "cli/", "--json"], {
       env: { PRESIGND_SERVER: b.server.url, PRESIGND_API_KEY: KEYS.admin },
     });

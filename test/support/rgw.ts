@@ -3,6 +3,7 @@ import { parseServeOptions, type RawServeOptions } from "../../src/server/config
 import { createLogger } from "../../src/server/logging/logger.js";
 import { type RunningServer, startServer } from "../../src/server/start.js";
 import { ALLOW_ALL, KEYS, writePolicy } from "./policy.js";
+import { PRESIGND, type RunResult, run } from "./run.js";
 
 /** The RGW cluster scripts/test-conformance.sh started (its env file, sourced). */
 export interface Rgw {
@@ -45,4 +46,25 @@ export async function presigndForRgw(rgw: Rgw, options: Partial<RawServeOptions>
   });
   const server = await startServer(config, createLogger("silent"));
   return { server, client: connectPresignd({ baseUrl: server.url, headers: { "x-api-key": KEYS.admin } }) };
+}
+
+/** What `presignd notifications setup` needs, as a test gives it. */
+export interface RgwNotificationSetup {
+  readonly bucket: string;
+  readonly secret: string;
+  readonly policy: string;
+  /** presignd's /s3-notifications, where RGW pushes. */
+  readonly pushEndpoint: string;
+  readonly topic: string;
+}
+
+/** Runs the real `presignd notifications setup` against RGW: a topic pushing to presignd, the bucket's notification. */
+export function setupRgwNotifications(rgw: Rgw, setup: RgwNotificationSetup): Promise<RunResult> {
+  return run(PRESIGND, [
+    "notifications",
+    "setup",
+    ...["--policy", setup.policy, "--endpoint", rgw.endpoint, "-r", "us-east-1", "--provider", "ceph"],
+    ...["-b", setup.bucket, "--notification-secret", setup.secret, "--topic", setup.topic],
+    ...["--push-endpoint", setup.pushEndpoint],
+  ]);
 }
