@@ -161,6 +161,9 @@ describe("webhooks", () => {
   it("gives up an event after --webhook-max-attempts, logs it by seq, and delivers the next one", async () => {
     const before = await counted();
     await upload(`${PREFIX}broken.txt`, "never accepted");
+    // Its first attempt seen, it has landed: the next upload lands after it, so it comes after it in
+    // cursor order, the order of delivery (the poller may land uploads found in one run in any order).
+    await waitForKey(`${PREFIX}broken.txt`, 1);
     await upload(`${PREFIX}next-one.txt`, "next");
     const broken = await waitForKey(`${PREFIX}broken.txt`, 3);
     await waitForKey(`${PREFIX}next-one.txt`, 1);
